@@ -1,0 +1,3 @@
+from byecore_cli.cli.main import run
+
+run()

@@ -1,0 +1,1 @@
+"""byecore's own settings: pydantic models (models.py) and their TOML store (store.py)."""

@@ -1,0 +1,162 @@
+"""Reading and writing ``settings.toml`` without losing what the user wrote by hand.
+
+The file is kept as a tomlkit document: byecore changes only the values it was asked
+to change, so comments, blank lines, key order and unknown formatting survive. Every
+write is validated first (an invalid file is never written) and goes through
+``files.write_atomic`` with mode 0600, since the file may hold keys.
+
+A file that does not parse or validate raises ``ConfigError`` naming the file, the
+line and the field, with what was expected.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import tomlkit
+from pydantic import ValidationError
+from tomlkit.exceptions import TOMLKitError
+from tomlkit.toml_document import TOMLDocument
+
+from byecore_cli.config.models import Provider, Settings
+from byecore_cli.errors import ConfigError
+from byecore_cli.files import SECRET_MODE, ensure_private_dir, write_atomic
+
+HEADER = (
+    "# byecore settings: saved providers and defaults.\n"
+    "# Edit by hand if you like; byecore keeps your comments and layout.\n"
+    "# This file may hold API keys: keep it private (byecore writes it with mode 0600).\n"
+)
+# Fields the user should not see when they hold their default value.
+_DEFAULTS = {"openai_path": "/v1", "anthropic_path": ""}
+
+
+class SettingsStore:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def load(self) -> tuple[Settings, TOMLDocument]:
+        """Parse and validate; a missing file is an empty, valid settings file."""
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return Settings(), tomlkit.parse(HEADER)
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"cannot read the file ({exc})", path=str(self.path)) from None
+        try:
+            doc = tomlkit.parse(text)
+        except TOMLKitError as exc:
+            line = getattr(exc, "line", None)
+            reason = str(exc).split(" at line ")[0]
+            raise ConfigError(
+                f"this is not valid TOML ({reason})",
+                path=str(self.path),
+                line=line,
+                hint="fix the line by hand, or move the file away to start afresh",
+            ) from None
+        return _validate(doc, text, self.path), doc
+
+    def save(self, doc: TOMLDocument) -> Settings:
+        text = tomlkit.dumps(doc)
+        settings = _validate(tomlkit.parse(text), text, self.path)
+        ensure_private_dir(self.path.parent)
+        write_atomic(self.path, text, mode=SECRET_MODE)
+        return settings
+
+
+def set_provider(doc: TOMLDocument, name: str, provider: Provider) -> None:
+    """Write ``provider`` under ``[providers.NAME]``, editing an existing table in place."""
+    if "providers" not in doc:
+        doc.add(tomlkit.nl())
+        doc["providers"] = tomlkit.table(is_super_table=True)
+    providers = doc["providers"]
+    values = provider.model_dump(exclude_none=True)
+    values = {k: v for k, v in values.items() if _DEFAULTS.get(k, object()) != v}
+    if name not in providers:
+        providers[name] = tomlkit.table()
+    table = providers[name]
+    for key in [k for k in table if k not in values]:
+        del table[key]
+    for key, value in values.items():
+        if key not in table or table[key] != value:
+            table[key] = value
+
+
+def remove_provider(doc: TOMLDocument, name: str) -> None:
+    del doc["providers"][name]
+    if doc.get("default_provider") == name:
+        del doc["default_provider"]
+
+
+def set_default(doc: TOMLDocument, name: str) -> None:
+    doc["default_provider"] = name  # tomlkit places a new top-level key before the tables
+
+
+def _validate(doc: TOMLDocument, text: str, path: Path) -> Settings:
+    try:
+        return Settings.model_validate(doc.unwrap())
+    except ValidationError as exc:
+        # A misspelt key shows up twice (unknown + missing): name the misspelling first.
+        errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
+        first = errors[0]
+        loc = tuple(first["loc"])
+        field = _dotted(loc)
+        message = first["msg"].removeprefix("Value error, ")
+        if first["type"] == "extra_forbidden":
+            message = f"unknown setting {loc[-1]!r}" + _did_you_mean(loc)
+        elif first["type"] == "missing":
+            message = "this required setting is missing"
+        elif "key" not in loc and first["type"] != "model_type":
+            message = f"{message} (found {first['input']!r})"
+        more = len(exc.errors()) - 1
+        if more:
+            message += f"; and {more} more problem{'s' if more > 1 else ''}"
+        raise ConfigError(
+            message, path=str(path), line=_locate(text, loc), field=field
+        ) from None
+
+
+def _did_you_mean(loc: tuple) -> str:
+    from difflib import get_close_matches
+
+    from byecore_cli.config.models import Provider
+
+    fields = Provider.model_fields if loc[0] == "providers" else Settings.model_fields
+    close = get_close_matches(str(loc[-1]), list(fields), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else " (a misspelling?)"
+
+
+def _dotted(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+_HEADER_RE = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+_KEY_RE = re.compile(r"^\s*([A-Za-z0-9_.\"'-]+?)\s*=")
+
+
+def _split_key(raw: str) -> tuple[str, ...]:
+    return tuple(part.strip().strip("\"'") for part in raw.split("."))
+
+
+def _locate(text: str, loc: tuple) -> int | None:
+    """The line that best matches a validation error's location (longest prefix wins)."""
+    want = tuple(str(p) for p in loc if not isinstance(p, int))
+    best, best_len = None, 0
+    table: tuple[str, ...] = ()
+    for number, line in enumerate(text.splitlines(), start=1):
+        header = _HEADER_RE.match(line)
+        if header:
+            table = _split_key(header.group(1))
+            path = table
+        else:
+            key = _KEY_RE.match(line)
+            if not key:
+                continue
+            path = table + _split_key(key.group(1))
+        if want[: len(path)] == path and len(path) > best_len:
+            best, best_len = number, len(path)
+    return best

@@ -1,0 +1,1 @@
+"""Provider knowledge: presets as data, URL and key hygiene, live look-ups."""

@@ -1,0 +1,1 @@
+complete --command byecore --no-files --arguments "(env _BYECORE_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=get-args _TYPER_COMPLETE_ARGS=(commandline -cp) byecore)" --condition "env _BYECORE_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=is-args _TYPER_COMPLETE_ARGS=(commandline -cp) byecore"
