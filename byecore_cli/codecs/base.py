@@ -1,0 +1,73 @@
+"""What every codec provides, and the one error a decoder may raise.
+
+A codec is pure: dicts and bytes in, hub values out, and back; no sockets, no aiohttp.
+Names say the direction: ``decode_*`` goes wire → hub, ``encode_*`` goes hub → wire.
+Response and stream coders take the hub ``Request`` they answer, because the way back
+depends on it (flattened tool names, custom tools, the model name the client asked for).
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from byecore_cli.codecs.sse import SSEEvent
+from byecore_cli.hub import ErrorInfo, Event, Request, Response
+
+
+class CodecError(ValueError):
+    """Input that is not a valid message of the protocol; becomes a 400 for the client.
+
+    ``param`` names the offending field (``messages[2].content``) when known.
+    """
+
+    def __init__(self, message: str, *, param: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.param = param
+
+    def info(self) -> ErrorInfo:
+        return ErrorInfo(400, "invalid_request", self.message, param=self.param)
+
+
+class StreamDecoder(Protocol):
+    """Upstream SSE events → hub events (see hub/events.py for the ordering rules)."""
+
+    def feed(self, event: SSEEvent) -> list[Event]: ...
+
+    def flush(self) -> list[Event]:
+        """The upstream closed: close what is open (or report a truncated stream)."""
+        ...
+
+
+class StreamEncoder(Protocol):
+    """Hub events → the client's SSE bytes, ready to write."""
+
+    def feed(self, event: Event) -> bytes: ...
+
+    def flush(self) -> bytes: ...
+
+
+class Codec(Protocol):
+    name: str  # "chat" | "responses" | "messages"
+
+    def decode_request(self, body: dict) -> Request: ...
+
+    def encode_request(self, request: Request) -> dict: ...
+
+    def decode_response(self, body: dict, request: Request) -> Response: ...
+
+    def encode_response(self, response: Response, request: Request) -> dict: ...
+
+    def stream_decoder(self, request: Request) -> StreamDecoder: ...
+
+    def stream_encoder(self, request: Request) -> StreamEncoder: ...
+
+    def decode_error(self, status: int, body: bytes) -> ErrorInfo: ...
+
+    def encode_error(self, error: ErrorInfo) -> tuple[int, dict, dict[str, str]]:
+        """(status, body, headers) for this protocol; headers carry Retry-After."""
+        ...
+
+    def encode_stream_error(self, error: ErrorInfo) -> bytes:
+        """The SSE that ends a stream with an error, in this protocol's shape."""
+        ...

@@ -1,0 +1,60 @@
+"""The SSE decoder at every split point of realistic streams."""
+
+from __future__ import annotations
+
+import pytest
+
+from byecore_cli.codecs.sse import SSEDecoder, SSEEvent, encode_event
+
+STREAM = (
+    b": keep-alive\r\n\r\n"
+    b"event: message_start\r\ndata: {\"a\":1}\r\n\r\n"
+    b"data: line one\ndata: line two\n\n"
+    b"data:no-space\rid: 7\r\r"
+    b": comment in the middle\n"
+    b"event: ping\ndata: \n\n"
+    b"data: [DONE]\n\n"
+)
+EXPECTED = [
+    SSEEvent('{"a":1}', "message_start"),
+    SSEEvent("line one\nline two"),
+    SSEEvent("no-space", None, "7"),
+    SSEEvent("", "ping", "7"),
+    SSEEvent("[DONE]", None, "7"),
+]
+
+
+def _decode(chunks):
+    decoder = SSEDecoder()
+    out = []
+    for chunk in chunks:
+        out += decoder.feed(chunk)
+    return out + decoder.flush()
+
+
+def test_whole_stream():
+    assert _decode([STREAM]) == EXPECTED
+
+
+@pytest.mark.parametrize("split", range(1, len(STREAM)))
+def test_every_split_point(split):
+    assert _decode([STREAM[:split], STREAM[split:]]) == EXPECTED
+
+
+def test_one_byte_at_a_time():
+    assert _decode([STREAM[i:i + 1] for i in range(len(STREAM))]) == EXPECTED
+
+
+def test_unterminated_last_event_is_flushed():
+    assert _decode([b"data: partial"]) == [SSEEvent("partial")]
+
+
+def test_multibyte_utf8_split_inside_a_character():
+    raw = "data: héllo ✓\n\n".encode()
+    for split in range(1, len(raw)):
+        assert _decode([raw[:split], raw[split:]]) == [SSEEvent("héllo ✓")]
+
+
+def test_encoder_round_trips():
+    for event in (SSEEvent("x", "e"), SSEEvent("a\nb"), SSEEvent("{}")):
+        assert _decode([encode_event(event.data, event.event)]) == [event]
