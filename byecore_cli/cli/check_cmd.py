@@ -1,0 +1,164 @@
+"""``byecore check``: prove that a key, a URL and each protocol work, or say what is wrong."""
+
+from __future__ import annotations
+
+import typer
+
+from byecore_cli.cli.options import JSON_OPTION, PROVIDER_OPTION
+from byecore_cli.cli.output import Output
+from byecore_cli.errors import NotFound, UsageError
+
+PROXY_PORT = 4000
+
+
+def check(
+    provider: str | None = PROVIDER_OPTION,
+    base_url: str | None = typer.Option(
+        None, "--base-url", help="Check this URL directly instead of a saved provider."),
+    key: str | None = typer.Option(None, "--key", help="The key to use with --base-url."),
+    model: str | None = typer.Option(None, "--model", "-m", help="The model to try."),
+    protocols: list[str] = typer.Option(
+        [], "--protocol", help="chat, responses or messages (repeatable). Default: the ones "
+        "the provider claims; all three for --base-url and --proxy."),
+    proxy: bool = typer.Option(
+        False, "--proxy", help="Check the local byecore proxy end to end instead."),
+    port: int = typer.Option(PROXY_PORT, "--port", help="The local proxy's port, with --proxy."),
+    stream: bool = typer.Option(True, "--stream/--no-stream", help="Also try streaming."),
+    timeout: float = typer.Option(30.0, "--timeout", help="Seconds to wait at each step."),
+    json_out: bool = JSON_OPTION,
+) -> None:
+    """Prove a provider works: its model list, then each protocol, plain and streamed.
+
+    Every failure comes with what is wrong and how to fix it. Exit code 0 when every step
+    passed, 1 otherwise.
+    """
+    with Output("check", json_out) as out:
+        target, notes = _target(provider, base_url, key, model, protocols, proxy, port)
+        for note in notes:
+            out.note(f"[dim]•[/] {note}")
+
+        import asyncio
+
+        from byecore_cli.check.probes import run_checks
+
+        if json_out:
+            report = asyncio.run(run_checks(target, streams=stream, timeout=timeout))
+        else:
+            report = _run_live(out, target, stream, timeout)
+        data = {
+            "target": {"name": target.name, "base_url": target.base_url, "model": target.model,
+                       "protocols": target.protocols},
+            "ok": report.ok,
+            "steps": [step.as_dict() for step in report.steps],
+        }
+        if json_out:
+            out.done(data)
+        else:
+            _print_findings(out, report)
+        if not report.ok:
+            raise typer.Exit(1)
+
+
+def _target(provider, base_url, key, model, protocols, proxy, port):
+    from byecore_cli.check.probes import Target
+    from byecore_cli.providers.endpoints import PROTOCOLS, BadURL, normalise_base_url
+
+    bad = [p for p in protocols if p not in PROTOCOLS]
+    if bad:
+        raise UsageError(f"unknown protocol {bad[0]!r}", hint="choose from chat, responses, "
+                         "messages")
+    if sum(bool(x) for x in (provider, base_url, proxy)) > 1:
+        raise UsageError("use only one of --provider, --base-url and --proxy")
+    notes: list[str] = []
+    if proxy:
+        from byecore_cli.paths import Paths
+
+        local_key = _first_local_key(Paths.current().local_keys)
+        return Target(name="byecore proxy", base_url=f"http://127.0.0.1:{port}", key=local_key,
+                      model=model or "", protocols=protocols or list(PROTOCOLS),
+                      fix_key="use a key from 'byecore proxy' (or start it with --open)"), notes
+    if base_url:
+        try:
+            root, url_notes = normalise_base_url(base_url)
+        except BadURL as exc:
+            raise UsageError(str(exc)) from None
+        notes += [f"base URL: {n}" for n in url_notes]
+        return Target(name=root, base_url=root, key=key, model=model or "",
+                      protocols=protocols or list(PROTOCOLS),
+                      fix_key="copy the key again, in one piece, from the provider's "
+                      "dashboard"), notes
+    from byecore_cli.config.store import SettingsStore
+    from byecore_cli.paths import Paths
+
+    settings, _ = SettingsStore(Paths.current().settings).load()
+    name = provider or settings.default_provider
+    if not name:
+        raise NotFound("no provider saved yet", hint="add one (byecore provider add byecore) "
+                       "or check a URL directly: byecore check --base-url URL --key KEY")
+    if name not in settings.providers:
+        raise NotFound(f"no saved provider named {name!r}", hint="see 'byecore provider list'")
+    saved = settings.providers[name]
+    return Target(
+        name=name, base_url=saved.base_url, key=saved.resolve_key(),
+        model=model or saved.default_model or "",
+        protocols=protocols or list(saved.protocols),
+        openai_path=saved.openai_path, anthropic_path=saved.anthropic_path,
+        fix_key=f"byecore provider add {name} --replace --key-stdin (paste the key in one "
+        "piece)" + (f", or fix ${saved.key_env}" if saved.key_env else ""),
+    ), notes
+
+
+def _first_local_key(path) -> str | None:
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        import tomlkit as tomllib  # type: ignore[no-redef]
+    try:
+        keys = tomllib.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    values = [v for v in keys.values() if isinstance(v, str)]
+    return values[0] if values else None
+
+
+def _run_live(out: Output, target, stream: bool, timeout: float):
+    import asyncio
+
+    from rich.live import Live
+    from rich.table import Table
+
+    from byecore_cli.check.probes import run_checks
+
+    table = Table("step", "", "HTTP", "time", "first token", "detail",
+                  title=f"Checking {target.name}")
+
+    def add(step) -> None:
+        mark = "[green]✓[/]" if step.ok and not step.warning else \
+            "[yellow]![/]" if step.ok else "[red]✗[/]"
+        table.add_row(
+            step.name, mark, str(step.status or ""),
+            f"{step.latency_ms:.0f} ms" if step.latency_ms is not None else "",
+            f"{step.ttft_ms:.0f} ms" if step.ttft_ms is not None else "",
+            step.detail if step.ok and not step.warning else (step.problem or "")[:60],
+        )
+
+    with Live(table, console=out.out, refresh_per_second=8, transient=False):
+        return asyncio.run(run_checks(target, streams=stream, timeout=timeout, on_step=add))
+
+
+def _print_findings(out: Output, report) -> None:
+    from rich.markup import escape
+
+    out.out.print()
+    problems = [s for s in report.steps if s.problem]
+    for step in problems:
+        colour = "yellow" if step.ok else "red"
+        out.out.print(f"[{colour}]{escape(step.name)}:[/] {escape(step.problem)}")
+        if step.fix:
+            out.out.print(f"  [bold]fix:[/] {escape(step.fix)}")
+    if report.ok:
+        out.out.print(f"[green]All {len(report.steps)} checks passed[/] for "
+                      f"{escape(report.target.name)} with model {report.target.model}.")
+    else:
+        failed = sum(not s.ok for s in report.steps)
+        out.out.print(f"[red]{failed} of {len(report.steps)} checks failed.[/]")
