@@ -10,7 +10,7 @@ from __future__ import annotations
 import typer
 
 from byecore_cli import __version__
-from byecore_cli.cli import check_cmd, models_cmd, provider
+from byecore_cli.cli import check_cmd, models_cmd, provider, setup_cmd
 from byecore_cli.cli.options import JSON_OPTION
 from byecore_cli.cli.output import Output
 
@@ -30,6 +30,10 @@ app = typer.Typer(
 )
 app.add_typer(provider.app, name="provider")
 app.command("models")(models_cmd.models)
+app.command("setup")(setup_cmd.setup)
+app.command("use")(setup_cmd.use)
+app.command("restore")(setup_cmd.restore)
+app.command("status")(setup_cmd.status)
 app.command("check")(check_cmd.check)
 
 

@@ -1,0 +1,14 @@
+"""Coding clients byecore can point at a provider: one writer module per client.
+
+``WRITERS`` lists the built-in writers explicitly, in the order ``byecore status``
+shows them. The contract a writer keeps is in ``clients/base.py``; the engine that
+carries out its plans is ``clients/engine.py``.
+"""
+
+from __future__ import annotations
+
+from byecore_cli.clients.base import Writer
+from byecore_cli.clients.claude import Claude
+from byecore_cli.clients.codex import Codex
+
+WRITERS: dict[str, Writer] = {w.name: w for w in (Codex(), Claude())}

@@ -1,0 +1,91 @@
+"""byecore setup claude: only six env members change; the rest of settings.json stays."""
+
+from __future__ import annotations
+
+import json
+import stat
+
+from tests.clients.conftest import KEY, place, snapshot
+
+OWNED = ("ANTHROPIC_BASE_URL", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_MODEL",
+         "ANTHROPIC_DEFAULT_OPUS_MODEL", "ANTHROPIC_DEFAULT_SONNET_MODEL",
+         "ANTHROPIC_DEFAULT_HAIKU_MODEL")
+
+
+def test_settings_keep_everything_and_gain_the_env_members(run, gateway, home):
+    settings = home / ".claude" / "settings.json"
+    original = place("claude-settings.json", settings).decode()
+    code, body = run("setup", "claude", "--model", "claude-haiku-5-5")
+    assert code == 0, body
+    text = settings.read_text()
+    # every original line is still there, in order (the env's last member gains the
+    # comma JSON needs); the only new lines are byecore's env members
+    old_lines = [ln.rstrip(",") for ln in original.splitlines()]
+    new_lines = [ln.rstrip(",") for ln in text.splitlines()]
+    added = [ln for ln in new_lines if ln not in old_lines]
+    assert len(added) == len(OWNED)
+    assert all(ln.strip().startswith(tuple(f'"{k}"' for k in OWNED)) for ln in added), added
+    assert [ln for ln in new_lines if ln in old_lines] == old_lines
+
+    data = json.loads(text)  # Claude Code reads it as JSON
+    env = data["env"]
+    assert env["ANTHROPIC_BASE_URL"] == "https://gw.example.com"  # root: no /v1
+    assert env["ANTHROPIC_AUTH_TOKEN"] == KEY and "ANTHROPIC_API_KEY" not in env
+    assert env["ANTHROPIC_MODEL"] == "claude-haiku-5-5"
+    assert env["ANTHROPIC_DEFAULT_HAIKU_MODEL"] == "claude-haiku-5-5"
+    assert env["CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC"] == "1"
+    before = json.loads(original)
+    for kept in ("permissions", "hooks", "statusLine", "enabledPlugins", "model", "$schema"):
+        assert data[kept] == before[kept]
+    assert list(data) == list(before)  # key order kept
+    assert stat.S_IMODE(settings.stat().st_mode) == 0o600
+
+
+def test_new_file_restore_removes_it(run, gateway, home):
+    before = snapshot(home)
+    assert run("setup", "claude")[0] == 0
+    assert (home / ".claude" / "settings.json").exists()
+    assert run("restore", "claude")[0] == 0
+    assert snapshot(home) == before
+
+
+def test_restore_is_byte_identical_with_mode(run, gateway, home):
+    place("claude-settings.json", home / ".claude" / "settings.json", 0o644)
+    before = snapshot(home)
+    assert run("setup", "claude")[0] == 0
+    assert run("setup", "claude")[1]["data"]["up_to_date"]
+    assert run("restore", "claude")[0] == 0
+    assert snapshot(home) == before
+
+
+def test_broken_json_is_refused_with_line(run, gateway, home):
+    settings = home / ".claude" / "settings.json"
+    settings.parent.mkdir()
+    settings.write_text('{\n  "model": "opus",\n  "env": {\n}\n')
+    code, body = run("setup", "claude")
+    assert code == 1 and body["error"]["path"] == str(settings)
+    assert body["error"]["line"] == 5 and "not valid JSON" in body["error"]["message"]
+    assert settings.read_text() == '{\n  "model": "opus",\n  "env": {\n}\n'
+
+
+def test_claude_config_dir_and_shell_conflicts(run, gateway, tmp_path, monkeypatch):
+    folder = tmp_path / "claude-dir"
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(folder))
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-shell-000000000000")
+    code, body = run("setup", "claude")
+    assert code == 0
+    assert (folder / "settings.json").exists()
+    assert any("ANTHROPIC_API_KEY" in w for w in body["data"]["warnings"])
+    assert "sk-ant-shell" not in json.dumps(body)
+
+
+def test_messages_less_provider_goes_via_proxy_with_root_url(run, cli, home):
+    assert cli("provider", "add", "oa", "--preset", "none", "--base-url",
+               "https://oa.example.com", "--protocol", "responses", "--model", "gpt-5.4",
+               "--key-stdin", input="sk-oa-000000000000000").exit_code == 0
+    code, body = run("setup", "claude")
+    assert code == 0 and body["data"]["via_proxy"]
+    env = json.loads((home / ".claude" / "settings.json").read_text())["env"]
+    assert env["ANTHROPIC_BASE_URL"] == "http://127.0.0.1:4000"
+    assert env["ANTHROPIC_AUTH_TOKEN"].startswith("bc-local-")
+    assert env["ANTHROPIC_MODEL"] == "oa/gpt-5.4"

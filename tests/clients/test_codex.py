@@ -1,0 +1,219 @@
+"""byecore setup codex: real-shaped files survive, the ChatGPT login is never touched."""
+
+from __future__ import annotations
+
+import json
+import re
+import stat
+
+from tests.clients.conftest import FIXTURES, KEY, place, snapshot, toml_loads
+
+
+def _outside_byecore(text: str) -> str:
+    """The file minus byecore's keys: top-level model/model_provider, its provider table."""
+    text = re.sub(r"(?ms)^\[model_providers\.byecore\]\n.*?(?=^\[|\Z)", "", text)
+    return re.sub(r"(?m)^model(_provider)? = .*\n", "", text).rstrip("\n")
+
+
+def _mode(path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_chatgpt_login_kept_and_key_goes_to_the_provider_table(run, gateway, home):
+    codex = home / ".codex"
+    original = place("codex-config.toml", codex / "config.toml")
+    login = place("codex-auth-chatgpt.json", codex / "auth.json", 0o600)
+
+    code, body = run("setup", "codex")
+    assert code == 0, body
+    assert (codex / "auth.json").read_bytes() == login  # the login, byte for byte
+    text = (codex / "config.toml").read_text()
+    assert _outside_byecore(text) == _outside_byecore(original.decode())
+    assert 'model = "gpt-5.4"  # what I use with my ChatGPT plan' in text  # comment kept
+
+    config = toml_loads(text)  # what Codex (a Rust TOML parser) would read
+    assert config["model_provider"] == "byecore" and config["model"] == "gpt-5.4"
+    table = config["model_providers"]["byecore"]
+    assert table["base_url"] == "https://gw.example.com/v1"
+    assert table["wire_api"] == "responses"
+    assert table["experimental_bearer_token"] == KEY
+    assert table["name"] and table["name"] != "OpenAI"
+    assert "requires_openai_auth" not in table and "env_key" not in table
+    for kept in ("projects", "mcp_servers", "profiles", "features", "desktop",
+                 "sandbox_workspace_write"):
+        assert config[kept] == toml_loads(original.decode())[kept]
+    for never in ("disable_response_storage", "network_access"):
+        assert never not in config
+    assert _mode(codex / "config.toml") == 0o600  # it holds a key now
+    assert any("ChatGPT login" in n for n in body["data"]["notes"])
+
+
+def test_no_auth_file_uses_auth_json_with_requires_openai_auth(run, gateway, home):
+    code, body = run("setup", "codex")
+    assert code == 0, body
+    codex = home / ".codex"
+    assert json.loads((codex / "auth.json").read_text()) == {"OPENAI_API_KEY": KEY}
+    assert _mode(codex / "auth.json") == 0o600
+    table = toml_loads((codex / "config.toml").read_text())["model_providers"]["byecore"]
+    assert table["requires_openai_auth"] is True
+    assert "experimental_bearer_token" not in table
+    assert KEY not in (codex / "config.toml").read_text()
+
+
+def test_api_key_auth_file_is_updated_in_place(run, gateway, home):
+    auth = home / ".codex" / "auth.json"
+    auth.parent.mkdir()
+    auth.write_text('{\n    "auth_mode": "apikey",\n'
+                    '    "OPENAI_API_KEY": "sk-old-key-000000000000"\n}\n')
+    assert run("setup", "codex")[0] == 0
+    assert auth.read_text() == ('{\n    "auth_mode": "apikey",\n    "OPENAI_API_KEY": "'
+                                + KEY + '"\n}\n')
+
+
+def test_key_kept_in_an_env_var_becomes_env_key(run, cli, home, monkeypatch):
+    monkeypatch.setenv("GW_KEY", "sk-from-env-0000000000")
+    assert cli("provider", "add", "envgw", "--preset", "none", "--base-url",
+               "https://e.example.com", "--protocol", "responses", "--model", "m1",
+               "--key-env", "GW_KEY").exit_code == 0
+    assert run("setup", "codex")[0] == 0
+    table = toml_loads((home / ".codex" / "config.toml").read_text())
+    assert table["model_providers"]["byecore"]["env_key"] == "GW_KEY"
+    assert not (home / ".codex" / "auth.json").exists()
+    assert "sk-from-env" not in (home / ".codex" / "config.toml").read_text()
+
+
+def test_second_setup_is_byte_identical_and_says_up_to_date(run, gateway, home, byecore_home):
+    place("codex-config.toml", home / ".codex" / "config.toml")
+    place("codex-auth-chatgpt.json", home / ".codex" / "auth.json", 0o600)
+    assert run("setup", "codex")[0] == 0
+    before = snapshot(home)
+    backups = sorted((byecore_home / "backups" / "codex").iterdir())
+    code, body = run("setup", "codex")
+    assert code == 0 and body["data"]["up_to_date"] and body["data"]["files"] == []
+    assert snapshot(home) == before
+    assert sorted((byecore_home / "backups" / "codex").iterdir()) == backups
+
+
+def test_dry_run_prints_a_masked_diff_and_changes_nothing(cli, gateway, home, byecore_home):
+    place("codex-config.toml", home / ".codex" / "config.toml")
+    before = snapshot(home)
+    result = cli("setup", "codex", "--dry-run")
+    assert result.exit_code == 0
+    assert "+model_provider = \"byecore\"" in result.stdout
+    assert '-model = "gpt-5.5"' in result.stdout
+    assert KEY not in result.stdout and "sk-…CRET" in result.stdout
+    assert snapshot(home) == before
+    assert not (byecore_home / "backups").exists() and not (byecore_home / "state.json").exists()
+
+
+def test_restore_puts_back_exact_bytes_and_modes_and_removes_new_files(run, gateway, home):
+    codex = home / ".codex"
+    place("codex-config.toml", codex / "config.toml", 0o640)
+    before = snapshot(home)
+    assert run("setup", "codex")[0] == 0
+    assert (codex / "auth.json").exists()  # created by byecore
+    code, body = run("restore", "codex")
+    assert code == 0, body
+    assert snapshot(home) == before  # config bytes and 0640 back, auth.json gone
+    code, body = run("status")
+    codex_row = next(r for r in body["data"]["clients"] if r["client"] == "codex")
+    assert not codex_row["set_up_by_byecore"]
+
+
+def test_restore_list_and_to_an_earlier_backup(run, cli, gateway, home):
+    place("codex-config.toml", home / ".codex" / "config.toml")
+    original = snapshot(home)
+    assert run("setup", "codex")[0] == 0
+    assert run("setup", "codex", "--model", "claude-haiku-5-5")[0] == 0
+    code, body = run("restore", "codex", "--list")
+    backups = body["data"]["backups"]
+    assert len(backups) == 2 and backups[-1]["reason"] == "setup"
+    first = backups[-1]["id"]  # newest first: the last one is the oldest
+    assert run("restore", "codex", "--to", first)[0] == 0
+    assert snapshot(home) == original
+    assert run("restore", "codex", "--to", "nope")[0] == 1
+
+
+def test_broken_toml_is_refused_with_file_and_line_then_forced(run, gateway, home):
+    config = home / ".codex" / "config.toml"
+    config.parent.mkdir()
+    broken = b'model = "gpt-5"\n[projects\ntrust_level = "trusted"\n'
+    config.write_bytes(broken)
+    code, body = run("setup", "codex")
+    assert code == 1 and body["error"]["code"] == "config"
+    assert body["error"]["path"] == str(config) and body["error"]["line"] == 2
+    assert config.read_bytes() == broken
+    code, body = run("setup", "codex", "--force")
+    assert code == 0, body
+    assert toml_loads(config.read_text())["model_provider"] == "byecore"
+    assert run("restore", "codex")[0] == 0
+    assert config.read_bytes() == broken  # the broken file was backed up first
+
+
+def test_hand_edit_of_byecore_keys_needs_force(run, gateway, home):
+    assert run("setup", "codex")[0] == 0
+    config = home / ".codex" / "config.toml"
+    config.write_text(config.read_text().replace('model = "gpt-5.4"', 'model = "my-own"'))
+    code, body = run("setup", "codex", "--model", "claude-haiku-5-5")
+    assert code == 1 and body["error"]["code"] == "hand_edited"
+    assert body["error"]["edits"] == [{"key": "model", "wrote": "gpt-5.4", "now": "my-own"}]
+    assert 'model = "my-own"' in config.read_text()
+    code, body = run("status")
+    row = next(r for r in body["data"]["clients"] if r["client"] == "codex")
+    assert [e["key"] for e in row["hand_edited"]] == ["model"]
+    assert run("setup", "codex", "--model", "claude-haiku-5-5", "--force")[0] == 0
+    assert toml_loads(config.read_text())["model"] == "claude-haiku-5-5"
+
+
+def test_edits_outside_byecore_keys_do_not_block(run, gateway, home):
+    assert run("setup", "codex")[0] == 0
+    config = home / ".codex" / "config.toml"
+    config.write_text(config.read_text() + '\n[projects."/tmp/x"]\ntrust_level = "trusted"\n')
+    code, body = run("setup", "codex", "--model", "claude-haiku-5-5")
+    assert code == 0, body
+    assert toml_loads(config.read_text())["projects"]["/tmp/x"]["trust_level"] == "trusted"
+
+
+def test_chat_only_provider_goes_through_the_local_proxy(run, cli, home, byecore_home):
+    assert cli("provider", "add", "chatty", "--preset", "none", "--base-url",
+               "https://chat.example.com", "--protocol", "chat", "--model", "m1",
+               "--key-stdin", input="sk-chat-000000000000").exit_code == 0
+    code, body = run("setup", "codex")
+    assert code == 0 and body["data"]["via_proxy"]
+    assert any("local proxy" in n for n in body["data"]["notes"])
+    table = toml_loads((home / ".codex" / "config.toml").read_text())
+    assert table["model"] == "chatty/m1"
+    provider = table["model_providers"]["byecore"]
+    assert provider["base_url"] == "http://127.0.0.1:4000/v1"
+    keys = toml_loads((byecore_home / "local-keys.toml").read_text())["keys"]
+    assert keys["codex"].startswith("bc-local-")
+    assert json.loads((home / ".codex" / "auth.json").read_text()) == {
+        "OPENAI_API_KEY": keys["codex"]}
+    assert stat.S_IMODE((byecore_home / "local-keys.toml").stat().st_mode) == 0o600
+
+
+def test_codex_home_is_honoured(run, gateway, tmp_path, monkeypatch):
+    elsewhere = tmp_path / "codex-home"
+    elsewhere.mkdir()
+    monkeypatch.setenv("CODEX_HOME", str(elsewhere))
+    assert run("setup", "codex")[0] == 0
+    assert (elsewhere / "config.toml").exists()
+
+
+def test_status_reports_problems_current_codex_would_reject(run, home):
+    config = home / ".codex" / "config.toml"
+    config.parent.mkdir()
+    config.write_text('model_provider = "relay"\ndisable_response_storage = true\n\n'
+                      '[model_providers.relay]\nname = "OpenAI"\n'
+                      'base_url = "https://r.example.com/v1/responses"\nwire_api = "chat"\n')
+    code, body = run("status")
+    row = next(r for r in body["data"]["clients"] if r["client"] == "codex")
+    text = " ".join(row["problems"])
+    for needle in ('wire_api = "chat"', "disable_response_storage", '"OpenAI"',
+                   "not a base URL"):
+        assert needle in text, needle
+    assert row["base_url"] == "https://r.example.com/v1/responses"
+
+
+def test_fixture_is_what_it_claims():
+    assert "tokens" in json.loads((FIXTURES / "codex-auth-chatgpt.json").read_text())
