@@ -71,9 +71,9 @@ def _target(provider, base_url, key, model, protocols, proxy, port):
         raise UsageError("use only one of --provider, --base-url and --proxy")
     notes: list[str] = []
     if proxy:
-        from byecore_cli.paths import Paths
+        from byecore_cli.clients import local_keys
 
-        local_key = _first_local_key(Paths.current().local_keys)
+        local_key = next(iter(local_keys.all_keys().values()), None)
         return Target(name="byecore proxy", base_url=f"http://127.0.0.1:{port}", key=local_key,
                       model=model or "", protocols=protocols or list(PROTOCOLS),
                       fix_key="use a key from 'byecore proxy' (or start it with --open)"), notes
@@ -106,19 +106,6 @@ def _target(provider, base_url, key, model, protocols, proxy, port):
         fix_key=f"byecore provider add {name} --replace --key-stdin (paste the key in one "
         "piece)" + (f", or fix ${saved.key_env}" if saved.key_env else ""),
     ), notes
-
-
-def _first_local_key(path) -> str | None:
-    try:
-        import tomllib
-    except ImportError:  # Python 3.10
-        import tomlkit as tomllib  # type: ignore[no-redef]
-    try:
-        keys = tomllib.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    values = [v for v in keys.values() if isinstance(v, str)]
-    return values[0] if values else None
 
 
 def _run_live(out: Output, target, stream: bool, timeout: float):
@@ -162,3 +149,49 @@ def _print_findings(out: Output, report) -> None:
     else:
         failed = sum(not s.ok for s in report.steps)
         out.out.print(f"[red]{failed} of {len(report.steps)} checks failed.[/]")
+
+
+def doctor(
+    offline: bool = typer.Option(False, "--offline", help="Do not ask providers for their "
+                                 "model lists."),
+    timeout: float = typer.Option(10.0, "--timeout", help="Seconds to wait per provider."),
+    json_out: bool = JSON_OPTION,
+) -> None:
+    """Check every coding client: installed, config valid, where it points, and what to fix.
+
+    Exit code 0 when nothing needs fixing, 1 otherwise.
+    """
+    with Output("doctor", json_out) as out:
+        from byecore_cli.check.doctor import run_doctor
+
+        if json_out:
+            report = run_doctor(online=not offline, timeout=timeout)
+        else:
+            with out.err.status("Checking clients…"):
+                report = run_doctor(online=not offline, timeout=timeout)
+
+        def human(console, d):
+            from rich.markup import escape
+            from rich.table import Table
+
+            table = Table("client", "installed", "points at", "model", "findings")
+            for r in d["clients"]:
+                where = r["base_url"] or ("" if r["config_found"] else "no config")
+                if r["via_proxy"]:
+                    where += " (proxy)"
+                table.add_row(r["title"], r["version"] or ("yes" if r["installed"] else "no"),
+                              escape(where), escape(r["model"] or ""),
+                              str(len(r["findings"])) if r["findings"] else "[green]ok[/]")
+            console.print(table)
+            groups = [("byecore", d["general"])] + [(r["title"], r["findings"])
+                                                     for r in d["clients"]]
+            for title, findings in groups:
+                for f in findings:
+                    console.print(f"[yellow]{escape(title)}:[/] {escape(f['problem'])}")
+                    console.print(f"  [bold]fix:[/] {escape(f['fix'])}")
+            if d["ok"]:
+                console.print("[green]Nothing to fix.[/]")
+
+        out.done(report, human)
+        if not report["ok"]:
+            raise typer.Exit(1)

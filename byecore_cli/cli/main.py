@@ -10,7 +10,7 @@ from __future__ import annotations
 import typer
 
 from byecore_cli import __version__
-from byecore_cli.cli import check_cmd, models_cmd, provider, setup_cmd
+from byecore_cli.cli import check_cmd, models_cmd, provider, setup_cmd, translate_cmd
 from byecore_cli.cli.options import JSON_OPTION
 from byecore_cli.cli.output import Output
 
@@ -35,6 +35,8 @@ app.command("use")(setup_cmd.use)
 app.command("restore")(setup_cmd.restore)
 app.command("status")(setup_cmd.status)
 app.command("check")(check_cmd.check)
+app.command("doctor")(check_cmd.doctor)
+app.command("translate")(translate_cmd.translate)
 
 
 def _version(value: bool) -> None:
