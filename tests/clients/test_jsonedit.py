@@ -1,0 +1,58 @@
+"""The span-preserving JSON/JSONC editor the writers share."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from byecore_cli.clients import jsonedit
+
+JSONC = """{
+  // my editor settings
+  "theme": "One Dark", /* keep */
+  "language_models": {
+    "openai": {"api_url": "https://api.openai.com/v1"},
+  },
+}
+"""
+
+
+def test_set_inserts_next_to_siblings_and_keeps_comments():
+    out = jsonedit.set_value(JSONC, ("language_models", "openai_compatible", "byecore"),
+                             {"api_url": "http://127.0.0.1:4000/v1"}, comments=True)
+    assert "// my editor settings" in out and "/* keep */" in out
+    assert '"openai": {"api_url": "https://api.openai.com/v1"},' in out
+    value = jsonedit.loads(out, comments=True)
+    assert value["language_models"]["openai_compatible"]["byecore"]["api_url"] == (
+        "http://127.0.0.1:4000/v1")
+    assert list(value["language_models"]) == ["openai", "openai_compatible"]
+
+
+def test_replace_changes_only_the_value():
+    text = '{\n\t"a": [1,2],\n\t"b": "old"\n}\n'
+    assert jsonedit.set_value(text, ("b",), "new") == '{\n\t"a": [1,2],\n\t"b": "new"\n}\n'
+
+
+def test_insert_into_empty_and_inline_objects():
+    assert json.loads(jsonedit.set_value("{}", ("x", "y"), 1)) == {"x": {"y": 1}}
+    assert jsonedit.set_value('{"a": 1}', ("b",), 2) == '{"a": 1, "b": 2}'
+
+
+@pytest.mark.parametrize("key,expected", [
+    ("a", '{\n  "b": 2,\n  "c": 3\n}'),
+    ("b", '{\n  "a": 1,\n  "c": 3\n}'),
+    ("c", '{\n  "a": 1,\n  "b": 2\n}'),
+    ("zz", '{\n  "a": 1,\n  "b": 2,\n  "c": 3\n}'),
+])
+def test_delete_takes_the_comma_with_it(key, expected):
+    text = '{\n  "a": 1,\n  "b": 2,\n  "c": 3\n}'
+    assert jsonedit.delete(text, (key,)) == expected
+
+
+def test_errors_name_the_line():
+    with pytest.raises(jsonedit.JsonSyntaxError) as err:
+        jsonedit.loads('{\n  "a": 1,\n  "b" 2\n}')
+    assert err.value.line == 3
+    with pytest.raises(jsonedit.JsonSyntaxError):
+        jsonedit.loads(JSONC)  # comments only with comments=True
