@@ -82,12 +82,66 @@ class Provider(BaseModel):
         )
 
 
+# Claude Code request kinds the proxy can route apart (byecore_cli/proxy/router.py).
+SCENARIOS = ("subagent", "web_search", "image", "long_context")
+
+
+class ProxyTimeouts(BaseModel):
+    """Seconds the proxy waits on an upstream: to connect, for its first byte, between bytes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    connect: float = Field(10.0, gt=0)
+    first_byte: float = Field(600.0, gt=0)
+    idle: float = Field(300.0, gt=0)
+
+
+class ProxySettings(BaseModel):
+    """``[proxy]``: how ``byecore proxy`` listens and routes (see byecore_cli/proxy/router.py).
+
+    ``aliases`` maps a glob on the requested model name to a target, ``provider/model`` or a
+    bare model name; ``fallbacks`` maps a glob on a resolved ``provider/model`` to the
+    targets tried next, in order, when it fails before its first byte.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    port: int = Field(4000, ge=1, le=65535)
+    aliases: dict[str, str] = Field(default_factory=dict)
+    fallbacks: dict[str, list[str]] = Field(default_factory=dict)
+    scenarios: dict[str, str] = Field(default_factory=dict)
+    long_context_tokens: int = Field(60000, ge=1)
+    timeouts: ProxyTimeouts = Field(default_factory=ProxyTimeouts)
+    keepalive: float = Field(10.0, gt=0)
+    max_body_mb: float = Field(32.0, gt=0)
+    max_attempts: int = Field(3, ge=1, le=10)
+
+    @field_validator("aliases", "scenarios")
+    @classmethod
+    def _targets(cls, value: dict[str, str]) -> dict[str, str]:
+        for pattern, target in value.items():
+            if not pattern or not target or target != target.strip():
+                raise ValueError(f"{pattern!r} = {target!r}: expected a model or provider/model")
+        return value
+
+    @field_validator("scenarios")
+    @classmethod
+    def _scenario_names(cls, value: dict[str, str]) -> dict[str, str]:
+        for name in value:
+            if name not in SCENARIOS:
+                raise ValueError(f"unknown scenario {name!r}: expected one of "
+                                 + ", ".join(SCENARIOS))
+        return value
+
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     # providers first: default_provider's check reads them
     providers: dict[str, Provider] = Field(default_factory=dict)
     default_provider: str | None = None
+    proxy: ProxySettings = Field(default_factory=ProxySettings)
 
     @field_validator("providers")
     @classmethod

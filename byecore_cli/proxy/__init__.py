@@ -1,0 +1,1 @@
+"""``byecore proxy``: the local gateway (aiohttp). Imported only by the proxy command."""

@@ -1,0 +1,64 @@
+"""The proxy's aiohttp application: its shared state, and one upstream session for all.
+
+``create_app(settings)`` builds the app; ``cleanup_ctx`` opens the single upstream
+``ClientSession`` (one connection pool for every provider) and the usage log when the
+server starts, and closes both when it stops. Handlers find everything through
+``request.app[STATE]``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import aiohttp
+from aiohttp import web
+
+from byecore_cli.config.models import Settings
+from byecore_cli.paths import Paths
+from byecore_cli.proxy.auth import LocalKeys
+from byecore_cli.proxy.router import Router
+from byecore_cli.proxy.upstream import client_timeout
+from byecore_cli.proxy.usage import UsageLog
+
+MB = 1024 * 1024
+
+
+@dataclass
+class ProxyState:
+    settings: Settings
+    router: Router
+    keys: LocalKeys
+    session: aiohttp.ClientSession | None = None
+    usage: UsageLog | None = None
+    extra: dict = field(default_factory=dict)
+
+
+STATE = web.AppKey("byecore_state", ProxyState)
+
+
+async def _upstream_session(app: web.Application) -> AsyncIterator[None]:
+    state = app[STATE]
+    connector = aiohttp.TCPConnector(limit=0, limit_per_host=256, ttl_dns_cache=300,
+                                     enable_cleanup_closed=True)
+    state.session = aiohttp.ClientSession(
+        connector=connector, timeout=client_timeout(state.settings.proxy.timeouts),
+        auto_decompress=True, trust_env=True)
+    state.usage = UsageLog(Paths.current().usage_db)
+    try:
+        yield
+    finally:
+        await state.session.close()
+        state.usage.close()
+
+
+def create_app(settings: Settings, *, open_access: bool = False) -> web.Application:
+    from byecore_cli.proxy.routes import setup_routes
+
+    app = web.Application(client_max_size=int(settings.proxy.max_body_mb * MB),
+                          handler_args={"max_field_size": 65536})
+    app[STATE] = ProxyState(settings=settings, router=Router(settings),
+                            keys=LocalKeys(open_access=open_access))
+    app.cleanup_ctx.append(_upstream_session)
+    setup_routes(app)
+    return app

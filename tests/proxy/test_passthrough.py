@@ -1,0 +1,178 @@
+"""Same protocol in and out: bytes relayed, only the model and the auth rewritten."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import aiohttp
+
+from byecore_cli.config.models import Settings
+from byecore_cli.paths import Paths
+from byecore_cli.proxy.app import STATE
+from tests.proxy.conftest import UPSTREAM_KEY, one_provider, provider
+
+
+def usage_rows() -> list[dict]:
+    db = sqlite3.connect(Paths.current().usage_db)
+    db.row_factory = sqlite3.Row
+    try:
+        return [dict(r) for r in db.execute("SELECT * FROM requests ORDER BY id")]
+    finally:
+        db.close()
+
+
+def flush_usage(app) -> None:
+    assert app[STATE].usage.flush()
+
+
+def assert_upstream_auth(seen: dict, local_key: str, protocol: str) -> None:
+    headers = {k.lower(): v for k, v in seen["headers"].items()}
+    assert local_key not in json.dumps(headers)
+    if protocol == "messages":
+        assert headers["x-api-key"] == UPSTREAM_KEY and "authorization" not in headers
+    else:
+        assert headers["authorization"] == f"Bearer {UPSTREAM_KEY}"
+        assert "x-api-key" not in headers
+
+
+async def test_chat_non_stream_relays_the_body_unchanged(fake, start_proxy, local_key, sdk):
+    url = await start_proxy(one_provider(fake, "chat"))
+    client = sdk.openai(url)
+    answer = await client.chat.completions.create(
+        model="up-model", messages=[{"role": "user", "content": "hi there"}])
+    assert answer.choices[0].message.content == "chat says: hi there"
+    assert answer.usage.prompt_tokens == 11
+    seen = fake.last
+    assert seen["path"] == "/v1/chat/completions"
+    assert seen["body"]["messages"] == [{"role": "user", "content": "hi there"}]
+    assert_upstream_auth(seen, local_key, "chat")
+
+
+async def test_chat_stream_and_usage_log(fake, start_proxy, local_key, aiohttp_server, sdk):
+    url = await start_proxy(one_provider(fake, "chat"))
+    client = sdk.openai(url)
+    stream = await client.chat.completions.create(
+        model="up-model", messages=[{"role": "user", "content": "stream me"}], stream=True,
+        stream_options={"include_usage": True})
+    text, usage = "", None
+    async for chunk in stream:
+        if chunk.choices:
+            text += chunk.choices[0].delta.content or ""
+        usage = chunk.usage or usage
+    assert text == "chat says: stream me"
+    assert usage.completion_tokens == 5
+    assert fake.last["headers"]["Accept"] == "text/event-stream"
+
+
+async def test_alias_rewrites_only_the_model_bytes(fake, start_proxy, local_key):
+    settings = one_provider(fake, "chat", aliases={"gpt-*": "up/real-model"})
+    url = await start_proxy(settings)
+    raw = (b'{"model": "gpt-5.5", "messages": [{"role": "user", "content": "x\\u00e9"}],'
+           b'  "temperature": 1.0, "extra": {"model": "gpt-5.5-nested"}}')
+    async with aiohttp.ClientSession() as session, session.post(
+            url + "/v1/chat/completions", data=raw,
+            headers={"Authorization": f"Bearer {local_key}",
+                     "Content-Type": "application/json"}) as resp:
+        assert resp.status == 200
+    assert fake.last["raw"] == raw.replace(b'"gpt-5.5"', b'"real-model"')
+
+
+async def test_messages_stream_with_the_anthropic_helper(fake, start_proxy, local_key, sdk):
+    url = await start_proxy(one_provider(fake, "messages"))
+    client = sdk.anthropic(url, default_headers={"anthropic-beta": "claude-code-20250219",
+                                                 "anthropic-version": "2099-01-01"})
+    async with client.messages.stream(
+            model="up-model", max_tokens=100,
+            messages=[{"role": "user", "content": "hello claude"}]) as stream:
+        text = await stream.get_final_text()
+        final = await stream.get_final_message()
+    assert text == "messages says: hello claude"
+    assert final.usage.output_tokens == 5 and final.usage.cache_read_input_tokens == 3
+    seen = fake.last
+    assert seen["path"] == "/v1/messages"
+    assert seen["headers"]["anthropic-beta"] == "claude-code-20250219"
+    assert seen["headers"]["anthropic-version"] == "2099-01-01"  # the client's, not ours
+    assert_upstream_auth(seen, local_key, "messages")
+
+
+async def test_messages_with_bearer_and_query_string(fake, start_proxy, local_key, sdk):
+    url = await start_proxy(one_provider(fake, "messages"))
+    client = sdk.anthropic(url, auth_token=local_key)
+    message = await client.messages.create(
+        model="up-model", max_tokens=50, messages=[{"role": "user", "content": "q"}],
+        extra_query={"beta": "true"})
+    assert message.content[0].text == "messages says: q"
+    assert_upstream_auth(fake.last, local_key, "messages")
+
+
+async def test_responses_stream_helper(fake, start_proxy, local_key, sdk):
+    url = await start_proxy(one_provider(fake, "responses"))
+    client = sdk.openai(url)
+    async with client.responses.stream(model="up-model", input="codex here") as stream:
+        async for _ in stream:
+            pass
+        final = await stream.get_final_response()
+    assert final.output_text == "responses says: codex here"
+    assert final.usage.input_tokens == 11
+    assert_upstream_auth(fake.last, local_key, "responses")
+
+
+async def test_forgiving_paths(fake, start_proxy, local_key, sdk):
+    url = await start_proxy(one_provider(fake, "chat"))
+    for base in (url, url + "/v1/v1"):
+        client = sdk.openai(base, suffix="")
+        answer = await client.chat.completions.create(
+            model="up-model", messages=[{"role": "user", "content": "p"}])
+        assert answer.choices[0].message.content == "chat says: p"
+
+
+async def test_client_only_headers_stay_home(fake, start_proxy, local_key):
+    url = await start_proxy(one_provider(fake, "chat"))
+    async with aiohttp.ClientSession() as session, session.post(
+            url + "/v1/chat/completions",
+            json={"model": "up-model", "messages": [{"role": "user", "content": "h"}]},
+            headers={"Authorization": f"Bearer {local_key}", "anthropic-beta": "x",
+                     "Connection": "keep-alive", "Cookie": "a=b", "x-custom": "kept"}) as r:
+        assert r.status == 200
+    headers = {k.lower() for k in fake.last["headers"]}
+    assert "anthropic-beta" not in headers and "cookie" not in headers
+    assert "x-custom" in headers
+
+
+async def test_usage_is_logged_for_each_protocol(fake, aiohttp_server, local_key, sdk):
+    from byecore_cli.proxy.app import create_app
+
+    settings = Settings(providers={
+        "c": provider(fake.url, "chat", models=("m-chat",)),
+        "r": provider(fake.url, "responses", models=("m-resp",)),
+        "a": provider(fake.url, "messages", models=("m-msg",))}, default_provider="c")
+    app = create_app(settings)
+    server = await aiohttp_server(app)
+    url = str(server.make_url("")).rstrip("/")
+    oa = sdk.openai(url)
+    await oa.chat.completions.create(model="m-chat", messages=[{"role": "user",
+                                                                 "content": "1"}])
+    stream = await oa.chat.completions.create(
+        model="m-chat", messages=[{"role": "user", "content": "2"}], stream=True,
+        stream_options={"include_usage": True})
+    async for _ in stream:
+        pass
+    await oa.responses.create(model="m-resp", input="3")
+    async with oa.responses.stream(model="m-resp", input="4") as s:
+        await s.get_final_response()
+    an = sdk.anthropic(url)
+    await an.messages.create(model="m-msg", max_tokens=9,
+                             messages=[{"role": "user", "content": "5"}])
+    async with an.messages.stream(model="m-msg", max_tokens=9,
+                                  messages=[{"role": "user", "content": "6"}]) as s:
+        await s.get_final_message()
+    flush_usage(app)
+    rows = usage_rows()
+    assert [(r["provider"], r["inbound"], r["stream"]) for r in rows] == [
+        ("c", "chat", 0), ("c", "chat", 1), ("r", "responses", 0), ("r", "responses", 1),
+        ("a", "messages", 0), ("a", "messages", 1)]
+    for row in rows:
+        assert row["client"] == "tests" and row["status"] == 200
+        assert (row["input_tokens"], row["output_tokens"], row["cached_tokens"]) == (11, 5, 3)
+        assert row["latency_ms"] >= row["ttfb_ms"] >= 0
