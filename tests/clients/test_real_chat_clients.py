@@ -18,8 +18,9 @@ import pytest
 
 from byecore_cli.clients import engine
 from byecore_cli.clients.aider import Aider
+from byecore_cli.clients.opencode import OpenCode
 from tests.check.fake_gateway import KEY, Behaviour, build
-from tests.clients.factory import make_target
+from tests.clients.factory import FIXTURES, make_target
 from tests.fakes import ThreadedServer
 
 
@@ -69,6 +70,22 @@ def test_aider_message_reaches_the_gateway(home):
             stdin=subprocess.DEVNULL)
     assert "pong" in run.stdout, run.stdout[-2000:] + run.stderr[-2000:]
     assert "Unknown context window" not in run.stdout + run.stderr  # the metadata entry
+    posts = _posts(server)
+    assert posts and {r["path"] for r in posts} == {"/v1/chat/completions"}
+    assert {r["headers"]["Authorization"] for r in posts} == {f"Bearer {KEY}"}
+
+
+@_needs("opencode")
+def test_opencode_run_reaches_the_gateway(home):
+    place_jsonc = home / ".config" / "opencode" / "opencode.jsonc"
+    place_jsonc.parent.mkdir(parents=True)
+    place_jsonc.write_bytes((FIXTURES / "opencode.jsonc").read_bytes())
+    with ThreadedServer(build(Behaviour())) as server:
+        _setup(OpenCode(), server.url, home)
+        run = subprocess.run(
+            [_binary("opencode"), "run", "say pong"], cwd=home / "work", env=_env(home),
+            capture_output=True, text=True, timeout=240, stdin=subprocess.DEVNULL)
+    assert "pong" in run.stdout, run.stdout[-2000:] + run.stderr[-2000:]
     posts = _posts(server)
     assert posts and {r["path"] for r in posts} == {"/v1/chat/completions"}
     assert {r["headers"]["Authorization"] for r in posts} == {f"Bearer {KEY}"}

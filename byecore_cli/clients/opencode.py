@@ -1,0 +1,157 @@
+"""OpenCode: ``$XDG_CONFIG_HOME/opencode/opencode.json`` or ``opencode.jsonc``.
+
+OpenCode merges ``opencode.json`` and then ``opencode.jsonc`` from its config folder,
+the later winning, and reads both as JSONC. byecore edits ``opencode.jsonc`` when it
+exists (it would win anyway) and ``opencode.json`` otherwise, creating that one.
+
+What byecore owns: ``provider.byecore`` and the top-level ``model``. The provider id
+is always ``byecore`` whatever the upstream, so switching providers re-points the
+same entry instead of piling up new ones. It uses ``@ai-sdk/openai-compatible``,
+which posts to ``{baseURL}/chat/completions`` for every model id (``@ai-sdk/openai``
+would send gpt-5 ids to ``/responses``). The key is ``{env:VAR}`` when the provider
+keeps it in an environment variable, so no key lands in a file; otherwise it is
+written and the file becomes 0600. Each model gets ``limit.context`` and
+``limit.output`` so OpenCode can track context for ids models.dev does not know.
+
+Comments, trailing commas, other providers, MCP servers and key order are edited
+around with ``clients/jsonedit.py``, never re-dumped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from byecore_cli.clients import jsonedit
+from byecore_cli.clients.base import ClientFile, Current, Plan, Reading, Target, Unparsable
+
+PROVIDER_ID = "byecore"
+_SCHEMA = "https://opencode.ai/config.json"
+
+
+class OpenCode:
+    name = "opencode"
+    title = "OpenCode"
+    protocol = "chat"
+    executable = "opencode"
+
+    def files(self, env: Mapping[str, str], home: Path) -> dict[str, ClientFile]:
+        base = Path(env["XDG_CONFIG_HOME"]) if env.get("XDG_CONFIG_HOME") else (
+            home / ".config")
+        folder = base / "opencode"
+        return {
+            "json": ClientFile("json", folder / "opencode.json", "jsonc"),
+            "jsonc": ClientFile("jsonc", folder / "opencode.jsonc", "jsonc"),
+        }
+
+    def plan(self, target: Target, current: Current) -> Plan:
+        role = _role(current)
+        text = _text(current.get(role), role)
+        config = _parse(text, role)
+        notes: list[str] = []
+        options: dict = {"baseURL": target.openai_base}
+        secret: frozenset[str] = frozenset()
+        if target.key_env and not target.via_proxy:
+            options["apiKey"] = f"{{env:{target.key_env}}}"
+            notes.append(f"OpenCode reads the key from ${target.key_env} ({{env:…}}); "
+                         "no key is written to a file")
+        elif target.key:
+            options["apiKey"] = target.key
+            secret = frozenset({role})
+        entry = {
+            "npm": "@ai-sdk/openai-compatible",
+            "name": f"byecore: {target.provider}",
+            "options": options,
+            "models": {m: _model(target, m) for m in target.models},
+        }
+        out = text if text.strip() else f'{{\n  "$schema": "{_SCHEMA}"\n}}\n'
+        if (config.get("provider") or {}).get(PROVIDER_ID) != entry:
+            out = jsonedit.set_value(out, ("provider", PROVIDER_ID), entry, comments=True)
+        if config.get("model") != f"{PROVIDER_ID}/{target.model}":
+            out = jsonedit.set_value(out, ("model",), f"{PROVIDER_ID}/{target.model}",
+                                     comments=True)
+        small = config.get("small_model")
+        if isinstance(small, str) and small.startswith(f"{PROVIDER_ID}/") and \
+                small.removeprefix(f"{PROVIDER_ID}/") not in target.models:
+            notes.append(f"small_model {small} is not offered by {target.provider}; "
+                         "OpenCode falls back to its own choice if it cannot find it")
+        if role == "jsonc" and current.get("json") is not None:
+            notes.append("both opencode.json and opencode.jsonc exist; byecore edited "
+                         "opencode.jsonc, whose settings win")
+        return Plan(files={role: out.encode()}, secret=secret, notes=notes)
+
+    def read(self, current: Current) -> Reading:
+        role = _role(current)
+        config = _parse(_text(current.get(role), role), role)
+        other = "json" if role == "jsonc" else "jsonc"
+        merged_model = config.get("model")
+        if merged_model is None and current.get(other) is not None:
+            merged_model = _parse(_text(current.get(other), other), other).get("model")
+        providers = config.get("provider") or {}
+        ours = providers.get(PROVIDER_ID) if isinstance(providers, dict) else None
+        model = merged_model if isinstance(merged_model, str) else None
+        active = model.split("/", 1)[0] if model else None
+        table = providers.get(active) if isinstance(providers, dict) and active else None
+        options = (table or {}).get("options") or {} if isinstance(table, dict) else {}
+        reading = Reading(configured=isinstance(ours, dict) and active == PROVIDER_ID,
+                          base_url=options.get("baseURL"), model=model,
+                          label=(table or {}).get("name") if isinstance(table, dict) else None)
+        ours = ours if isinstance(ours, dict) else {}
+        reading.owned = {
+            "model": config.get("model"),
+            "provider.byecore.npm": ours.get("npm"),
+            "provider.byecore.baseURL": (ours.get("options") or {}).get("baseURL"),
+            # spelled with api_key so byecore's history masks it
+            "provider.byecore.api_key": (ours.get("options") or {}).get("apiKey"),
+            "provider.byecore.models": ours.get("models"),
+        }
+        url = str(options.get("baseURL") or "")
+        if url and not url.rstrip("/").endswith("/v1") and "/v1" not in url:
+            reading.problems.append(f"baseURL {url} has no /v1: OpenCode posts to "
+                                    f"{url.rstrip('/')}/chat/completions")
+        if isinstance(table, dict) and table.get("npm") == "@ai-sdk/openai":
+            reading.problems.append(f"provider {active} uses @ai-sdk/openai, which sends "
+                                    "gpt-5 ids to /responses")
+        key = options.get("apiKey")
+        if isinstance(key, str) and key != key.strip():
+            reading.problems.append("options.apiKey has spaces or line breaks around it")
+        return reading
+
+    def check_env(self, env: Mapping[str, str]) -> list[str]:
+        return [f"your shell sets {name}: OpenCode loads that config on top of the global "
+                "file byecore edits" for name in ("OPENCODE_CONFIG", "OPENCODE_CONFIG_CONTENT")
+                if env.get(name)]
+
+
+def _model(target: Target, model: str) -> dict:
+    limits = target.limits_for(model)
+    return {"name": model, "limit": {"context": limits.context_window,
+                                     "output": limits.max_output}}
+
+
+def _role(current: Current) -> str:
+    return "jsonc" if current.get("jsonc") is not None else "json"
+
+
+def _text(data: bytes | None, role: str) -> str:
+    if data is None:
+        return ""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise Unparsable(role, f"not UTF-8 text ({exc.reason})") from None
+
+
+def _parse(text: str, role: str) -> dict:
+    if not text.strip():
+        return {}
+    try:
+        data = jsonedit.loads(text, comments=True)
+    except jsonedit.JsonSyntaxError as exc:
+        raise Unparsable(role, f"this is not valid JSONC ({exc.problem})", exc.line) from None
+    if not isinstance(data, dict):
+        raise Unparsable(role, "expected a JSON object at the top level", 1)
+    for key in ("provider",):
+        if key in data and not isinstance(data[key], dict):
+            raise Unparsable(role, f'"{key}" is not a JSON object')
+    return data
