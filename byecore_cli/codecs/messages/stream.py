@@ -1,0 +1,392 @@
+"""Anthropic Messages streams: upstream SSE → hub events, and hub events → client SSE.
+
+Wire order (both directions): ``message_start`` (usage with the input tokens) → for each
+block, with indexes 0, 1, 2… in order and ONE block open at a time:
+``content_block_start`` → ``content_block_delta``* → ``content_block_stop`` →
+``message_delta`` (``stop_reason``, ``stop_sequence``, cumulative usage) →
+``message_stop``. ``ping`` may come anywhere; an ``error`` event may end the stream after
+a 200. There is no ``[DONE]``.
+
+Deltas: ``text_delta`` (text), ``thinking_delta`` and one ``signature_delta`` just before
+a thinking block closes, ``input_json_delta`` (tool arguments, streamed as they come; the
+first may be ``""``), ``citations_delta``. ``redacted_thinking`` and server-tool result
+blocks arrive whole in ``content_block_start``.
+
+Decoder robustness: pings and unknown events ignored; a delta for a block that is not
+open ignored; a block started while another is open closes the open one first; a
+thinking block without ``signature_delta`` closes without a signature; a tool call with
+no argument deltas gets ``"{}"``; a custom tool's ``{"input": …}`` is buffered and
+unwrapped at its stop (the raw input is only known then); the stream closing after
+``message_delta`` without ``message_stop`` still ends normally, closing earlier is a
+``StreamError``.
+
+Encoder: a thinking block always closes with a ``signature_delta`` (Claude Code drops
+unsigned thinking): Anthropic's own signature, or a minted one carrying the reasoning's
+foreign meta (blocks.py). A custom tool's raw input is streamed inside ``{"input":"…"}``
+JSON, escaped fragment by fragment. Hub parts Anthropic cannot put in a response
+(images, tool results) are skipped without consuming an index.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+
+from byecore_cli.codecs.messages.blocks import P, mint_signature, reasoning_meta, render
+from byecore_cli.codecs.messages.errors import encode_stream_error, info
+from byecore_cli.codecs.messages.response import (
+    ToolBack,
+    message_id,
+    stop_in,
+    stop_out,
+    usage_in,
+    usage_out,
+)
+from byecore_cli.codecs.sse import SSEEvent, encode_event
+from byecore_cli.hub import (
+    ErrorInfo,
+    Event,
+    MessageStart,
+    MessageStop,
+    PartStart,
+    PartStop,
+    Reasoning,
+    ReasoningDelta,
+    Request,
+    StreamError,
+    Text,
+    TextDelta,
+    ToolArgsDelta,
+    ToolCall,
+    Usage,
+    UsageUpdate,
+    meta_for,
+)
+
+_SEP = (",", ":")
+
+
+class _Open:
+    """The block being decoded."""
+
+    __slots__ = ("kind", "index", "wire", "call", "buffer", "signature", "block", "sent",
+                 "citations")
+
+    def __init__(self, kind: str, index: int, wire) -> None:
+        self.kind, self.index, self.wire = kind, index, wire
+        self.call: ToolCall | None = None
+        self.buffer: list[str] = []
+        self.signature: str | None = None
+        self.block: dict | None = None
+        self.sent = False
+        self.citations: list | None = None
+
+
+class StreamDecoder:
+    def __init__(self, request: Request) -> None:
+        self._request = request
+        self._back: ToolBack | None = None
+        self._started = self._done = False
+        self._next = 0
+        self._open: _Open | None = None
+        self._usage = Usage()
+        self._reason = None
+        self._stop_sequence = None
+        self._calls = False
+
+    def feed(self, event: SSEEvent) -> list[Event]:
+        if self._done:
+            return []
+        try:
+            data = json.loads(event.data) if event.data else None
+        except ValueError:
+            return self._fail(ErrorInfo(502, "api_error", "malformed event from the upstream"))
+        if not isinstance(data, dict):
+            return []
+        kind = data.get("type") or event.event
+        out: list[Event] = []
+        if kind == "message_start":
+            message = data.get("message") if isinstance(data.get("message"), dict) else {}
+            self._usage = usage_in(message.get("usage"))
+            if not self._started:
+                self._started = True
+                mid, model = message.get("id"), message.get("model")
+                out.append(MessageStart(mid if isinstance(mid, str) else "",
+                                        model if isinstance(model, str) else self._request.model,
+                                        usage=self._usage))
+            return out
+        if kind == "error":
+            error = data.get("error") if isinstance(data.get("error"), dict) else {}
+            return self._fail(info(error.get("type"), error.get("message")))
+        if kind not in ("content_block_start", "content_block_delta", "content_block_stop",
+                        "message_delta", "message_stop"):
+            return out  # ping and anything new
+        if not self._started:
+            self._started = True
+            out.append(MessageStart("", self._request.model))
+        if kind == "content_block_start":
+            self._start(data, out)
+        elif kind == "content_block_delta":
+            self._delta(data, out)
+        elif kind == "content_block_stop":
+            if self._open is not None and data.get("index", self._open.wire) == self._open.wire:
+                self._close(out)
+        elif kind == "message_delta":
+            delta = data.get("delta") if isinstance(data.get("delta"), dict) else {}
+            if delta.get("stop_reason") is not None:
+                self._reason = delta["stop_reason"]
+            if isinstance(delta.get("stop_sequence"), str):
+                self._stop_sequence = delta["stop_sequence"]
+            if isinstance(data.get("usage"), dict):
+                self._usage = usage_in(data["usage"], self._usage)
+                out.append(UsageUpdate(self._usage))
+        else:
+            self._finish(out)
+        return out
+
+    def flush(self) -> list[Event]:
+        if self._done:
+            return []
+        if self._reason is not None:
+            out: list[Event] = []
+            self._finish(out)
+            return out
+        return self._fail(ErrorInfo(502, "api_error",
+                                    "the upstream stream ended before message_stop"))
+
+    # -- internals --
+
+    def _fail(self, error: ErrorInfo) -> list[Event]:
+        self._done = True
+        return [StreamError(error)]
+
+    def _finish(self, out: list[Event]) -> None:
+        if self._open is not None:
+            self._close(out)
+        out.append(MessageStop(stop_in(self._reason, self._calls), self._usage,
+                               self._stop_sequence))
+        self._done = True
+
+    def _start(self, data: dict, out: list[Event]) -> None:
+        block = data.get("content_block")
+        if not isinstance(block, dict):
+            return
+        if self._open is not None:
+            self._close(out)
+        index, self._next = self._next, self._next + 1
+        kind = block.get("type")
+        wire = data.get("index")
+        if kind == "text":
+            state = _Open("text", index, wire)
+            out.append(PartStart(index, Text("")))
+            if isinstance(block.get("text"), str) and block["text"]:
+                out.append(TextDelta(index, block["text"]))
+        elif kind == "thinking":
+            state = _Open("thinking", index, wire)
+            out.append(PartStart(index, Reasoning("")))
+            if isinstance(block.get("thinking"), str) and block["thinking"]:
+                out.append(ReasoningDelta(index, block["thinking"]))
+            if isinstance(block.get("signature"), str) and block["signature"]:
+                state.signature = block["signature"]
+        elif kind == "redacted_thinking" and isinstance(block.get("data"), str):
+            state = _Open("redacted", index, wire)
+            out.append(PartStart(index, Reasoning("", meta={P: {"redacted": block["data"]}})))
+        elif kind == "tool_use" and isinstance(block.get("id"), str) \
+                and isinstance(block.get("name"), str):
+            state = _Open("tool", index, wire)
+            if self._back is None:
+                self._back = ToolBack(self._request)
+            state.call = self._back.call(block["id"], block["name"])
+            state.block = block.get("input") if isinstance(block.get("input"), dict) else None
+            self._calls = True
+            out.append(PartStart(index, state.call))
+        else:
+            state = _Open("opaque", index, wire)
+            state.block = dict(block)
+            out.append(PartStart(index, Text("", {P: {"block": block}})))
+        self._open = state
+
+    def _delta(self, data: dict, out: list[Event]) -> None:
+        state = self._open
+        delta = data.get("delta")
+        if state is None or not isinstance(delta, dict) \
+                or data.get("index", state.wire) != state.wire:
+            return
+        kind = delta.get("type")
+        if kind == "text_delta" and state.kind == "text":
+            text = delta.get("text")
+            if isinstance(text, str) and text:
+                out.append(TextDelta(state.index, text))
+        elif kind == "thinking_delta" and state.kind == "thinking":
+            text = delta.get("thinking")
+            if isinstance(text, str) and text:
+                out.append(ReasoningDelta(state.index, text))
+        elif kind == "signature_delta" and isinstance(delta.get("signature"), str):
+            state.signature = delta["signature"]
+        elif kind == "input_json_delta" and isinstance(delta.get("partial_json"), str):
+            fragment = delta["partial_json"]
+            if state.kind == "tool" and state.call.kind != "custom":
+                if fragment:
+                    state.sent = True
+                    out.append(ToolArgsDelta(state.index, fragment))
+            elif state.kind in ("tool", "opaque"):
+                state.buffer.append(fragment)
+        elif kind == "citations_delta" and state.kind == "text":
+            state.citations = (state.citations or []) + [delta.get("citation")]
+
+    def _close(self, out: list[Event]) -> None:
+        state, self._open = self._open, None
+        meta = None
+        if state.kind == "text" and state.citations:
+            meta = {P: {"citations": state.citations}}
+        elif state.kind == "thinking":
+            meta = reasoning_meta(state.signature)
+        elif state.kind == "tool":
+            fallback = json.dumps(state.block, ensure_ascii=False) if state.block else "{}"
+            if state.call.kind == "custom":
+                raw = ToolBack.arguments(state.call, "".join(state.buffer) or fallback)
+                if raw:
+                    out.append(ToolArgsDelta(state.index, raw))
+            elif not state.sent:
+                out.append(ToolArgsDelta(state.index, fallback))
+        elif state.kind == "opaque":
+            block = state.block
+            if state.buffer:
+                with contextlib.suppress(ValueError):
+                    block["input"] = json.loads("".join(state.buffer))
+            out.append(TextDelta(state.index, render(block)))
+            meta = {P: {"block": block}}
+        out.append(PartStop(state.index, meta))
+
+
+class StreamEncoder:
+    def __init__(self, request: Request) -> None:
+        self._model = request.model
+        self._started = self._done = False
+        self._wire = -1
+        self._hub: int | None = None  # hub index of the open block
+        self._kind: str | None = None
+        self._part = None
+        self._usage = Usage()
+        self._calls = False
+
+    def feed(self, event: Event) -> bytes:
+        if self._done:
+            return b""
+        if isinstance(event, MessageStart):
+            if self._started:
+                return b""
+            if event.usage is not None:
+                self._usage = event.usage
+            return self._message_start(event.id)
+        out = b"" if self._started else self._message_start("")
+        if isinstance(event, TextDelta):
+            if event.index == self._hub and self._kind == "text" and event.text:
+                out += self._delta({"type": "text_delta", "text": event.text})
+        elif isinstance(event, ToolArgsDelta):
+            if event.index == self._hub and event.text:
+                if self._kind == "tool":
+                    out += self._delta({"type": "input_json_delta", "partial_json": event.text})
+                elif self._kind == "custom":
+                    out += self._delta({"type": "input_json_delta",
+                                        "partial_json": json.dumps(event.text)[1:-1]})
+        elif isinstance(event, ReasoningDelta):
+            if event.index == self._hub and self._kind == "thinking" and event.text:
+                out += self._delta({"type": "thinking_delta", "thinking": event.text})
+        elif isinstance(event, PartStart):
+            out += self._close(None) + self._start(event)
+        elif isinstance(event, PartStop):
+            if event.index == self._hub:
+                out += self._close(event.meta)
+        elif isinstance(event, UsageUpdate):
+            self._usage = event.usage
+        elif isinstance(event, MessageStop):
+            out += self._close(None)
+            self._done = True
+            stop = stop_out(event.stop, self._calls)
+            out += _event("message_delta", {
+                "type": "message_delta",
+                "delta": {"stop_reason": stop, "stop_sequence": event.stop_sequence},
+                "usage": usage_out(event.usage)})
+            out += _event("message_stop", {"type": "message_stop"})
+        elif isinstance(event, StreamError):
+            self._done = True
+            out += encode_stream_error(event.error)
+        return out
+
+    def flush(self) -> bytes:
+        if self._done or not self._started:
+            return b""
+        self._done = True
+        return self._close(None) + encode_stream_error(
+            ErrorInfo(502, "api_error", "the upstream stream ended early"))
+
+    # -- internals --
+
+    def _message_start(self, response_id: str) -> bytes:
+        self._started = True
+        usage = usage_out(self._usage)
+        usage["output_tokens"] = 0
+        usage.pop("output_tokens_details", None)
+        return _event("message_start", {"type": "message_start", "message": {
+            "id": message_id(response_id), "type": "message", "role": "assistant",
+            "model": self._model, "content": [], "stop_reason": None, "stop_sequence": None,
+            "usage": usage}})
+
+    def _delta(self, delta: dict) -> bytes:
+        return _event("content_block_delta",
+                      {"type": "content_block_delta", "index": self._wire, "delta": delta})
+
+    def _start(self, event: PartStart) -> bytes:
+        part = event.part
+        mine = meta_for(part, P)
+        if isinstance(part, Text):
+            kind, block = ("opaque", None) if "block" in mine else ("text", {"type": "text",
+                                                                          "text": ""})
+        elif isinstance(part, Reasoning):
+            if "redacted" in mine:
+                kind, block = "redacted", {"type": "redacted_thinking", "data": mine["redacted"]}
+            else:
+                kind, block = "thinking", {"type": "thinking", "thinking": "", "signature": ""}
+        elif isinstance(part, ToolCall):
+            self._calls = True
+            kind = "custom" if part.kind == "custom" else "tool"
+            block = {"type": "tool_use", "id": part.id, "name": part.name, "input": {}}
+        else:
+            return b""
+        self._hub, self._kind, self._part = event.index, kind, part
+        if block is None:
+            return b""
+        self._wire += 1
+        out = _event("content_block_start", {"type": "content_block_start",
+                                             "index": self._wire, "content_block": block})
+        if kind == "custom":
+            out += self._delta({"type": "input_json_delta", "partial_json": '{"input":"'})
+        return out
+
+    def _close(self, meta: dict | None) -> bytes:
+        if self._hub is None:
+            return b""
+        kind, part = self._kind, self._part
+        self._hub = self._kind = self._part = None
+        out = b""
+        if kind == "opaque":
+            block = (meta or {}).get(P, {}).get("block") or meta_for(part, P)["block"]
+            self._wire += 1
+            out += _event("content_block_start", {"type": "content_block_start",
+                                                  "index": self._wire, "content_block": block})
+        elif kind == "thinking":
+            merged = dict(part.meta or {})
+            for protocol, values in (meta or {}).items():
+                merged[protocol] = {**merged.get(protocol, {}), **values}
+            signature = (merged.get(P) or {}).get("signature") or mint_signature(merged)
+            out += self._delta({"type": "signature_delta", "signature": signature})
+        elif kind == "custom":
+            out += self._delta({"type": "input_json_delta", "partial_json": '"}'})
+        return out + _event("content_block_stop",
+                            {"type": "content_block_stop", "index": self._wire})
+
+
+def _event(name: str, payload: dict) -> bytes:
+    return encode_event(json.dumps(payload, separators=_SEP, ensure_ascii=False), name)
+
