@@ -18,6 +18,7 @@ import pytest
 
 from byecore_cli.clients import engine
 from byecore_cli.clients.aider import Aider
+from byecore_cli.clients.droid import Droid, model_id
 from byecore_cli.clients.opencode import OpenCode
 from tests.check.fake_gateway import KEY, Behaviour, build
 from tests.clients.factory import FIXTURES, make_target
@@ -85,6 +86,26 @@ def test_opencode_run_reaches_the_gateway(home):
         run = subprocess.run(
             [_binary("opencode"), "run", "say pong"], cwd=home / "work", env=_env(home),
             capture_output=True, text=True, timeout=240, stdin=subprocess.DEVNULL)
+    assert "pong" in run.stdout, run.stdout[-2000:] + run.stderr[-2000:]
+    posts = _posts(server)
+    assert posts and {r["path"] for r in posts} == {"/v1/chat/completions"}
+    assert {r["headers"]["Authorization"] for r in posts} == {f"Bearer {KEY}"}
+
+
+@_needs("droid")
+def test_droid_exec_reaches_the_gateway(home):
+    settings = home / ".factory" / "settings.json"
+    settings.parent.mkdir(parents=True)
+    settings.write_bytes((FIXTURES / "droid-settings.json").read_bytes())
+    with ThreadedServer(build(Behaviour())) as server:
+        _setup(Droid(), server.url, home)
+        listed = subprocess.run([_binary("droid"), "exec", "--help"], env=_env(home),
+                                capture_output=True, text=True, timeout=120)
+        run = subprocess.run(
+            [_binary("droid"), "exec", "-m", model_id("gpt-5.4"), "say pong"],
+            cwd=home / "work", env=_env(home), capture_output=True, text=True, timeout=240,
+            stdin=subprocess.DEVNULL)
+    assert model_id("gpt-5.4") in listed.stdout  # Droid parsed the JSONC and our items
     assert "pong" in run.stdout, run.stdout[-2000:] + run.stderr[-2000:]
     posts = _posts(server)
     assert posts and {r["path"] for r in posts} == {"/v1/chat/completions"}
