@@ -194,7 +194,7 @@ def message_id(response_id: str) -> str:
     return response_id if response_id.startswith("msg_") else f"msg_{response_id or 'byecore'}"
 
 
-def encode_block(part) -> dict | None:
+def encode_block(part, names: ToolNames) -> dict | None:
     """A response part → its Anthropic content block (None when there is nothing to send)."""
     if isinstance(part, Reasoning):
         return thinking_block(part)
@@ -205,7 +205,7 @@ def encode_block(part) -> dict | None:
             value = json.loads(args) if args.strip() else {}
         except ValueError:
             value = {"_raw": args}
-        return {"type": "tool_use", "id": part.id, "name": part.name,
+        return {"type": "tool_use", "id": part.id, "name": names.wire(part.name, part.namespace),
                 "input": value if isinstance(value, dict) else {"_raw": args}}
     if isinstance(part, Image):
         return {"type": "text", "text": f"[image: {part.url or part.media_type or 'inline'}]"}
@@ -218,7 +218,8 @@ def encode_block(part) -> dict | None:
 
 
 def encode_response(response: Response, request: Request) -> dict:
-    content = [b for b in map(encode_block, response.parts) if b]
+    names = ToolNames(request.tools)
+    content = [b for b in (encode_block(p, names) for p in response.parts) if b]
     has_calls = any(b["type"] == "tool_use" for b in content)
     return {
         "id": message_id(response.id),

@@ -62,6 +62,7 @@ from byecore_cli.hub import (
     UsageUpdate,
     meta_for,
 )
+from byecore_cli.hub.tools import ToolNames
 
 _SEP = (",", ":")
 
@@ -262,6 +263,7 @@ class StreamDecoder:
 class StreamEncoder:
     def __init__(self, request: Request) -> None:
         self._model = request.model
+        self._names = ToolNames(request.tools)
         self._started = self._done = False
         self._wire = -1
         self._hub: int | None = None  # hub index of the open block
@@ -351,7 +353,8 @@ class StreamEncoder:
         elif isinstance(part, ToolCall):
             self._calls = True
             kind = "custom" if part.kind == "custom" else "tool"
-            block = {"type": "tool_use", "id": part.id, "name": part.name, "input": {}}
+            block = {"type": "tool_use", "id": part.id,
+                     "name": self._names.wire(part.name, part.namespace), "input": {}}
         else:
             return b""
         self._hub, self._kind, self._part = event.index, kind, part
