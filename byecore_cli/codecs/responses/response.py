@@ -1,0 +1,245 @@
+"""Responses ``Response`` object ↔ hub ``Response``; output items; usage; status.
+
+Status table (hub stop → Responses; the decode direction reverses it):
+
+================  ==========================================================
+hub StopReason    Responses
+================  ==========================================================
+END, TOOL_CALLS,  ``status: "completed"`` (a tool turn is "completed + call items")
+STOP_SEQUENCE,
+REFUSAL, PAUSE
+LENGTH            ``status: "incomplete"``, ``incomplete_details.reason: "max_output_tokens"``
+CONTENT_FILTER    ``status: "incomplete"``, ``incomplete_details.reason: "content_filter"``
+CONTEXT_OVERFLOW  ``status: "failed"``, ``error.code: "context_length_exceeded"``
+================  ==========================================================
+
+A refusal is sent as ``output_text`` (Codex drops a message holding a ``refusal`` part).
+Usage: ``input_tokens`` includes cached tokens on both sides (hub and Responses), and
+``total_tokens`` is always present (Codex requires it). Output items other than
+reasoning, message, function_call and custom_tool_call (hosted-tool calls) are dropped
+when decoding: no other protocol can show them. Images in a hub response are dropped
+too (Responses has no assistant image part).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from byecore_cli.codecs.responses.errors import error_info, failed_error
+from byecore_cli.codecs.responses.items import (
+    P,
+    arr,
+    decode_reasoning,
+    encode_reasoning,
+    fail,
+    integer,
+    meta,
+    obj,
+    output_text,
+    string,
+)
+from byecore_cli.hub import (
+    ErrorInfo,
+    Reasoning,
+    Request,
+    Response,
+    StopReason,
+    Text,
+    ToolCall,
+    Usage,
+    meta_for,
+)
+from byecore_cli.hub.assemble import StreamFailed
+
+INCOMPLETE = {StopReason.LENGTH: "max_output_tokens",
+              StopReason.CONTENT_FILTER: "content_filter"}
+INCOMPLETE_BACK = {"max_output_tokens": StopReason.LENGTH,
+                   "content_filter": StopReason.CONTENT_FILTER}
+PREFIX = {Text: "msg", Reasoning: "rs", ToolCall: "fc"}
+
+
+# --- decode (upstream body → hub) ----------------------------------------------------
+
+def decode_usage(raw: Any) -> Usage:
+    if not isinstance(raw, dict):
+        return Usage()
+    details = raw.get("input_tokens_details") if isinstance(
+        raw.get("input_tokens_details"), dict) else {}
+    out_details = raw.get("output_tokens_details") if isinstance(
+        raw.get("output_tokens_details"), dict) else {}
+    return Usage(
+        input_tokens=integer(raw.get("input_tokens"), "usage.input_tokens") or 0,
+        output_tokens=integer(raw.get("output_tokens"), "usage.output_tokens") or 0,
+        cache_read_tokens=integer(details.get("cached_tokens"), "usage.cached_tokens") or 0,
+        cache_write_tokens=integer(details.get("cache_write_tokens"),
+                                   "usage.cache_write_tokens") or 0,
+        reasoning_tokens=integer(out_details.get("reasoning_tokens"),
+                                 "usage.reasoning_tokens") or 0,
+    )
+
+
+def decode_output_item(item: Any, param: str) -> list:
+    """One output item as hub parts (empty for item types no other protocol knows)."""
+    item = obj(item, param)
+    kind = item.get("type")
+    item_id = string(item.get("id"), f"{param}.id", optional=True)
+    if kind == "message":
+        parts = []
+        phase = item.get("phase")
+        for i, raw in enumerate(arr(item.get("content") or [], f"{param}.content")):
+            raw = obj(raw, f"{param}.content[{i}]")
+            refusal = raw.get("type") == "refusal"
+            text = raw.get("refusal") if refusal else raw.get("text")
+            parts.append(Text(string(text, f"{param}.content[{i}].text"),
+                              meta(id=item_id, phase=phase, refusal=refusal or None,
+                                   annotations=raw.get("annotations") or None)))
+        return parts
+    if kind == "reasoning":
+        return [decode_reasoning(item, param)]
+    if kind in ("function_call", "custom_tool_call"):
+        custom = kind == "custom_tool_call"
+        field = "input" if custom else "arguments"
+        return [ToolCall(
+            id=string(item.get("call_id"), f"{param}.call_id"),
+            name=string(item.get("name"), f"{param}.name"),
+            arguments=string(item.get(field), f"{param}.{field}"),
+            kind="custom" if custom else "function",
+            namespace=string(item.get("namespace"), f"{param}.namespace", optional=True),
+            meta=meta(id=item_id),
+        )]
+    if not isinstance(kind, str):
+        raise fail("output item needs a type", f"{param}.type")
+    return []
+
+
+def failure(raw: Any) -> ErrorInfo:
+    """The hub error for a failed response's ``error`` object."""
+    error = raw if isinstance(raw, dict) else {}
+    message = error.get("message") if isinstance(error.get("message"), str) else ""
+    code = error.get("code") if isinstance(error.get("code"), str) else None
+    return error_info(code, message or "the upstream response failed")
+
+
+def decode_stop(status: Any, incomplete: Any, parts: list) -> StopReason:
+    if status == "incomplete":
+        reason = incomplete.get("reason") if isinstance(incomplete, dict) else None
+        return INCOMPLETE_BACK.get(reason, StopReason.LENGTH)
+    if any(isinstance(p, ToolCall) for p in parts):
+        return StopReason.TOOL_CALLS
+    if any(meta_for(p, P).get("refusal") for p in parts):
+        return StopReason.REFUSAL
+    return StopReason.END
+
+
+def decode_response(body: Any, request: Request) -> Response:
+    body = obj(body, "body")
+    status = body.get("status")
+    if status == "failed":
+        raise StreamFailed(failure(body.get("error")))
+    parts: list = []
+    for i, item in enumerate(arr(body.get("output") or [], "output")):
+        parts.extend(decode_output_item(item, f"output[{i}]"))
+    created = body.get("created_at")
+    return Response(
+        id=string(body.get("id"), "id", optional=True) or "",
+        model=string(body.get("model"), "model", optional=True) or request.model,
+        parts=parts,
+        stop=decode_stop(status, body.get("incomplete_details"), parts),
+        usage=decode_usage(body.get("usage")),
+        created=int(created) if isinstance(created, (int, float)) else None,
+    )
+
+
+# --- encode (hub → client body) ------------------------------------------------------
+
+def response_id(raw: str) -> str:
+    return raw if raw.startswith("resp_") else f"resp_{raw or int(time.time() * 1000)}"
+
+
+def item_id(part: Any, base: str, index: int) -> str:
+    own = meta_for(part, P).get("id")
+    if own:
+        return own
+    prefix = "ctc" if isinstance(part, ToolCall) and part.kind == "custom" else PREFIX[type(part)]
+    return f"{prefix}_{base}_{index}"
+
+
+def encode_usage(usage: Usage) -> dict:
+    return {
+        "input_tokens": usage.input_tokens,
+        "input_tokens_details": {"cached_tokens": usage.cache_read_tokens,
+                                 "cache_write_tokens": usage.cache_write_tokens},
+        "output_tokens": usage.output_tokens,
+        "output_tokens_details": {"reasoning_tokens": usage.reasoning_tokens},
+        "total_tokens": usage.input_tokens + usage.output_tokens,
+    }
+
+
+def encode_call(part: ToolCall, iid: str, *, done: bool = True) -> dict:
+    if part.kind == "custom":
+        item = {"id": iid, "type": "custom_tool_call", "call_id": part.id, "name": part.name,
+                "input": part.arguments if done else ""}
+    else:
+        item = {"id": iid, "type": "function_call", "status": "completed" if done else
+                "in_progress", "call_id": part.id, "name": part.name,
+                "arguments": (part.arguments or "{}") if done else ""}
+    if part.namespace:
+        item["namespace"] = part.namespace
+    return item
+
+
+def encode_message(part: Text, iid: str, content: list, *, done: bool = True) -> dict:
+    item = {"id": iid, "type": "message", "role": "assistant",
+            "status": "completed" if done else "in_progress", "content": content}
+    phase = meta_for(part, P).get("phase")
+    if phase:
+        item["phase"] = phase
+    return item
+
+
+def encode_output(parts: list, base: str) -> list[dict]:
+    items: list[dict] = []
+    for index, part in enumerate(parts):
+        iid = item_id(part, base, index)
+        if isinstance(part, Text):
+            last = items[-1] if items else None
+            if last and last["id"] == iid and last["type"] == "message":
+                last["content"].append(output_text(part))
+            else:
+                items.append(encode_message(part, iid, [output_text(part)]))
+        elif isinstance(part, Reasoning):
+            items.append(encode_reasoning(part, iid))
+        elif isinstance(part, ToolCall):
+            items.append(encode_call(part, iid))
+    return items
+
+
+def envelope(rid: str, request: Request, created: int, status: str) -> dict:
+    """The Response object without output and usage (shared with the stream encoder)."""
+    return {"id": rid, "object": "response", "created_at": created, "status": status,
+            "error": None, "incomplete_details": None, "model": request.model, "output": [],
+            "parallel_tool_calls": request.parallel_tool_calls is not False,
+            "tool_choice": "auto", "tools": [], "max_output_tokens": request.max_tokens}
+
+
+def finish(body: dict, stop: StopReason, usage: Usage, message: str = "") -> None:
+    """Set status, incomplete_details / error and usage on a final Response object."""
+    if stop == StopReason.CONTEXT_OVERFLOW:
+        body["status"] = "failed"
+        body["error"] = failed_error(ErrorInfo(
+            400, "context_overflow", message or "the prompt does not fit the model's context"))
+    elif stop in INCOMPLETE:
+        body["status"] = "incomplete"
+        body["incomplete_details"] = {"reason": INCOMPLETE[stop]}
+    else:
+        body["status"] = "completed"
+    body["usage"] = encode_usage(usage)
+
+
+def encode_response(response: Response, request: Request) -> dict:
+    rid = response_id(response.id)
+    body = envelope(rid, request, response.created or int(time.time()), "completed")
+    body["output"] = encode_output(response.parts, rid[5:])
+    finish(body, response.stop, response.usage)
+    return body
