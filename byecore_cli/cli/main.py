@@ -10,7 +10,14 @@ from __future__ import annotations
 import typer
 
 from byecore_cli import __version__
-from byecore_cli.cli import check_cmd, models_cmd, provider, setup_cmd, translate_cmd
+from byecore_cli.cli import (
+    check_cmd,
+    models_cmd,
+    provider,
+    proxy_cmd,
+    setup_cmd,
+    translate_cmd,
+)
 from byecore_cli.cli.options import JSON_OPTION
 from byecore_cli.cli.output import Output
 
@@ -37,6 +44,8 @@ app.command("status")(setup_cmd.status)
 app.command("check")(check_cmd.check)
 app.command("doctor")(check_cmd.doctor)
 app.command("translate")(translate_cmd.translate)
+app.command("proxy")(proxy_cmd.proxy)
+app.command("usage")(proxy_cmd.usage)
 
 
 def _version(value: bool) -> None:

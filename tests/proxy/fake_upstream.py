@@ -59,7 +59,10 @@ class FakeUpstream:
                     raise
             if isinstance(action, tuple) and action[0] == "status":
                 return _error(protocol, action[1], action[2] if len(action) > 2 else {})
-            reply = _reply(protocol, body)
+            try:
+                reply = _reply(protocol, body)
+            except (KeyError, IndexError, TypeError, AttributeError):
+                return _error(protocol, 400, {})  # what a real upstream says to a bad body
             if not body.get("stream"):
                 return web.json_response(_whole(protocol, body, reply))
             events = _events(protocol, body, reply)
@@ -67,10 +70,15 @@ class FakeUpstream:
             await response.prepare(request)
             for n, (name, data) in enumerate(events):
                 if isinstance(action, tuple) and action[0] == "cut" and n == action[1]:
+                    await asyncio.sleep(0.1)  # let the first events reach the reader
                     request.transport.close()  # no clean end: the connection just drops
                     return response
                 if isinstance(action, tuple) and action[0] == "slow" and n == len(events) - 2:
-                    await asyncio.sleep(action[1])
+                    try:
+                        await asyncio.sleep(action[1])
+                    except asyncio.CancelledError:
+                        self.cancelled.set()
+                        raise
                 head = f"event: {name}\n" if name else ""
                 await response.write(f"{head}data: {data}\n\n".encode())
             await response.write_eof()
