@@ -136,7 +136,7 @@ def _is_blank_or_comment(line: str) -> bool:
     return not line.strip() or line.lstrip().startswith("#")
 
 
-def _dump_items(key: str, items: list[dict], dash_col: int, content_col: int,
+def dump_items(key: str, items: list[dict], dash_col: int, content_col: int,
                 nl: str) -> str:
     y = _yaml()
     y.indent(mapping=2, sequence=content_col, offset=dash_col)
@@ -160,12 +160,12 @@ def replace_items(text: str, key: str, ours: Callable[[Any], bool], items: list[
     lines = text.splitlines(keepends=True)
     if key not in doc:
         out = text if not text or text.endswith("\n") else text + nl
-        out += f"{key}:{nl}" + _dump_items(key, items, 2, 4, nl)
+        out += f"{key}:{nl}" + dump_items(key, items, 2, 4, nl)
     elif not seq or seq.fa.flow_style():
         # "models: []" or a one-line list: rewrite that key's lines as a block list
         start = doc.lc.key(key)[0]
         end = _block_end(doc, key, lines)
-        block = f"{key}:{nl}" + _dump_items(key, kept + items, 2, 4, nl)
+        block = f"{key}:{nl}" + dump_items(key, kept + items, 2, 4, nl)
         out = "".join(lines[:start]) + block + "".join(lines[end:])
     else:
         starts = [seq.lc.item(i)[0] for i in range(len(seq))]
@@ -177,7 +177,7 @@ def replace_items(text: str, key: str, ours: Callable[[Any], bool], items: list[
             spans.append((start, end))
         dash_col = len(lines[starts[0]]) - len(lines[starts[0]].lstrip(" "))
         content_col = seq.lc.item(0)[1]
-        new_text = _dump_items(key, items, dash_col, content_col, nl) if items else ""
+        new_text = dump_items(key, items, dash_col, content_col, nl) if items else ""
         kept_ends = [e for (_, e), item in zip(spans, seq, strict=True) if not ours(item)]
         last_kept = max(kept_ends, default=doc.lc.key(key)[0] + 1)
         out_lines: list[str] = []
