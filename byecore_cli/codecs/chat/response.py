@@ -241,6 +241,5 @@ def encode_response(response: Response, request: Request) -> dict:
 
 
 def chat_id(upstream_id: str) -> str:
-    if upstream_id.startswith("chatcmpl"):
-        return upstream_id
-    return f"chatcmpl-{upstream_id or 'byecore'}"
+    """The upstream's id as it is (ids are opaque to clients); a made-up one if none."""
+    return upstream_id or "chatcmpl-byecore"
