@@ -11,6 +11,7 @@ float/bool scalars. ``allow`` names extra top-level keys a test accepts on purpo
 from __future__ import annotations
 
 import collections.abc
+import functools
 import typing
 
 import typing_extensions as te
@@ -22,6 +23,7 @@ def _is_typeddict(tp) -> bool:
     return isinstance(tp, type) and (typing.is_typeddict(tp) or te.is_typeddict(tp))
 
 
+@functools.cache
 def _hints(tp) -> dict:
     return typing.get_type_hints(tp, include_extras=True)
 

@@ -173,6 +173,9 @@ def decode_source(block: dict, param: str) -> tuple[str | None, str | None, str 
 
 def decode_block(block, param: str) -> Part:
     """One content block (not tool_result, not tool_use) → a hub part."""
+    # tool_result content may hold tool_result/tool_use only as opaque garbage: refuse
+    if isinstance(block, dict) and block.get("type") in ("tool_use", "tool_result"):
+        raise CodecError(f"{param}: a {block['type']} block cannot appear here", param=param)
     if not isinstance(block, dict):
         raise CodecError(f"{param} must be an object", param=param)
     kind = block.get("type")

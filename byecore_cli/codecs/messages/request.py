@@ -58,11 +58,15 @@ from byecore_cli.hub import (
     ToolCall,
     ToolChoice,
     ToolResult,
+    meta_for,
 )
 
 BILLING_PREFIX = "x-anthropic-billing-header:"
-PASSTHROUGH = ("context_management", "service_tier", "container", "cache_control", "speed",
-               "inference_geo", "diagnostics", "mcp_servers")
+# Anthropic-only top-level fields kept for an Anthropic upstream, with their JSON type;
+# their insides are Anthropic's to judge.
+PASSTHROUGH = {"context_management": dict, "service_tier": str, "container": (str, dict),
+               "cache_control": dict, "speed": str, "inference_geo": str,
+               "diagnostics": dict, "mcp_servers": list}
 TOOL_META = ("cache_control", "defer_loading", "eager_input_streaming", "input_examples",
              "allowed_callers")
 
@@ -101,7 +105,12 @@ def _blocks(content, param: str) -> list:
 def decode_request(body: dict) -> Request:
     body = _dict(body, "body")
     model = text_of(body.get("model"), "model")
-    extras: dict = {k: body[k] for k in PASSTHROUGH if body.get(k) is not None}
+    extras: dict = {}
+    for key, kind in PASSTHROUGH.items():
+        if body.get(key) is not None:
+            if not isinstance(body[key], kind):
+                raise CodecError(f"{key} has the wrong type", param=key)
+            extras[key] = body[key]
     request = Request(model=model, extras={P: extras})
     if body.get("max_tokens") is not None:
         request.max_tokens = _int(body["max_tokens"], "max_tokens")
@@ -162,6 +171,8 @@ def _messages(wire: list) -> list[Message]:
             _user(blocks, param, out)
         elif role == "system":
             parts = [decode_block(b, f"{param}.content[{j}]") for j, b in enumerate(blocks)]
+            if any(not isinstance(p, Text) or "block" in meta_for(p, P) for p in parts):
+                raise CodecError("system messages hold text only", param=f"{param}.content")
             out.append(Message("system", parts))
         else:
             raise CodecError(f"{param}.role must be user, assistant or system",
@@ -179,6 +190,8 @@ def _user(blocks: list, param: str, out: list[Message]) -> None:
         if current is None or current.role != role:
             current = Message(role)
             out.append(current)
+        if isinstance(block, dict) and block.get("type") == "tool_use":
+            raise CodecError("tool_use blocks belong in assistant turns", param=where)
         current.parts.append(_tool_result(block, where) if is_result
                              else decode_block(block, where))
 
@@ -203,6 +216,8 @@ def _assistant_part(block, param: str):
         extra = keep(block, "cache_control")
         return ToolCall(call_id, name, json.dumps(args, ensure_ascii=False),
                         meta={P: extra} if extra else None)
+    if isinstance(block, dict) and block.get("type") == "tool_result":
+        raise CodecError("tool_result blocks belong in user turns", param=param)
     return decode_block(block, param)
 
 
