@@ -28,6 +28,7 @@ from byecore_cli.hub import Image, Reasoning, Text, meta_for
 
 P = "responses"
 PACKED = "byecore.v1:"
+RAW = "_raw"  # in a packed blob: the summary is really full reasoning text
 DUMPS = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
@@ -144,9 +145,14 @@ def output_text(part: Text) -> dict:
 
 # --- reasoning -------------------------------------------------------------------------
 
-def pack_foreign(part_meta: dict | None) -> str | None:
-    """Other protocols' opaque data on a part, as an ``encrypted_content`` string."""
+def pack_foreign(part_meta: dict | None, raw: bool = False) -> str | None:
+    """Other protocols' opaque data on a part, as an ``encrypted_content`` string.
+
+    ``raw``: the text is full reasoning sent as a summary (see ``encode_reasoning``).
+    """
     foreign = {k: v for k, v in (part_meta or {}).items() if k != P and v}
+    if raw:
+        foreign[RAW] = True
     if not foreign:
         return None
     return PACKED + base64.urlsafe_b64encode(DUMPS(foreign).encode()).decode()
@@ -170,6 +176,8 @@ def decode_reasoning(item: dict, param: str) -> Reasoning:
     foreign = unpack_foreign(blob) if blob and blob.startswith(PACKED) else None
     if foreign is not None:
         blob = None
+        if foreign.pop(RAW, False):
+            content, summary = content or summary, []
     if content:
         text, is_summary = "".join(content), False
         keep_summary = summary or None
@@ -182,6 +190,17 @@ def decode_reasoning(item: dict, param: str) -> Reasoning:
     return Reasoning(text, is_summary, part_meta or None)
 
 
+def shown_as_summary(part: Reasoning) -> bool:
+    """Toward a client: full reasoning from another protocol goes out as a summary.
+
+    Codex shows summaries by default and raw ``reasoning_text`` only on request, so an
+    Anthropic thinking block or a Chat ``reasoning_content`` is sent as a summary; a
+    packed marker in ``encrypted_content`` turns it back into full reasoning when the
+    client replays it. Raw reasoning a Responses upstream issued stays raw.
+    """
+    return part.summary or not meta_for(part, P)
+
+
 def encode_reasoning(part: Reasoning, item_id: str | None, *, pack: bool = True) -> dict:
     """A hub Reasoning as a ``reasoning`` item (``summary`` is always present).
 
@@ -189,16 +208,18 @@ def encode_reasoning(part: Reasoning, item_id: str | None, *, pack: bool = True)
     client, which echoes it back); never toward an upstream.
     """
     own = meta_for(part, P)
+    as_summary = shown_as_summary(part) if pack else part.summary
     summary = own.get("summary")
     if summary is None:
-        summary = [part.text] if part.summary and part.text else []
+        summary = [part.text] if as_summary and part.text else []
     out: dict = {"type": "reasoning"}
     if item_id:
         out["id"] = item_id
     out["summary"] = [{"type": "summary_text", "text": t} for t in summary]
-    if not part.summary and part.text:
+    if not as_summary and part.text:
         out["content"] = [{"type": "reasoning_text", "text": part.text}]
-    blob = own.get("encrypted_content") or (pack_foreign(part.meta) if pack else None)
+    blob = own.get("encrypted_content") or (
+        pack_foreign(part.meta, raw=as_summary and not part.summary) if pack else None)
     if blob:
         out["encrypted_content"] = blob
     return out

@@ -8,8 +8,9 @@ output item, never interleaved, ``output_index`` 0, 1, 2… in part order:
   ``content_part.done`` → ``output_item.done``;
 - reasoning: ``output_item.added`` (``summary: []``) → for a summary, on its first text
   ``reasoning_summary_part.added`` (summary_index 0) → ``reasoning_summary_text.delta``*
-  → ``.done`` → ``reasoning_summary_part.done``; for raw reasoning
-  ``content_part.added`` (reasoning_text) → ``reasoning_text.delta``* → ``.done`` →
+  → ``.done`` → ``reasoning_summary_part.done`` (full reasoning from another protocol
+  is sent as a summary too, see ``items.shown_as_summary``); for raw reasoning a
+  Responses upstream issued, ``content_part.added`` (reasoning_text) → ``reasoning_text.delta``* → ``.done`` →
   ``content_part.done``; then ``output_item.done`` with ``encrypted_content`` (see
   ``items.py`` for how other protocols' signatures ride in it). Reasoning with no text
   gets ``output_item.added`` then ``output_item.done`` directly;
@@ -32,7 +33,7 @@ from __future__ import annotations
 import time
 
 from byecore_cli.codecs.responses.errors import failed_error
-from byecore_cli.codecs.responses.items import DUMPS, encode_reasoning
+from byecore_cli.codecs.responses.items import DUMPS, encode_reasoning, shown_as_summary
 from byecore_cli.codecs.responses.response import (
     encode_call,
     encode_message,
@@ -154,10 +155,11 @@ class StreamEncoder:
                 **self._ids(), "content_index": 0, "delta": text, "logprobs": []})
         if isinstance(part, Reasoning):
             out = b""
+            summary = shown_as_summary(part)
             if not self.summary_open:
                 self.summary_open = True
-                out = self._reasoning_part("added", "", part.summary)
-            if part.summary:
+                out = self._reasoning_part("added", "", summary)
+            if summary:
                 return out + self._emit("response.reasoning_summary_text.delta", {
                     **self._ids(), "summary_index": 0, "delta": text})
             return out + self._emit("response.reasoning_text.delta", {
@@ -194,14 +196,15 @@ class StreamEncoder:
             for protocol, values in (meta or {}).items():
                 merged[protocol] = {**merged.get(protocol, {}), **values}
             out = b""
+            summary = shown_as_summary(part)
             if self.summary_open:
-                if part.summary:
+                if summary:
                     out = self._emit("response.reasoning_summary_text.done",
                                      {**ids, "summary_index": 0, "text": text})
                 else:
                     out = self._emit("response.reasoning_text.done",
                                      {**ids, "content_index": 0, "text": text})
-                out += self._reasoning_part("done", text, part.summary)
+                out += self._reasoning_part("done", text, summary)
             item = encode_reasoning(Reasoning(text, part.summary, merged or None), self.iid)
         else:
             if part.kind == "custom":
