@@ -1,0 +1,48 @@
+"""Paste-only clients: the right URL form per client, the key masked by default."""
+
+from __future__ import annotations
+
+import pytest
+
+from byecore_cli.clients.paste import PASTE_CLIENTS, ROWS, paste_instructions
+from tests.clients.factory import KEY, make_target, proxy_target
+
+ISSUE_CLIENTS = ("cursor", "cline", "roo", "kilo", "cherry-studio", "chatbox", "lobechat",
+                 "nextchat")
+
+
+def test_every_client_named_in_the_issue_has_one_consistent_row():
+    assert PASTE_CLIENTS == ISSUE_CLIENTS
+    for row in ROWS:
+        assert row.url_form in ("openai_base", "root")
+        assert row.where and row.url_label and row.key_label and row.model_label
+
+
+@pytest.mark.parametrize("client", ISSUE_CLIENTS)
+def test_key_is_masked_unless_asked(client):
+    out = paste_instructions(client, make_target(), show_key=False)
+    text = repr(out)
+    assert KEY not in text and "…" in out["fields"][1]["value"]
+    shown = paste_instructions(client, make_target(), show_key=True)
+    assert shown["fields"][1]["value"] == KEY
+    assert shown["models"] == ["gpt-5.4", "gpt-5.4-mini"]
+    assert shown["fields"][2]["value"] == "gpt-5.4"
+
+
+def test_url_form_follows_what_each_client_appends():
+    url = {c: paste_instructions(c, make_target(), False)["fields"][0]["value"]
+           for c in ISSUE_CLIENTS}
+    assert url["cline"] == url["cursor"] == url["roo"] == "https://api.example.com/v1"
+    assert url["cherry-studio"] == url["nextchat"] == "https://api.example.com"
+
+
+def test_cursor_cannot_use_the_local_proxy_and_says_so():
+    notes = paste_instructions("cursor", proxy_target(), False)["notes"]
+    assert any("own servers" in n for n in notes)
+    assert not any("own servers" in n for n in paste_instructions(
+        "cline", proxy_target(), False)["notes"])
+
+
+def test_key_kept_in_an_unset_variable():
+    out = paste_instructions("cline", make_target(key=None, key_env="GW_KEY"), False)
+    assert "$GW_KEY" in out["fields"][1]["value"] and out["fields"][1]["secret"] is False
