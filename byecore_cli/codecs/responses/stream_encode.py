@@ -10,10 +10,11 @@ output item, never interleaved, ``output_index`` 0, 1, 2… in part order:
   ``reasoning_summary_part.added`` (summary_index 0) → ``reasoning_summary_text.delta``*
   → ``.done`` → ``reasoning_summary_part.done`` (full reasoning from another protocol
   is sent as a summary too, see ``items.shown_as_summary``); for raw reasoning a
-  Responses upstream issued, ``content_part.added`` (reasoning_text) → ``reasoning_text.delta``* → ``.done`` →
-  ``content_part.done``; then ``output_item.done`` with ``encrypted_content`` (see
-  ``items.py`` for how other protocols' signatures ride in it). Reasoning with no text
-  gets ``output_item.added`` then ``output_item.done`` directly;
+  Responses upstream issued, ``content_part.added`` (reasoning_text) →
+  ``reasoning_text.delta``* → ``.done`` → ``content_part.done``; then
+  ``output_item.done`` with ``encrypted_content`` (see ``items.py`` for how other
+  protocols' signatures ride in it). Reasoning with no text gets ``output_item.added``
+  then ``output_item.done`` directly;
 - function call: ``output_item.added`` → ``function_call_arguments.delta``* (streamed
   as they come) → ``.done`` → ``output_item.done``;
 - custom call: ``output_item.added``, then — only at the end, once the function-style
