@@ -258,3 +258,13 @@ def test_safe_id_is_deterministic_and_keeps_valid_ids():
     assert safe_id("toolu_01-AZ") == "toolu_01-AZ"
     assert safe_id("a.b") == safe_id("a.b") != safe_id("a:b")
     assert safe_id("ü") .startswith("_")
+
+
+@pytest.mark.parametrize("target", ["chat", "responses"])
+def test_claude_code_noise_never_reaches_other_protocols(target):
+    request = CODEC.decode_request(load("claude_code_request.json"))
+    wire = json.dumps(get(target).encode_request(request))
+    for noise in ("x-anthropic-billing-header", "cache_control", "context_management",
+                  "output_config", "adaptive", "EqQBCkYIBxgCKkDsig0000"):
+        assert noise not in wire
+    assert "Available agent types" in wire  # the mid-conversation system text survives

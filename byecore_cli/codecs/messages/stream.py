@@ -64,7 +64,7 @@ from byecore_cli.hub import (
 )
 from byecore_cli.hub.tools import ToolNames
 
-_SEP = (",", ":")
+_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
 class _Open:
@@ -106,6 +106,9 @@ class StreamDecoder:
             return []
         kind = data.get("type") or event.event
         out: list[Event] = []
+        if kind == "content_block_delta" and self._started:  # the hot path
+            self._delta(data, out)
+            return out
         if kind == "message_start":
             message = data.get("message") if isinstance(data.get("message"), dict) else {}
             self._usage = usage_in(message.get("usage"))
@@ -284,17 +287,18 @@ class StreamEncoder:
         out = b"" if self._started else self._message_start("")
         if isinstance(event, TextDelta):
             if event.index == self._hub and self._kind == "text" and event.text:
-                out += self._delta({"type": "text_delta", "text": event.text})
+                out += _fast_delta(self._wire, "text_delta", "text", event.text)
         elif isinstance(event, ToolArgsDelta):
             if event.index == self._hub and event.text:
                 if self._kind == "tool":
-                    out += self._delta({"type": "input_json_delta", "partial_json": event.text})
+                    out += _fast_delta(self._wire, "input_json_delta", "partial_json",
+                                       event.text)
                 elif self._kind == "custom":
-                    out += self._delta({"type": "input_json_delta",
-                                        "partial_json": json.dumps(event.text)[1:-1]})
+                    out += _fast_delta(self._wire, "input_json_delta", "partial_json",
+                                       _dumps(event.text)[1:-1])
         elif isinstance(event, ReasoningDelta):
             if event.index == self._hub and self._kind == "thinking" and event.text:
-                out += self._delta({"type": "thinking_delta", "thinking": event.text})
+                out += _fast_delta(self._wire, "thinking_delta", "thinking", event.text)
         elif isinstance(event, PartStart):
             out += self._close(None) + self._start(event)
         elif isinstance(event, PartStop):
@@ -391,5 +395,12 @@ class StreamEncoder:
 
 
 def _event(name: str, payload: dict) -> bytes:
-    return encode_event(json.dumps(payload, separators=_SEP, ensure_ascii=False), name)
+    return encode_event(_dumps(payload), name)
+
+
+def _fast_delta(index: int, kind: str, field: str, text: str) -> bytes:
+    """A content_block_delta built as text: the hot path of every stream (JSON-escaped
+    ``text`` never holds a raw line break, so it is one ``data:`` line)."""
+    return (f'event: content_block_delta\ndata: {{"type":"content_block_delta","index":{index},'
+            f'"delta":{{"type":"{kind}","{field}":{_dumps(text)}}}}}\n\n').encode()
 
