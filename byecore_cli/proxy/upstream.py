@@ -36,7 +36,7 @@ _DROP_OUT = HOP_BY_HOP | {
 }
 # Response headers that may go back to the client: the rest describe the upstream hop.
 _KEEP_BACK = frozenset((
-    "content-type", "retry-after", "retry-after-ms", "x-should-retry", "request-id",
+    "retry-after", "retry-after-ms", "x-should-retry", "request-id",
     "x-request-id", "openai-processing-ms",
 ))
 _KEEP_BACK_PREFIXES = ("anthropic-ratelimit-", "x-ratelimit-")

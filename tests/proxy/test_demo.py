@@ -41,7 +41,7 @@ async def test_messages_demo_text_stream_and_tool_loop(start_proxy, sdk):
         model="claude-sonnet-5-5", max_tokens=100,
         messages=[{"role": "user", "content": "hello demo"}])
     assert "hello demo" in message.content[0].text
-    assert message.model == "claude-sonnet-4-5" and message.usage.output_tokens > 0
+    assert message.model == "claude-sonnet-5-5" and message.usage.output_tokens > 0
 
     async with client.messages.stream(
             model="anything", max_tokens=100,
