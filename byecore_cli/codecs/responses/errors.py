@@ -145,8 +145,7 @@ def decode_error(status: int, body: bytes) -> ErrorInfo:
         param = error.get("param") if isinstance(error.get("param"), str) else None
         if not isinstance(message, str):
             message = text
-        return error_info(code or (error.get("type") if error.get("type") in CODES else None),
-                          message, status, param)
+        return error_info(code, message, status, param)
     if isinstance(error, str):
         return error_info(None, error, status)
     return error_info(None, text.strip() or f"upstream answered HTTP {status}", status)

@@ -1,0 +1,124 @@
+"""Random and malformed input at every Responses decoder: success or CodecError only."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from byecore_cli.codecs.base import CodecError
+from byecore_cli.codecs.sse import SSEEvent
+from byecore_cli.hub import Request
+from byecore_cli.hub.assemble import StreamFailed
+from tests.codecs.responses_helpers import CODEC, load, raw, sse_payloads
+
+KEYS = ["type", "role", "content", "text", "input", "output", "call_id", "name", "arguments",
+        "id", "summary", "encrypted_content", "image_url", "detail", "tools", "format",
+        "namespace", "model", "instructions", "tool_choice", "reasoning", "effort", "status",
+        "usage", "item", "delta", "response", "output_index", "error", "code", "message"]
+TYPES = ["message", "reasoning", "function_call", "function_call_output", "custom_tool_call",
+         "custom_tool_call_output", "input_text", "output_text", "input_image", "input_file",
+         "summary_text", "refusal", "namespace", "function", "custom", "web_search",
+         "response.output_item.added", "response.output_item.done", "response.completed",
+         "response.output_text.delta", "response.function_call_arguments.done",
+         "response.reasoning_summary_part.added", "response.content_part.added",
+         "response.failed", "error"]
+values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
+    | st.text(max_size=6) | st.sampled_from(TYPES),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
+        st.sampled_from(KEYS), inner, max_size=6),
+    max_leaves=40)
+REQUEST = Request(model="m")
+SETTINGS = settings(max_examples=120, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow])
+
+
+def _paths(value, path=()):
+    yield path
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _paths(v, (*path, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _paths(v, (*path, i))
+
+
+def _mutate(base, data):
+    body = copy.deepcopy(base)
+    paths = list(_paths(body))
+    for _ in range(data.draw(st.integers(1, 3))):
+        path = data.draw(st.sampled_from(paths))
+        new = data.draw(values)
+        if not path:
+            return new
+        target = body
+        try:
+            for key in path[:-1]:
+                target = target[key]
+            target[path[-1]] = new
+        except (KeyError, IndexError, TypeError):
+            pass
+    return body
+
+
+def _request_ok(body):
+    try:
+        hub = CODEC.decode_request(body)
+    except CodecError:
+        return
+    CODEC.encode_request(hub)  # whatever decodes must encode
+
+
+@SETTINGS
+@given(values)
+def test_random_request_bodies(body):
+    _request_ok(body)
+
+
+@SETTINGS
+@given(st.data())
+def test_mutated_codex_requests(data):
+    _request_ok(_mutate(load("codex_request.json"), data))
+
+
+@SETTINGS
+@given(st.data())
+def test_mutated_response_bodies(data):
+    base = sse_payloads(raw("o3_stream.sse"))[-1]["response"]
+    try:
+        hub = CODEC.decode_response(_mutate(base, data), REQUEST)
+    except (CodecError, StreamFailed):
+        return
+    CODEC.encode_response(hub, REQUEST)
+
+
+@SETTINGS
+@given(st.data())
+def test_mutated_streams(data):
+    payloads = sse_payloads(raw("o3_stream.sse"))
+    decoder = CODEC.stream_decoder(REQUEST)
+    encoder = CODEC.stream_encoder(REQUEST)
+    index = data.draw(st.integers(0, len(payloads) - 1))
+    payloads[index] = _mutate(payloads[index], data)
+    for payload in payloads:
+        for event in decoder.feed(SSEEvent(json.dumps(payload))):
+            encoder.feed(event)
+    for event in decoder.flush():
+        encoder.feed(event)
+    encoder.flush()
+
+
+@SETTINGS
+@given(st.lists(values, max_size=8), st.text(max_size=20))
+def test_random_stream_events_and_error_bodies(payloads, text):
+    decoder = CODEC.stream_decoder(REQUEST)
+    for payload in payloads:
+        decoder.feed(SSEEvent(json.dumps(payload)))
+    decoder.feed(SSEEvent(text))
+    decoder.flush()
+    CODEC.decode_error(400, text.encode())
+    for payload in payloads:
+        CODEC.decode_error(500, json.dumps(payload).encode())
