@@ -186,6 +186,8 @@ class Pipeline:
             body = redact(await _read(upstream, timeouts.idle, target), key)
             info = up_codec.decode_error(upstream.status, body)
             info.message = redact(info.message, key)
+            if info.retry_after is None:
+                info.retry_after = _retry_after(upstream.headers)
             if target.passthrough:
                 answer = web.Response(body=body, status=upstream.status, headers={
                     **kept, "Content-Type": upstream.headers.get("Content-Type",
@@ -332,6 +334,18 @@ def _json(body: bytes, target: Target) -> dict:
         raise Retry(ErrorInfo(502, "api_error",
                               f"{target.provider} answered with something other than JSON"))
     return value
+
+
+def _retry_after(headers) -> float | None:
+    """Seconds from ``retry-after-ms`` or ``Retry-After`` (an HTTP date counts as unknown)."""
+    for name, scale in (("retry-after-ms", 0.001), ("Retry-After", 1.0)):
+        value = headers.get(name)
+        if value:
+            try:
+                return max(0.0, float(value) * scale)
+            except ValueError:
+                continue
+    return None
 
 
 class _LazyCodec:
