@@ -39,12 +39,14 @@ CREATE INDEX IF NOT EXISTS requests_ts ON requests (ts);
 _INSERT = (f"INSERT INTO requests ({', '.join(COLUMNS)}) "
            f"VALUES ({', '.join('?' * len(COLUMNS))})")
 log = logging.getLogger("byecore.proxy")
+BATCH_SECONDS = 0.25
 
 
 def connect(path: Path) -> sqlite3.Connection:
     path.parent.mkdir(parents=True, exist_ok=True)
     db = sqlite3.connect(path, timeout=10, check_same_thread=False)
     db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")  # WAL stays consistent; no fsync per commit
     db.executescript(_SCHEMA)
     return db
 
@@ -74,6 +76,8 @@ class UsageLog:
         try:
             while True:
                 row = self._queue.get()
+                if isinstance(row, dict):
+                    time.sleep(BATCH_SECONDS)  # let a burst gather: one commit for all
                 batch = [row]
                 while True:  # take whatever else is waiting: one transaction for all
                     try:
