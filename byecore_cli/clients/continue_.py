@@ -109,8 +109,8 @@ class Continue:
             shown = {k: v for k, v in item.items() if k != "apiKey"}
             reading.owned[f"models.{item['name']}"] = _plain(shown)
             reading.owned[f"models.{item['name']}.api_key"] = item.get("apiKey")
-        for k in _TOP:
-            if k not in doc:
+        for k in ("name", "version"):  # required by Continue's schema; "schema" is not
+            if current.get("config") is not None and k not in doc:
                 reading.problems.append(f"config.yaml has no top-level {k}, which Continue "
                                         "requires")
         for item in models:

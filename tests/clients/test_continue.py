@@ -98,4 +98,5 @@ def test_read():
     assert reading.configured and reading.model == "gpt-5.4"
     assert reading.owned["models.gpt-5.4 (byecore).api_key"] == KEY
     assert reading.problems == []
-    assert Continue().read({"config": b"models: []\n", "env": None}).problems
+    assert len(Continue().read({"config": b"models: []\n", "env": None}).problems) == 2
+    assert Continue().read({"config": None, "env": None}).problems == []  # no file yet
