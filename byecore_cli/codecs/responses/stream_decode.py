@@ -53,6 +53,8 @@ from byecore_cli.hub import (
 
 DELTAS = {Text: TextDelta, Reasoning: ReasoningDelta, ToolCall: ToolArgsDelta}
 TERMINAL = ("response.completed", "response.incomplete")
+FAST = {"response.output_text.delta": Text, "response.function_call_arguments.delta": ToolCall,
+        "response.custom_tool_call_input.delta": ToolCall}
 
 
 def _str(value) -> str:
@@ -135,6 +137,13 @@ class StreamDecoder:
         if not isinstance(data, dict):
             return []
         kind = data.get("type") or event.event
+        fast = FAST.get(kind)
+        if fast is not None and type(self.part) is fast:  # the hot path: a plain delta
+            delta = data.get("delta")
+            if not isinstance(delta, str) or not delta:
+                return []
+            self.got = True
+            return [DELTAS[fast](self.next, delta)]
         out: list[Event] = []
         response = data.get("response") if isinstance(data.get("response"), dict) else {}
         if kind in ("response.created", "response.in_progress", "response.queued"):

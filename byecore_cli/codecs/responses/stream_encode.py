@@ -32,6 +32,7 @@ its original id.
 from __future__ import annotations
 
 import time
+from json.encoder import encode_basestring as quote
 
 from byecore_cli.codecs.responses.errors import failed_error
 from byecore_cli.codecs.responses.items import DUMPS, encode_reasoning, shown_as_summary
@@ -77,6 +78,7 @@ class StreamEncoder:
         self.iid = ""
         self.chunks: list[str] = []
         self.summary_open = False
+        self.fast: tuple[str, str, str, str] | None = None
 
     # -- framing --
     def _emit(self, kind: str, payload: dict) -> bytes:
@@ -124,7 +126,7 @@ class StreamEncoder:
 
     def _open(self, part) -> bytes:
         out = self._close(None) if self.part is not None else b""
-        self.part, self.chunks, self.summary_open = part, [], False
+        self.part, self.chunks, self.summary_open, self.fast = part, [], False, None
         index = len(self.output)
         self.iid = item_id(part, self.base, index) if isinstance(
             part, (Text, Reasoning, ToolCall)) else ""
@@ -146,29 +148,44 @@ class StreamEncoder:
         self.part = None  # images and tool results have no place in a Responses output
         return out
 
+    def _fast(self, kind: str, index_field: str | None, tail: str = "") -> None:
+        """Pre-render a delta event around its text: deltas are most of a stream."""
+        head = f',"item_id":{DUMPS(self.iid)},"output_index":{len(self.output)}'
+        if index_field:
+            head += f',"{index_field}":0'
+        self.fast = (kind, f'{{"type":"{kind}","sequence_number":', head + ',"delta":',
+                     tail + "}")
+
     def _delta(self, text: str) -> bytes:
-        part = self.part
-        if part is None or not text:
+        if not text or self.part is None:
             return b""
+        if self.fast is None:
+            return self._first_delta(text)
         self.chunks.append(text)
+        kind, start, head, tail = self.fast
+        data = f"{start}{self.seq}{head}{quote(text)}{tail}"
+        self.seq += 1
+        return encode_event(data, kind)
+
+    def _first_delta(self, text: str) -> bytes:
+        part = self.part
         if isinstance(part, Text):
-            return self._emit("response.output_text.delta", {
-                **self._ids(), "content_index": 0, "delta": text, "logprobs": []})
-        if isinstance(part, Reasoning):
-            out = b""
+            self._fast("response.output_text.delta", "content_index", ',"logprobs":[]')
+        elif isinstance(part, Reasoning):
             summary = shown_as_summary(part)
-            if not self.summary_open:
-                self.summary_open = True
-                out = self._reasoning_part("added", "", summary)
+            self.summary_open = True
+            out = self._reasoning_part("added", "", summary)
             if summary:
-                return out + self._emit("response.reasoning_summary_text.delta", {
-                    **self._ids(), "summary_index": 0, "delta": text})
-            return out + self._emit("response.reasoning_text.delta", {
-                **self._ids(), "content_index": 0, "delta": text})
-        if part.kind == "custom":
+                self._fast("response.reasoning_summary_text.delta", "summary_index")
+            else:
+                self._fast("response.reasoning_text.delta", "content_index")
+            return out + self._delta(text)
+        elif part.kind == "custom":
+            self.chunks.append(text)
             return b""  # buffered until it can be unwrapped
-        return self._emit("response.function_call_arguments.delta",
-                          {**self._ids(), "delta": text})
+        else:
+            self._fast("response.function_call_arguments.delta", None)
+        return self._delta(text)
 
     def _reasoning_part(self, which: str, text: str, summary: bool) -> bytes:
         if summary:
@@ -179,7 +196,7 @@ class StreamEncoder:
             **self._ids(), "content_index": 0, "part": {"type": "reasoning_text", "text": text}})
 
     def _close(self, meta: dict | None) -> bytes:
-        part, self.part = self.part, None
+        part, self.part, self.fast = self.part, None, None
         if part is None:
             return b""
         text = "".join(self.chunks)
