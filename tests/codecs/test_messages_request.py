@@ -115,7 +115,7 @@ def test_forced_tool_choice_degrades_to_auto_with_thinking():
     {"model": "m", "messages": [{"role": "user", "content": [{"type": "image", "source": {
         "type": "file", "file_id": "f"}}]}]},
     {"model": "m", "messages": [], "max_tokens": "10"},
-    {"model": "m", "messages": [], "thinking": {"type": "sometimes"}},
+    {"model": "m", "messages": [], "thinking": {"budget_tokens": 5}},
     {"model": "m", "messages": [], "tool_choice": {"type": "maybe"}},
     {"model": "m", "messages": [], "system": [{"type": "image"}]},
 ])
@@ -268,3 +268,13 @@ def test_claude_code_noise_never_reaches_other_protocols(target):
                   "output_config", "adaptive", "EqQBCkYIBxgCKkDsig0000"):
         assert noise not in wire
     assert "Available agent types" in wire  # the mid-conversation system text survives
+
+
+def test_thinking_modes_the_hub_has_no_word_for_pass_through():
+    wire = {"model": "m", "max_tokens": 4000, "thinking": {"type": "between_tools"},
+            "messages": [{"role": "user", "content": "x"}]}
+    request = CODEC.decode_request(wire)
+    assert request.reasoning == ReasoningConfig(enabled=True)
+    body = CODEC.encode_request(request)
+    assert body["thinking"] == {"type": "between_tools"}
+    assert_valid_request(body)

@@ -84,9 +84,9 @@ def encode_request(request: Request) -> dict:
     max_tokens = request.max_tokens if request.max_tokens is not None else DEFAULT_MAX_TOKENS
     system, turns = _conversation(request, names, mine)
     thinking, effort = _thinking(request, max_tokens, mine)
-    if thinking and thinking["type"] == "enabled" and not _loop_starts_with_thinking(turns):
+    if thinking and thinking.get("type") == "enabled" and not _loop_starts_with_thinking(turns):
         thinking = None
-    thinking_on = bool(thinking) and thinking["type"] != "disabled"
+    thinking_on = bool(thinking) and thinking.get("type") != "disabled"
     if not thinking_on and turns and turns[-1]["role"] == "assistant":
         turns[-1]["content"] = [b for b in turns[-1]["content"]
                                 if b["type"] not in ("thinking", "redacted_thinking")]
@@ -327,6 +327,8 @@ def _thinking(request: Request, max_tokens: int, mine: dict) -> tuple[dict | Non
             thinking["display"] = mine["thinking_display"]
         return thinking, effort
     budget = reasoning.budget_tokens
+    if budget is None and mine.get("thinking"):  # a mode the hub has no word for
+        return mine["thinking"], effort
     if budget is None:
         if reasoning.effort is None and not reasoning.enabled:
             return None, None

@@ -23,7 +23,8 @@ content blocks             see blocks.py (text, image, document, thinking, redac
 ``tool_choice``            auto/any→required/tool/none; ``disable_parallel_tool_use`` →
                            ``parallel_tool_calls = not value``
 ``thinking``               enabled → ``ReasoningConfig(enabled, budget_tokens)``; adaptive →
-                           ``adaptive=True`` (``display`` → extras); disabled → enabled=False
+                           ``adaptive=True`` (``display`` → extras); disabled → enabled=False;
+                           another mode (``between_tools``) → enabled=True, original in extras
 ``output_config``          ``effort`` → ``reasoning.effort``; ``format`` → ``ResponseFormat``;
                            other keys → extras["messages"]["output_config"]
 ``metadata.user_id``       ``user``
@@ -272,9 +273,11 @@ def _reasoning(body: dict, extras: dict) -> ReasoningConfig | None:
                 extras["thinking_display"] = thinking["display"]
         elif kind == "disabled":
             reasoning = ReasoningConfig(enabled=False)
+        elif isinstance(kind, str) and kind:  # "between_tools" and later modes: thinking on
+            reasoning = ReasoningConfig(enabled=True)
+            extras["thinking"] = thinking
         else:
-            raise CodecError("thinking.type must be enabled, adaptive or disabled",
-                             param="thinking.type")
+            raise CodecError("thinking.type is missing", param="thinking.type")
     if config is not None:
         config = _dict(config, "output_config")
         effort = config.get("effort")
