@@ -75,6 +75,7 @@ PASSTHROUGH = (
     "prediction", "web_search_options", "metadata",
 )
 REASONING_FIELDS = ("reasoning_content", "reasoning")
+EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh", "max")
 
 
 def _str(value: Any, param: str, *, optional: bool = False) -> str | None:
@@ -148,7 +149,9 @@ def decode_request(body: Any) -> Request:
         request.stop = [_str(s, f"stop[{i}]") for i, s in enumerate(_list(stop, "stop"))]
     effort = body.get("reasoning_effort")
     if effort is not None:
-        effort = _str(effort, "reasoning_effort")
+        if effort not in EFFORTS:
+            raise CodecError(f"reasoning_effort must be one of {', '.join(EFFORTS)}",
+                             param="reasoning_effort")
         request.reasoning = ReasoningConfig(enabled=effort != "none", effort=effort)
     request.response_format = _response_format(body.get("response_format"), extras)
     stream = body.get("stream")
@@ -316,7 +319,9 @@ def _tool(tool: Any, param: str) -> Tool:
                          optional=True) or "",
                     kind="custom", format=fmt, meta={P: {"native": True}})
     name = _str(kind, f"{param}.type")
-    return Tool(name, kind="hosted", hosted={P: tool})
+    if not name:
+        raise CodecError("a tool needs a type", param=f"{param}.type")
+    return Tool(name, kind="hosted", hosted={P: tool})  # a vendor's own tool, kept verbatim
 
 
 def _tool_choice(choice: Any, extras: dict) -> ToolChoice | None:
