@@ -137,6 +137,8 @@ class StreamDecoder:
         if not isinstance(data, dict):
             return []
         kind = data.get("type") or event.event
+        if not isinstance(kind, str):
+            return []
         fast = FAST.get(kind)
         if fast is not None and type(self.part) is fast:  # the hot path: a plain delta
             delta = data.get("delta")
