@@ -28,8 +28,11 @@ def _writer(client: str):
     from byecore_cli.clients import WRITERS
 
     if client not in WRITERS:
+        from byecore_cli.clients.paste import PASTE_CLIENTS
+
         raise UsageError(f"byecore cannot set up {client!r} yet",
-                         hint="supported clients: " + ", ".join(WRITERS))
+                         hint="supported clients: " + ", ".join(WRITERS) + "; to paste by "
+                         "hand: " + ", ".join(PASTE_CLIENTS))
     return WRITERS[client]
 
 
@@ -115,7 +118,9 @@ def _print_result(console, d: dict, title: str) -> None:
 
 
 def setup(
-    client: str = typer.Argument(..., help="codex or claude."),
+    client: str = typer.Argument(..., help="codex, claude, aider, opencode, crush, droid, "
+                                 "continue or zed; or cursor, cline, roo, kilo, cherry-studio, "
+                                 "chatbox, lobechat, nextchat to print what to paste."),
     provider: str | None = PROVIDER_OPTION,
     model: str | None = MODEL_OPTION,
     via_proxy: bool = typer.Option(False, "--via-proxy", help="Point the client at byecore's "
@@ -123,15 +128,23 @@ def setup(
     dry_run: bool = DRY_RUN_OPTION,
     yes: bool = YES_OPTION,
     force: bool = FORCE_OPTION,
+    show_key: bool = typer.Option(False, "--show-key", help="For clients set up by pasting: "
+                                  "print the whole key."),
     json_out: bool = JSON_OPTION,
 ) -> None:
     """Point a coding client at a saved provider, editing only byecore's keys in its files.
 
     Everything else in the files is kept byte for byte; every write is backed up first.
+    Clients that keep their settings in app storage (Cursor, Cline…) get the exact values
+    to paste instead.
     """
+    from byecore_cli.clients.paste import PASTE_CLIENTS
     from byecore_cli.clients.targets import build_target
 
     with Output("setup", json_out) as out:
+        if client in PASTE_CLIENTS:
+            _paste(out, client, provider, model, via_proxy, show_key)
+            return
         writer = _writer(client)
         target, notes = build_target(writer, _settings(), provider, model,
                                      via_proxy=via_proxy, dry_run=dry_run)
@@ -141,6 +154,36 @@ def setup(
                       remember=remember, reason="setup")
         data["notes"] = notes + data["notes"]
         out.done(data, lambda c, d: _print_result(c, d, writer.title))
+
+
+class _PasteClient:
+    """What build_target needs to know of a client that byecore does not write for."""
+
+    protocol = "chat"  # every paste client speaks OpenAI Chat Completions
+
+    def __init__(self, name: str, title: str) -> None:
+        self.name, self.title = name, title
+
+
+def _paste(out: Output, client: str, provider, model, via_proxy: bool, show_key: bool):
+    from byecore_cli.clients.paste import paste_instructions
+    from byecore_cli.clients.targets import build_target
+
+    data = paste_instructions(client, build_target(
+        _PasteClient(client, client), _settings(), provider, model, via_proxy=via_proxy)[0],
+        show_key)
+
+    def human(console, d):
+        console.print(f"[bold]{_esc(d['title'])}[/]: open {_esc(d['where'])} and paste:")
+        for f in d["fields"]:
+            console.print(f"  {_esc(f['label'])}: [bold]{_esc(f['value'])}[/]")
+        if len(d["models"]) > 1:
+            console.print(f"  other models: {_esc(', '.join(d['models'][1:]))}")
+        console.print(f"[dim]  URL form: {_esc(d['url_form'])}[/]")
+        for note in d["notes"]:
+            console.print(f"[dim]• {_esc(note)}[/]")
+
+    out.done(data, human)
 
 
 def use(

@@ -76,10 +76,8 @@ def unwrap_custom_input(arguments: str) -> str:
         value = json.loads(arguments)
     except ValueError:
         return arguments
-    if isinstance(value, dict):
-        inner = value.get(CUSTOM_ARG)
-        if isinstance(inner, str):
-            return inner
-        if len(value) == 1 and isinstance(next(iter(value.values())), str):
-            return next(iter(value.values()))
+    # Only our own wrapper is unwrapped: guessing at other one-key objects would corrupt
+    # a custom tool whose raw input happens to be JSON.
+    if isinstance(value, dict) and isinstance(value.get(CUSTOM_ARG), str):
+        return value[CUSTOM_ARG]
     return arguments

@@ -46,3 +46,27 @@ def test_cursor_cannot_use_the_local_proxy_and_says_so():
 def test_key_kept_in_an_unset_variable():
     out = paste_instructions("cline", make_target(key=None, key_env="GW_KEY"), False)
     assert "$GW_KEY" in out["fields"][1]["value"] and out["fields"][1]["secret"] is False
+
+
+def test_setup_prints_paste_instructions_and_writes_nothing(cli, gateway, home):
+    import json as _json
+
+    from tests.clients.conftest import KEY as GATEWAY_KEY
+
+    before = sorted(p for p in home.rglob("*"))
+    result = cli("setup", "cline", "--json")
+    assert result.exit_code == 0, result.output
+    data = _json.loads(result.stdout)["data"]
+    values = {f["label"]: f["value"] for f in data["fields"]}
+    assert values["Base URL"] == "https://gw.example.com/v1"
+    assert GATEWAY_KEY not in result.stdout and "sk-…" in values["API Key"]
+    assert sorted(p for p in home.rglob("*")) == before
+
+    shown = cli("setup", "cline", "--show-key")
+    assert shown.exit_code == 0 and GATEWAY_KEY in shown.stdout
+
+
+def test_unknown_client_lists_both_kinds(cli):
+    result = cli("setup", "notepad")
+    assert result.exit_code == 2
+    assert "codex" in result.stderr and "cursor" in result.stderr
