@@ -30,7 +30,7 @@ from byecore_cli.paths import Paths
 from byecore_cli.providers.keys import mask_key
 
 STATE_VERSION = 1
-_SECRET_NAME = re.compile(r"(?i)api_key|token|secret|password")
+_SECRET_NAME = re.compile(r"(?i)api[-_]?key|token|secret|password")
 
 
 def sha256(data: bytes | None) -> str | None:
