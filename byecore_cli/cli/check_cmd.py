@@ -73,7 +73,9 @@ def _target(provider, base_url, key, model, protocols, proxy, port):
     if proxy:
         from byecore_cli.clients import local_keys
 
-        local_key = next(iter(local_keys.all_keys().values()), None)
+        # Its own key, made on first use: the proxy picks up new keys while it runs,
+        # so this works on a fresh machine too.
+        local_key = local_keys.get_or_create("byecore-check")
         return Target(name="byecore proxy", base_url=f"http://127.0.0.1:{port}", key=local_key,
                       model=model or "", protocols=protocols or list(PROTOCOLS),
                       fix_key="use a key from 'byecore proxy' (or start it with --open)"), notes

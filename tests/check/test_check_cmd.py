@@ -159,3 +159,27 @@ def test_usage_errors(cli):
     assert cli("check", "--proxy", "--base-url", "http://x.test").exit_code == 2
     no_provider = cli("check")
     assert no_provider.exit_code == 1 and "byecore check --base-url" in no_provider.stderr
+
+
+def test_check_proxy_passes_against_the_demo_provider(cli):
+    """A fresh machine: no provider saved, no key made yet; the proxy's demo answers."""
+    from byecore_cli.config.models import Settings
+    from byecore_cli.proxy.app import create_app
+
+    with ThreadedServer(lambda: create_app(Settings())) as proxy:
+        code, data, result = _check(cli, "--proxy", "--port", str(proxy.port))
+    assert code == 0, result.stdout
+    names = [s["name"] for s in data["steps"]]
+    assert names == ["GET models", "chat", "chat stream", "responses", "responses stream",
+                     "messages", "messages stream"]
+    assert all(s["ok"] for s in data["steps"])
+
+
+def test_check_proxy_says_when_it_is_not_running(cli):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    code, data, _ = _check(cli, "--proxy", "--port", str(port), "--no-stream")
+    assert code == 1
+    step = _steps(data)["GET models"]
+    assert "nothing is listening" in step["problem"] and "byecore proxy" in step["fix"]
