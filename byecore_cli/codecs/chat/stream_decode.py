@@ -53,6 +53,8 @@ from byecore_cli.hub import (
 )
 from byecore_cli.hub.tools import unwrap_custom_input
 
+_decode = json.JSONDecoder().raw_decode  # json.loads minus its wrappers: this is per chunk
+
 
 class _Call:
     __slots__ = ("wire_index", "id", "name", "args", "index", "native", "meta", "checked")
@@ -89,13 +91,17 @@ class ChatStreamDecoder:
     def feed(self, event: SSEEvent) -> list[Event]:
         if self._ended:
             return []
-        data = event.data.strip()
-        if not data:
-            return []
-        if data == "[DONE]":
-            return self._stop()
+        data = event.data
+        if data[:1] != "{":  # the hot path is a JSON object; anything else is rare
+            data = data.strip()
+            if not data:
+                return []
+            if data == "[DONE]":
+                return self._stop()
         try:
-            chunk = json.loads(data)
+            chunk, end = _decode(data)
+            if end != len(data) and data[end:].strip():
+                raise ValueError("extra data")
         except ValueError:
             return self._fail(ErrorInfo(
                 502, "api_error", f"the upstream sent a chunk that is not JSON: {data[:200]}"))

@@ -77,6 +77,7 @@ class ChatStreamEncoder:
         if self._ended:
             return b""
         if isinstance(event, MessageStart):
+            self._model = self._model or event.model  # e.g. `byecore translate`, no request
             return self._start(event.id, event.created)
         out = b"" if self._started else self._start("", None)
         if isinstance(event, TextDelta):
