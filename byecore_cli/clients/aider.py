@@ -26,7 +26,15 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from byecore_cli.clients import jsonedit, yamledit
-from byecore_cli.clients.base import ClientFile, Current, Plan, Reading, Target, Unparsable
+from byecore_cli.clients.base import (
+    ClientFile,
+    Current,
+    Plan,
+    Reading,
+    Target,
+    Unparsable,
+    file_text,
+)
 from byecore_cli.errors import UsageError
 
 _NO_KEY = "byecore-no-key"  # litellm refuses to send a request with no key at all
@@ -48,7 +56,7 @@ class Aider:
         }
 
     def plan(self, target: Target, current: Current) -> Plan:
-        text = _text(current.get("config"), "config")
+        text = file_text(current.get("config"), "config")
         notes = ["aider also reads .aider.conf.yml from your git root and current folder; "
                  "settings there win over the home file byecore edits"]
         wanted: dict[str, str] = {"openai-api-base": target.openai_base}
@@ -79,8 +87,8 @@ class Aider:
         return Plan(files=files, secret=frozenset(secret), notes=notes)
 
     def read(self, current: Current) -> Reading:
-        conf = yamledit.load(_text(current.get("config"), "config"), "config")
-        meta = _parse_metadata(_text(current.get("metadata"), "metadata"))
+        conf = yamledit.load(file_text(current.get("config"), "config"), "config")
+        meta = _parse_metadata(file_text(current.get("metadata"), "metadata"))
         model = conf.get("model")
         reading = Reading(configured="openai-api-base" in conf,
                           base_url=conf.get("openai-api-base"),
@@ -109,7 +117,7 @@ class Aider:
 
 
 def _plan_metadata(target: Target, data: bytes | None) -> str:
-    text = _text(data, "metadata")
+    text = file_text(data, "metadata")
     meta = _parse_metadata(text)
     out = text if text.strip() else "{}\n"
     for model in target.models:
@@ -125,14 +133,6 @@ def _plan_metadata(target: Target, data: bytes | None) -> str:
             out = jsonedit.set_value(out, (name,), entry, comments=True)
     return out
 
-
-def _text(data: bytes | None, role: str) -> str:
-    if data is None:
-        return ""
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise Unparsable(role, f"not UTF-8 text ({exc.reason})") from None
 
 
 def _parse_metadata(text: str) -> dict:

@@ -148,3 +148,38 @@ class Writer(Protocol):
     def check_env(self, env: Mapping[str, str]) -> list[str]:
         """Problems in the shell environment that would override the files (or [])."""
         ...
+
+
+def file_text(data: bytes | None, role: str) -> str:
+    """A client file's text, "" when absent; ``Unparsable`` when it is not UTF-8."""
+    if data is None:
+        return ""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise Unparsable(role, f"not UTF-8 text ({exc.reason})") from None
+
+
+def json_object(text: str, role: str, *, comments: bool = False,
+                objects: tuple[str, ...] = ()) -> dict:
+    """A client's JSON (or JSONC) file as a dict: {} when blank.
+
+    ``Unparsable`` names the line for a syntax error, and also refuses a top level that
+    is not an object, or any key in ``objects`` whose value is not one (byecore would
+    have to replace it to add its own entries).
+    """
+    from byecore_cli.clients import jsonedit
+
+    if not text.strip():
+        return {}
+    try:
+        data = jsonedit.loads(text, comments=comments)
+    except jsonedit.JsonSyntaxError as exc:
+        kind = "JSONC" if comments else "JSON"
+        raise Unparsable(role, f"this is not valid {kind} ({exc.problem})", exc.line) from None
+    if not isinstance(data, dict):
+        raise Unparsable(role, "expected a JSON object at the top level", 1)
+    for key in objects:
+        if key in data and not isinstance(data[key], dict):
+            raise Unparsable(role, f'"{key}" is not a JSON object')
+    return data

@@ -18,7 +18,15 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from byecore_cli.clients import jsonedit
-from byecore_cli.clients.base import ClientFile, Current, Plan, Reading, Target, Unparsable
+from byecore_cli.clients.base import (
+    ClientFile,
+    Current,
+    Plan,
+    Reading,
+    Target,
+    file_text,
+    json_object,
+)
 from byecore_cli.errors import UsageError
 
 OWNED = (
@@ -45,7 +53,7 @@ class Claude:
         return {"settings": ClientFile("settings", folder / "settings.json", "json")}
 
     def plan(self, target: Target, current: Current) -> Plan:
-        text = _text(current.get("settings"))
+        text = file_text(current.get("settings"), "settings")
         settings = _parse(text)
         notes: list[str] = []
         key = target.key
@@ -79,7 +87,7 @@ class Claude:
                     notes=notes)
 
     def read(self, current: Current) -> Reading:
-        settings = _parse(_text(current.get("settings")))
+        settings = _parse(file_text(current.get("settings"), "settings"))
         env = settings.get("env") or {}
         reading = Reading(
             configured="ANTHROPIC_BASE_URL" in env,
@@ -128,25 +136,6 @@ def _tier_models(model: str, models: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
-def _text(data: bytes | None) -> str:
-    if data is None:
-        return ""
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise Unparsable("settings", f"not UTF-8 text ({exc.reason})") from None
-
 
 def _parse(text: str) -> dict:
-    if not text.strip():
-        return {}
-    try:
-        data = jsonedit.loads(text)
-    except jsonedit.JsonSyntaxError as exc:
-        raise Unparsable("settings", f"this is not valid JSON ({exc.problem})",
-                         exc.line) from None
-    if not isinstance(data, dict):
-        raise Unparsable("settings", "expected a JSON object at the top level", 1)
-    if "env" in data and not isinstance(data["env"], dict):
-        raise Unparsable("settings", '"env" is not a JSON object', None)
-    return data
+    return json_object(text, "settings", objects=("env",))

@@ -32,7 +32,15 @@ from pathlib import Path
 from typing import Any
 
 from byecore_cli.clients import jsonedit
-from byecore_cli.clients.base import ClientFile, Current, Plan, Reading, Target, Unparsable
+from byecore_cli.clients.base import (
+    ClientFile,
+    Current,
+    Plan,
+    Reading,
+    Target,
+    Unparsable,
+    file_text,
+)
 
 PROVIDER_ID = "byecore"
 _TABLE_KEYS = ("name", "base_url", "wire_api", "env_key", "experimental_bearer_token",
@@ -60,9 +68,9 @@ class Codex:
     def plan(self, target: Target, current: Current) -> Plan:
         import tomlkit
 
-        text = _text(current.get("config"), "config")
+        text = file_text(current.get("config"), "config")
         doc = _parse_toml(text)
-        auth_text = _text(current.get("auth"), "auth")
+        auth_text = file_text(current.get("auth"), "auth")
         auth = _parse_auth(auth_text)
         kind = _auth_kind(auth)
         notes: list[str] = []
@@ -117,8 +125,8 @@ class Codex:
     # ---- read -------------------------------------------------------------------------
 
     def read(self, current: Current) -> Reading:
-        doc = _parse_toml(_text(current.get("config"), "config")).unwrap()
-        auth = _parse_auth(_text(current.get("auth"), "auth"))
+        doc = _parse_toml(file_text(current.get("config"), "config")).unwrap()
+        auth = _parse_auth(file_text(current.get("auth"), "auth"))
         providers = doc.get("model_providers") or {}
         ours = providers.get(PROVIDER_ID) if isinstance(providers, dict) else None
         active = doc.get("model_provider", "openai")
@@ -216,14 +224,6 @@ def _problems(doc: dict, active: str, table: Any, auth: dict | None) -> list[str
                             "override the top-level ones byecore writes")
     return problems
 
-
-def _text(data: bytes | None, role: str) -> str:
-    if data is None:
-        return ""
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise Unparsable(role, f"not UTF-8 text ({exc.reason})") from None
 
 
 def _parse_toml(text: str):

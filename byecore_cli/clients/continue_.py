@@ -26,7 +26,15 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from byecore_cli.clients import yamledit
-from byecore_cli.clients.base import ClientFile, Current, Plan, Reading, Target, Unparsable
+from byecore_cli.clients.base import (
+    ClientFile,
+    Current,
+    Plan,
+    Reading,
+    Target,
+    Unparsable,
+    file_text,
+)
 
 SUFFIX = " (byecore)"
 _RESPONSES_IDS = re.compile(r"^(gpt-5|o[0-9])", re.I)  # Continue's own routing rule
@@ -50,7 +58,7 @@ class Continue:
                 "env": ClientFile("env", folder / ".env", "text")}
 
     def plan(self, target: Target, current: Current) -> Plan:
-        text = _text(current.get("config"), "config")
+        text = file_text(current.get("config"), "config")
         doc = yamledit.load(text, "config")
         if doc.get("models") is not None and not isinstance(doc["models"], list):
             raise Unparsable("config", "models is not a list")
@@ -60,7 +68,7 @@ class Continue:
         if target.key_env and not target.via_proxy:
             key: str | None = f"${{{{ secrets.{target.key_env} }}}}"
             if target.key is not None:
-                env_text = _text(current.get("env"), "env")
+                env_text = file_text(current.get("env"), "env")
                 files["env"] = _set_env_line(env_text, target.key_env, target.key).encode()
                 secret.add("env")
                 notes.append(f"the Continue IDE extension reads secrets only from "
@@ -99,7 +107,7 @@ class Continue:
         return Plan(files=files, secret=frozenset(secret), notes=notes)
 
     def read(self, current: Current) -> Reading:
-        doc = yamledit.load(_text(current.get("config"), "config"), "config")
+        doc = yamledit.load(file_text(current.get("config"), "config"), "config")
         models = doc.get("models") or []
         ours = [i for i in models if _ours(i)]
         first = ours[0] if ours else {}
@@ -172,12 +180,3 @@ def _set_env_line(text: str, name: str, value: str) -> str:
     if text and not text.endswith("\n"):
         text += "\n"
     return text + line + "\n"
-
-
-def _text(data: bytes | None, role: str) -> str:
-    if data is None:
-        return ""
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise Unparsable(role, f"not UTF-8 text ({exc.reason})") from None

@@ -29,7 +29,15 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from byecore_cli.clients import jsonedit
-from byecore_cli.clients.base import ClientFile, Current, Plan, Reading, Target, Unparsable
+from byecore_cli.clients.base import (
+    ClientFile,
+    Current,
+    Plan,
+    Reading,
+    Target,
+    file_text,
+    json_object,
+)
 
 PROVIDER_ID = "byecore"
 _SCHEMA = "https://charm.land/crush.json"
@@ -60,9 +68,9 @@ class Crush:
         }
 
     def plan(self, target: Target, current: Current) -> Plan:
-        text = _text(current.get("config"), "config")
+        text = file_text(current.get("config"), "config")
         config = _parse(text, "config")
-        data_text = _text(current.get("data"), "data")
+        data_text = file_text(current.get("data"), "data")
         data = _parse(data_text, "data")
         notes = ["the model choice goes into Crush's data file, which Crush reads last and "
                  "where its model picker saves; a project's .crush.json can still override it"]
@@ -94,8 +102,8 @@ class Crush:
                     secret=secret, notes=notes)
 
     def read(self, current: Current) -> Reading:
-        config = _parse(_text(current.get("config"), "config"), "config")
-        data = _parse(_text(current.get("data"), "data"), "data")
+        config = _parse(file_text(current.get("config"), "config"), "config")
+        data = _parse(file_text(current.get("data"), "data"), "data")
         large = (data.get("models") or {}).get("large") or (
             config.get("models") or {}).get("large") or {}
         active = large.get("provider") if isinstance(large, dict) else None
@@ -157,26 +165,7 @@ def _crushrc_problems(data: bytes | None) -> list[str]:
     return problems
 
 
-def _text(data: bytes | None, role: str) -> str:
-    if data is None:
-        return ""
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise Unparsable(role, f"not UTF-8 text ({exc.reason})") from None
-
 
 def _parse(text: str, role: str) -> dict:
-    if not text.strip():
-        return {}
-    try:  # strict JSON: Crush rejects comments and trailing commas
-        data = jsonedit.loads(text)
-    except jsonedit.JsonSyntaxError as exc:
-        raise Unparsable(role, f"this is not valid JSON, which Crush requires ({exc.problem})",
-                         exc.line) from None
-    if not isinstance(data, dict):
-        raise Unparsable(role, "expected a JSON object at the top level", 1)
-    for key in ("providers", "models"):
-        if key in data and not isinstance(data[key], dict):
-            raise Unparsable(role, f'"{key}" is not a JSON object')
-    return data
+    # strict JSON: Crush rejects comments and trailing commas
+    return json_object(text, role, objects=("providers", "models"))

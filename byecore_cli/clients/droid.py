@@ -24,7 +24,16 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from byecore_cli.clients import jsonedit
-from byecore_cli.clients.base import ClientFile, Current, Plan, Reading, Target, Unparsable
+from byecore_cli.clients.base import (
+    ClientFile,
+    Current,
+    Plan,
+    Reading,
+    Target,
+    Unparsable,
+    file_text,
+    json_object,
+)
 
 ID_PREFIX = "custom:byecore-"
 _NO_KEY = "byecore-no-key"  # Droid treats a missing key as a broken model
@@ -50,7 +59,7 @@ class Droid:
                                        "jsonc")}
 
     def plan(self, target: Target, current: Current) -> Plan:
-        text = _text(current.get("settings"))
+        text = file_text(current.get("settings"), "settings")
         settings = _parse(text)
         notes = [f"pick it in droid with /model, or run: droid exec -m "
                  f"{model_id(target.model)} \"…\""]
@@ -80,7 +89,7 @@ class Droid:
         return Plan(files={"settings": out.encode()}, secret=secret, notes=notes)
 
     def read(self, current: Current) -> Reading:
-        settings = _parse(_text(current.get("settings")))
+        settings = _parse(file_text(current.get("settings"), "settings"))
         ours = [i for i in settings.get("customModels") or [] if _ours(i)]
         first = ours[0] if ours else {}
         reading = Reading(configured=bool(ours), base_url=first.get("baseUrl"),
@@ -172,25 +181,9 @@ def _render(value: object, unit: str, indent: str, nl: str) -> str:
     return json.dumps(value, indent=unit, ensure_ascii=False).replace("\n", nl + indent)
 
 
-def _text(data: bytes | None) -> str:
-    if data is None:
-        return ""
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise Unparsable("settings", f"not UTF-8 text ({exc.reason})") from None
-
 
 def _parse(text: str) -> dict:
-    if not text.strip():
-        return {}
-    try:
-        data = jsonedit.loads(text, comments=True)
-    except jsonedit.JsonSyntaxError as exc:
-        raise Unparsable("settings", f"this is not valid JSONC ({exc.problem})",
-                         exc.line) from None
-    if not isinstance(data, dict):
-        raise Unparsable("settings", "expected a JSON object at the top level", 1)
+    data = json_object(text, "settings", comments=True)
     if "customModels" in data and not isinstance(data["customModels"], list):
         raise Unparsable("settings", '"customModels" is not a JSON array')
     return data

@@ -23,7 +23,15 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from byecore_cli.clients import jsonedit
-from byecore_cli.clients.base import ClientFile, Current, Plan, Reading, Target, Unparsable
+from byecore_cli.clients.base import (
+    ClientFile,
+    Current,
+    Plan,
+    Reading,
+    Target,
+    file_text,
+    json_object,
+)
 
 PROVIDER_ID = "byecore"
 _SCHEMA = "https://opencode.ai/config.json"
@@ -46,7 +54,7 @@ class OpenCode:
 
     def plan(self, target: Target, current: Current) -> Plan:
         role = _role(current)
-        text = _text(current.get(role), role)
+        text = file_text(current.get(role), role)
         config = _parse(text, role)
         notes: list[str] = []
         options: dict = {"baseURL": target.openai_base}
@@ -82,11 +90,11 @@ class OpenCode:
 
     def read(self, current: Current) -> Reading:
         role = _role(current)
-        config = _parse(_text(current.get(role), role), role)
+        config = _parse(file_text(current.get(role), role), role)
         other = "json" if role == "jsonc" else "jsonc"
         merged_model = config.get("model")
         if merged_model is None and current.get(other) is not None:
-            merged_model = _parse(_text(current.get(other), other), other).get("model")
+            merged_model = _parse(file_text(current.get(other), other), other).get("model")
         providers = config.get("provider") or {}
         ours = providers.get(PROVIDER_ID) if isinstance(providers, dict) else None
         model = merged_model if isinstance(merged_model, str) else None
@@ -133,25 +141,6 @@ def _role(current: Current) -> str:
     return "jsonc" if current.get("jsonc") is not None else "json"
 
 
-def _text(data: bytes | None, role: str) -> str:
-    if data is None:
-        return ""
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise Unparsable(role, f"not UTF-8 text ({exc.reason})") from None
-
 
 def _parse(text: str, role: str) -> dict:
-    if not text.strip():
-        return {}
-    try:
-        data = jsonedit.loads(text, comments=True)
-    except jsonedit.JsonSyntaxError as exc:
-        raise Unparsable(role, f"this is not valid JSONC ({exc.problem})", exc.line) from None
-    if not isinstance(data, dict):
-        raise Unparsable(role, "expected a JSON object at the top level", 1)
-    for key in ("provider",):
-        if key in data and not isinstance(data[key], dict):
-            raise Unparsable(role, f'"{key}" is not a JSON object')
-    return data
+    return json_object(text, role, comments=True, objects=("provider",))

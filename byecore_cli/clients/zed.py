@@ -21,7 +21,16 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from byecore_cli.clients import jsonedit
-from byecore_cli.clients.base import ClientFile, Current, Plan, Reading, Target, Unparsable
+from byecore_cli.clients.base import (
+    ClientFile,
+    Current,
+    Plan,
+    Reading,
+    Target,
+    Unparsable,
+    file_text,
+    json_object,
+)
 
 PROVIDER_ID = "byecore"
 KEY_ENV = "BYECORE_API_KEY"  # Zed: f"{id}_API_KEY" in upper snake case
@@ -40,7 +49,7 @@ class Zed:
         return {"settings": ClientFile("settings", base / "zed" / "settings.json", "jsonc")}
 
     def plan(self, target: Target, current: Current) -> Plan:
-        text = _text(current.get("settings"))
+        text = file_text(current.get("settings"), "settings")
         settings = _parse(text)
         entry = {
             "api_url": target.openai_base,
@@ -60,7 +69,7 @@ class Zed:
         return Plan(files={"settings": out.encode()}, notes=[_key_note(target)])
 
     def read(self, current: Current) -> Reading:
-        settings = _parse(_text(current.get("settings")))
+        settings = _parse(file_text(current.get("settings"), "settings"))
         entry = _get(settings, _PATH)
         default = _get(settings, ("agent", "default_model"))
         default = default if isinstance(default, dict) else {}
@@ -102,25 +111,9 @@ def _get(data: dict, path: tuple[str, ...]):
     return data
 
 
-def _text(data: bytes | None) -> str:
-    if data is None:
-        return ""
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise Unparsable("settings", f"not UTF-8 text ({exc.reason})") from None
-
 
 def _parse(text: str) -> dict:
-    if not text.strip():
-        return {}
-    try:
-        data = jsonedit.loads(text, comments=True)
-    except jsonedit.JsonSyntaxError as exc:
-        raise Unparsable("settings", f"this is not valid JSONC ({exc.problem})",
-                         exc.line) from None
-    if not isinstance(data, dict):
-        raise Unparsable("settings", "expected a JSON object at the top level", 1)
+    data = json_object(text, "settings", comments=True)
     for path in (("language_models",), ("language_models", "openai_compatible"), ("agent",)):
         value = _get(data, path)
         if value is not None and not isinstance(value, dict):
