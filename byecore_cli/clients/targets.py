@@ -9,10 +9,15 @@ so the client goes through byecore's local proxy instead, with a note saying why
 from __future__ import annotations
 
 from byecore_cli.clients import local_keys
-from byecore_cli.clients.base import PROXY_ROOT, Target, Writer
+from byecore_cli.clients.base import Target, Writer
 from byecore_cli.config.models import Settings
 from byecore_cli.errors import NotFound, UsageError
 from byecore_cli.providers.endpoints import PROTOCOL_TITLES, anthropic_base, openai_base
+
+
+def proxy_root(settings: Settings) -> str:
+    """Where ``byecore proxy`` listens with no ``--port``: ``[proxy] port`` (4000 unless set)."""
+    return f"http://127.0.0.1:{settings.proxy.port}"
 
 
 def build_target(writer: Writer, settings: Settings, provider_name: str | None,
@@ -46,10 +51,11 @@ def build_target(writer: Writer, settings: Settings, provider_name: str | None,
         key = local_keys.peek(writer.name) if dry_run else local_keys.get_or_create(
             writer.name)
         key = key or local_keys.PREFIX + "new-key-made-on-write"
+        root = proxy_root(settings)
         return Target(
             provider=name, model=f"{name}/{chosen}", models=tuple(f"{name}/{m}" for m in models),
-            root=PROXY_ROOT, openai_base=openai_base(PROXY_ROOT),
-            anthropic_base=anthropic_base(PROXY_ROOT), key=key, key_env=None, via_proxy=True,
+            root=root, openai_base=openai_base(root),
+            anthropic_base=anthropic_base(root), key=key, key_env=None, via_proxy=True,
         ), notes
     return Target(
         provider=name, model=chosen, models=models, root=provider.base_url,

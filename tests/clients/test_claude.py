@@ -89,3 +89,15 @@ def test_messages_less_provider_goes_via_proxy_with_root_url(run, cli, home):
     assert env["ANTHROPIC_BASE_URL"] == "http://127.0.0.1:4000"
     assert env["ANTHROPIC_AUTH_TOKEN"].startswith("bc-local-")
     assert env["ANTHROPIC_MODEL"] == "oa/gpt-5.4"
+
+
+def test_proxy_port_setting_is_the_anthropic_root(run, cli, home, byecore_home):
+    assert cli("provider", "add", "oa", "--preset", "none", "--base-url",
+               "https://oa.example.com", "--protocol", "responses", "--model", "gpt-5.4",
+               "--key-stdin", input="sk-oa-000000000000000").exit_code == 0
+    settings = byecore_home / "settings.toml"
+    settings.write_text(settings.read_text() + "\n[proxy]\nport = 4123\n")
+    code, body = run("setup", "claude")
+    assert code == 0 and body["data"]["via_proxy"]
+    env = json.loads((home / ".claude" / "settings.json").read_text())["env"]
+    assert env["ANTHROPIC_BASE_URL"] == "http://127.0.0.1:4123"

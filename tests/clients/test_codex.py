@@ -217,3 +217,17 @@ def test_status_reports_problems_current_codex_would_reject(run, home):
 
 def test_fixture_is_what_it_claims():
     assert "tokens" in json.loads((FIXTURES / "codex-auth-chatgpt.json").read_text())
+
+
+def test_proxy_port_setting_is_where_setup_points(run, cli, home, byecore_home):
+    # `byecore proxy` listens on [proxy] port; a client set up via the proxy must go there
+    # too, not to the default 4000 where nothing listens.
+    assert cli("provider", "add", "chatty", "--preset", "none", "--base-url",
+               "https://chat.example.com", "--protocol", "chat", "--model", "m1",
+               "--key-stdin", input="sk-chat-000000000000").exit_code == 0
+    settings = byecore_home / "settings.toml"
+    settings.write_text(settings.read_text() + "\n[proxy]\nport = 4123\n")
+    code, body = run("setup", "codex")
+    assert code == 0 and body["data"]["via_proxy"]
+    table = toml_loads((home / ".codex" / "config.toml").read_text())
+    assert table["model_providers"]["byecore"]["base_url"] == "http://127.0.0.1:4123/v1"
