@@ -43,7 +43,9 @@ async def _upstream_session(app: web.Application) -> AsyncIterator[None]:
                                      enable_cleanup_closed=True)
     state.session = aiohttp.ClientSession(
         connector=connector, timeout=client_timeout(state.settings.proxy.timeouts),
-        auto_decompress=True, trust_env=True)
+        auto_decompress=True, cookie_jar=aiohttp.DummyCookieJar())
+    # trust_env stays off: upstream.env_route applies the environment's proxies once per
+    # origin; no cookie jar, so one client's upstream cookies never ride another's request
     state.usage = UsageLog(Paths.current().usage_db)
     try:
         yield

@@ -38,6 +38,7 @@ from byecore_cli.proxy import demo, streaming
 from byecore_cli.proxy.router import Target
 from byecore_cli.proxy.upstream import (
     FirstByteTimeout,
+    deadline,
     open_upstream,
     response_headers,
     upstream_headers,
@@ -269,8 +270,8 @@ class Pipeline:
                 for event in sse.feed(chunk):
                     for hub in decoder.feed(event):
                         assembler.feed(hub)
-                chunk = await asyncio.wait_for(upstream.content.readany(),
-                                               self.state.settings.proxy.timeouts.idle)
+                async with deadline(self.state.settings.proxy.timeouts.idle):
+                    chunk = await upstream.content.readany()
             for event in sse.flush():
                 for hub in decoder.feed(event):
                     assembler.feed(hub)
@@ -305,7 +306,8 @@ class Pipeline:
 
 async def _read(upstream: aiohttp.ClientResponse, idle: float, target: Target) -> bytes:
     try:
-        return await asyncio.wait_for(upstream.read(), idle)
+        async with deadline(idle):
+            return await upstream.read()
     except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
         raise Retry(ErrorInfo(502, "api_error", f"{target.provider}: the answer broke off "
                               f"({type(exc).__name__})")) from None
@@ -313,7 +315,8 @@ async def _read(upstream: aiohttp.ClientResponse, idle: float, target: Target) -
 
 async def _first_chunk(upstream: aiohttp.ClientResponse, wait: float, target: Target) -> bytes:
     try:
-        first = await asyncio.wait_for(upstream.content.readany(), wait)
+        async with deadline(wait):
+            first = await upstream.content.readany()
     except asyncio.TimeoutError:
         raise Retry(ErrorInfo(504, "timeout", f"{target.provider}: no data within "
                               f"{wait:g} s")) from None
