@@ -33,8 +33,21 @@ class SSEDecoder:
         if self._pending_cr and chunk.startswith(b"\n"):
             chunk = chunk[1:]  # the LF of a CRLF whose CR ended the previous chunk
         self._pending_cr = False
+        seen = len(self._buffer)
         data = self._buffer + chunk
         out: list[SSEEvent] = []
+        if b"\r" not in data:
+            # The fast path: LF-only line ends, which is what LLM APIs send. Everything up to
+            # the last blank line is decoded at once and cut into events; the rest waits in
+            # the buffer (which never holds a blank line, so the search starts at its end).
+            end = data.rfind(b"\n\n", max(seen - 1, 0))
+            if end == -1:
+                self._buffer = data
+                return out
+            self._buffer = data[end + 2:]
+            for block in data[:end].decode("utf-8", "replace").split("\n\n"):
+                self._block(block, out)
+            return out
         start = 0
         length = len(data)
         while True:
@@ -49,27 +62,45 @@ class SSEDecoder:
             else:  # a CR at the very end: its LF may be in the next chunk
                 end, nxt = cr, cr + 1
                 self._pending_cr = True
-            self._line(data[start:end], out)
+            self._field(data[start:end].decode("utf-8", "replace"), out)
             start = nxt
         self._buffer = data[start:]
         return out
 
     def flush(self) -> list[SSEEvent]:
         out: list[SSEEvent] = []
-        if self._buffer:
-            self._line(self._buffer, out)
+        if self._buffer:  # whole lines (fast path) and/or a line without its end
+            self._block(self._buffer.decode("utf-8", "replace"), out)
             self._buffer = b""
-        self._line(b"", out)
+        else:
+            self._dispatch(out)
         return out
 
-    def _line(self, raw: bytes, out: list[SSEEvent]) -> None:
-        if not raw:
-            if self._data or self._event is not None:
-                out.append(SSEEvent("\n".join(self._data), self._event, self._id))
-            self._data, self._event = [], None
+    def _block(self, block: str, out: list[SSEEvent]) -> None:
+        """LF-separated lines followed by a blank line."""
+        if not self._data and self._event is None:  # the usual shapes, without a line loop
+            if block.startswith("data: ") and "\n" not in block:
+                out.append(SSEEvent(block[6:], None, self._id))
+                return
+            if block.startswith("event: "):
+                nl = block.find("\n")
+                if block.startswith("data: ", nl + 1) and block.find("\n", nl + 1) == -1:
+                    out.append(SSEEvent(block[nl + 7:], block[7:nl], self._id))
+                    return
+        for line in block.split("\n"):
+            self._field(line, out)
+        self._dispatch(out)
+
+    def _dispatch(self, out: list[SSEEvent]) -> None:
+        if self._data or self._event is not None:
+            out.append(SSEEvent("\n".join(self._data), self._event, self._id))
+        self._data, self._event = [], None
+
+    def _field(self, line: str, out: list[SSEEvent]) -> None:
+        if not line:
+            self._dispatch(out)
             return
-        line = raw.decode("utf-8", "replace")
-        if line.startswith(":"):
+        if line[0] == ":":
             return
         name, sep, value = line.partition(":")
         if sep and value.startswith(" "):

@@ -45,8 +45,38 @@ def test_one_byte_at_a_time():
     assert _decode([STREAM[i:i + 1] for i in range(len(STREAM))]) == EXPECTED
 
 
+# The same stream with LF-only line ends: the decoder's fast path (what LLM APIs send).
+LF_STREAM = (
+    b": keep-alive\n\n"
+    b"event: message_start\ndata: {\"a\":1}\n\n"
+    b"data: line one\ndata: line two\n\n"
+    b"data:no-space\nid: 7\n\n"
+    b": comment in the middle\n"
+    b"event: ping\ndata: \n\n\n"
+    b"data: [DONE]\n\n"
+)
+
+
+@pytest.mark.parametrize("split", range(1, len(LF_STREAM)))
+def test_every_split_point_lf_only(split):
+    assert _decode([LF_STREAM[:split], LF_STREAM[split:]]) == EXPECTED
+
+
+def test_one_byte_at_a_time_lf_only():
+    assert _decode([LF_STREAM[i:i + 1] for i in range(len(LF_STREAM))]) == EXPECTED
+
+
+def test_lf_then_cr_stream_at_every_split_point():
+    again = [SSEEvent(e.data, e.event, "7") for e in EXPECTED]  # the id carries over
+    for split in range(1, len(LF_STREAM + STREAM)):
+        raw = LF_STREAM + STREAM
+        assert _decode([raw[:split], raw[split:]]) == EXPECTED + again
+
+
 def test_unterminated_last_event_is_flushed():
     assert _decode([b"data: partial"]) == [SSEEvent("partial")]
+    assert _decode([b"event: e\ndata: a\ndata: b"]) == [SSEEvent("a\nb", "e")]
+    assert _decode([b"data: a\n"]) == [SSEEvent("a")]
 
 
 def test_multibyte_utf8_split_inside_a_character():
