@@ -62,10 +62,12 @@ def test_assemble_reports_errors_and_truncation():
 
 def test_tool_names_flatten_within_64_and_map_back():
     long_ns = "mcp__a_very_long_server_name_that_keeps_going_and_going__"
-    tools = [Tool("spawn", namespace="multi_agent_v1__"), Tool("x" * 40, namespace=long_ns),
-             Tool("exec_command")]
+    tools = [Tool("spawn", namespace="multi_agent_v1"), Tool("x" * 40, namespace=long_ns),
+             Tool("exec_command"), Tool("alpha", namespace="mcp__server__")]
     names = ToolNames(tools)
-    assert names.wire("spawn", "multi_agent_v1__") == "multi_agent_v1__spawn"
+    assert names.wire("spawn", "multi_agent_v1") == "multi_agent_v1__spawn"
+    assert names.wire("alpha", "mcp__server__") == "mcp__server__alpha"
+    assert names.tool("multi_agent_v1__spawn") is tools[0]
     wire = names.wire("x" * 40, long_ns)
     assert len(wire) <= 64
     assert names.tool(wire) is tools[1]

@@ -2,7 +2,8 @@
 
 Chat Completions and Anthropic Messages have only flat function tools with names of at
 most 64 characters from ``[A-Za-z0-9_-]``. A Responses ``namespace`` tool's functions are
-flattened to ``<namespace><name>`` (Codex namespaces already end in ``__``), shortened
+flattened to ``<namespace>__<name>`` (no extra ``__`` when the namespace ends in ``_``,
+as MCP's ``mcp__server__`` does), shortened
 with a hash suffix when too long; ``ToolNames`` maps both ways. A ``custom`` tool becomes a
 function taking one string argument, ``input``.
 """
@@ -21,7 +22,10 @@ _BAD = re.compile(r"[^A-Za-z0-9_-]")
 
 
 def _flat(namespace: str | None, name: str) -> str:
-    joined = _BAD.sub("_", f"{namespace or ''}{name}")
+    # MCP namespaces end in "__" already (mcp__server__); others (multi_agent_v1) need it,
+    # or the model would see an unreadable multi_agent_v1spawn_agent.
+    sep = "" if not namespace or namespace.endswith("_") else "__"
+    joined = _BAD.sub("_", f"{namespace or ''}{sep}{name}")
     if len(joined) <= MAX_NAME:
         return joined
     digest = hashlib.sha256(joined.encode()).hexdigest()[:8]
