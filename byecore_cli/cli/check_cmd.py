@@ -8,8 +8,6 @@ from byecore_cli.cli.options import JSON_OPTION, PROVIDER_OPTION
 from byecore_cli.cli.output import Output
 from byecore_cli.errors import NotFound, UsageError
 
-PROXY_PORT = 4000
-
 
 def check(
     provider: str | None = PROVIDER_OPTION,
@@ -22,7 +20,9 @@ def check(
         "the provider claims; all three for --base-url and --proxy."),
     proxy: bool = typer.Option(
         False, "--proxy", help="Check the local byecore proxy end to end instead."),
-    port: int = typer.Option(PROXY_PORT, "--port", help="The local proxy's port, with --proxy."),
+    port: int | None = typer.Option(
+        None, "--port", help="The local proxy's port, with --proxy (default: [proxy] port "
+        "in settings, 4000 unless set)."),
     stream: bool = typer.Option(True, "--stream/--no-stream", help="Also try streaming."),
     timeout: float = typer.Option(30.0, "--timeout", help="Seconds to wait at each step."),
     json_out: bool = JSON_OPTION,
@@ -76,6 +76,11 @@ def _target(provider, base_url, key, model, protocols, proxy, port):
         # Its own key, made on first use: the proxy picks up new keys while it runs,
         # so this works on a fresh machine too.
         local_key = local_keys.get_or_create("byecore-check")
+        if port is None:
+            from byecore_cli.config.store import SettingsStore
+            from byecore_cli.paths import Paths
+
+            port = SettingsStore(Paths.current().settings).load()[0].proxy.port
         return Target(name="byecore proxy", base_url=f"http://127.0.0.1:{port}", key=local_key,
                       model=model or "", protocols=protocols or list(PROTOCOLS),
                       fix_key="use a key from 'byecore proxy' (or start it with --open)"), notes

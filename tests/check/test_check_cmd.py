@@ -183,3 +183,14 @@ def test_check_proxy_says_when_it_is_not_running(cli):
     assert code == 1
     step = _steps(data)["GET models"]
     assert "nothing is listening" in step["problem"] and "byecore proxy" in step["fix"]
+
+
+def test_check_proxy_uses_the_configured_port(cli, byecore_home):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    byecore_home.mkdir()
+    (byecore_home / "settings.toml").write_text(f"[proxy]\nport = {port}\n")
+    code, data, _ = _check(cli, "--proxy", "--no-stream")
+    assert code == 1
+    assert f"127.0.0.1:{port}" in _steps(data)["GET models"]["url"]
