@@ -11,6 +11,7 @@ events completed so far; ``flush`` dispatches an event left without its final bl
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 
@@ -112,6 +113,20 @@ class SSEDecoder:
         elif name == "id" and "\0" not in value:
             self._id = value
         # "retry" and unknown fields are ignored, as the spec says
+
+
+_raw_decode = json.JSONDecoder().raw_decode
+
+
+def loads(data: str):
+    """``json.loads`` of an event's data, minus its wrappers (a third of its cost on the
+    small events most of a stream is made of). Raises ``ValueError`` as it does."""
+    if data[:1] != "{":
+        return json.loads(data)  # rare: leading whitespace, [DONE], …
+    value, end = _raw_decode(data)
+    if end != len(data) and data[end:].strip(" \t\n\r"):
+        raise ValueError("extra data after the JSON value")
+    return value
 
 
 def encode_event(data: str, event: str | None = None) -> bytes:

@@ -42,7 +42,7 @@ from byecore_cli.codecs.messages.response import (
     usage_in,
     usage_out,
 )
-from byecore_cli.codecs.sse import SSEEvent, encode_event
+from byecore_cli.codecs.sse import SSEEvent, encode_event, loads
 from byecore_cli.hub import (
     ErrorInfo,
     Event,
@@ -99,7 +99,7 @@ class StreamDecoder:
         if self._done:
             return []
         try:
-            data = json.loads(event.data) if event.data else None
+            data = loads(event.data) if event.data else None
         except ValueError:
             return self._fail(ErrorInfo(502, "api_error", "malformed event from the upstream"))
         if not isinstance(data, dict):

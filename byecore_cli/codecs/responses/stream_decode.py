@@ -22,7 +22,7 @@ stream that just stops ends with one from ``flush``.
 
 from __future__ import annotations
 
-import json
+import re
 
 from byecore_cli.codecs.base import CodecError
 from byecore_cli.codecs.responses.errors import error_info
@@ -33,7 +33,7 @@ from byecore_cli.codecs.responses.response import (
     decode_usage,
     failure,
 )
-from byecore_cli.codecs.sse import SSEEvent
+from byecore_cli.codecs.sse import SSEEvent, loads
 from byecore_cli.hub import (
     ErrorInfo,
     Event,
@@ -55,6 +55,16 @@ DELTAS = {Text: TextDelta, Reasoning: ReasoningDelta, ToolCall: ToolArgsDelta}
 TERMINAL = ("response.completed", "response.incomplete")
 FAST = {"response.output_text.delta": Text, "response.function_call_arguments.delta": ToolCall,
         "response.custom_tool_call_input.delta": ToolCall}
+# Events that change nothing once the stream has started, and ``.done`` events that only
+# matter when no delta came: not worth parsing (``in_progress`` repeats the whole response,
+# instructions and tools included). Their type is read from the start of the JSON, where
+# OpenAI puts it; anything shaped otherwise is parsed as usual.
+IDLE = frozenset(("response.in_progress", "response.queued", "response.content_part.done",
+                  "response.reasoning_summary_part.done", "response.reasoning_text.done"))
+FILLERS = frozenset(("response.output_text.done", "response.refusal.done",
+                     "response.function_call_arguments.done",
+                     "response.custom_tool_call_input.done"))
+_TYPE = re.compile(r'\{\s*"type"\s*:\s*"([a-z_.]+)"')
 
 
 def _str(value) -> str:
@@ -130,8 +140,13 @@ class StreamDecoder:
     def feed(self, event: SSEEvent) -> list[Event]:
         if self.done:
             return []
+        if self.started:
+            peek = _TYPE.match(event.data)
+            if peek is not None and (peek[1] in IDLE or (
+                    peek[1] in FILLERS and (self.got or self.part is None))):
+                return []
         try:
-            data = json.loads(event.data)
+            data = loads(event.data)
         except ValueError:
             return []  # "[DONE]" or a keep-alive payload
         if not isinstance(data, dict):
