@@ -153,7 +153,11 @@ class ChatStreamDecoder:
 
     def _choice(self, choice: dict, out: list[Event]) -> None:
         delta = choice.get("delta")
-        if isinstance(delta, dict):
+        if type(delta) is dict and len(delta) == 1 and "content" in delta:
+            content = delta["content"]  # the usual chunk: one piece of text, nothing else
+            if isinstance(content, str) and content:
+                self._text("text", content, out)
+        elif isinstance(delta, dict):
             for field in REASONING_FIELDS:
                 value = delta.get(field)
                 if isinstance(value, str) and value:
