@@ -93,9 +93,11 @@ def decode_part(part: Any, param: str) -> Text | Image:
     part = obj(part, param)
     kind = part.get("type")
     if kind in ("input_text", "output_text", "text", "summary_text", "reasoning_text"):
-        text = string(part.get("text"), f"{param}.text")
-        extra = meta(annotations=part.get("annotations") or None) if kind == "output_text" else None
-        return Text(text, extra)
+        text = part.get("text")
+        if not isinstance(text, str):
+            raise fail(f"{param}.text must be a string", f"{param}.text")
+        annotations = part.get("annotations") if kind == "output_text" else None
+        return Text(text, {P: {"annotations": annotations}} if annotations else None)
     if kind == "refusal":
         return Text(string(part.get("refusal"), f"{param}.refusal"), meta(refusal=True))
     if kind == "input_image":

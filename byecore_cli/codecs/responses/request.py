@@ -138,10 +138,10 @@ def decode_items(items: list) -> list[Message]:
             parts = decode_content(item.get("content"), f"{param}.content")
             if role == "assistant":
                 phase = item.get("phase")
-                for part in parts:
+                for part in parts if item_id or phase else ():
                     own = dict((part.meta or {}).get(P) or {})
                     own.update({k: v for k, v in (("id", item_id), ("phase", phase)) if v})
-                    part.meta = {P: own} if own else None
+                    part.meta = {P: own}
                 turn("assistant").parts.extend(parts)
             else:
                 messages.append(Message(role, parts, meta(id=item_id)))
