@@ -84,28 +84,43 @@ def _cut(data: bytes) -> int:
     return max(lf + 2 if lf >= 0 else 0, crlf + 4 if crlf >= 0 else 0)
 
 
+_GONE = (ConnectionResetError, RuntimeError, aiohttp.ClientConnectionError)
+
+
 async def relay(upstream: aiohttp.ClientResponse, first: bytes, sink: Sink, sniffer,
                 *, idle: float, keepalive: float) -> None:
     """The pass-through: upstream bytes to the client as they are, whole events at a time.
 
-    ``sniffer`` reads usage on the way; raises ``UpstreamBroke`` when the upstream fails
-    or stalls mid-stream (the caller ends the client's stream with an error event).
+    Per chunk this costs a search for the last blank line and one for a non-null
+    ``"usage"`` key: only the blocks that hold one are decoded, for ``sniffer`` (a
+    UsageSniffer). Raises ``UpstreamBroke`` when the upstream fails or stalls mid-stream
+    (the caller ends the client's stream with an error event).
     """
-    decoder = SSEDecoder()
     dog = Watchdog(upstream, idle=idle, keepalive=keepalive, ping=sink.ping)
     read = upstream.content.readany
+    write = sink.response.write
+    may_carry = sniffer.may_carry
     tail = b""
     chunk = first
     try:
         while chunk:
             dog.touch()
-            for event in decoder.feed(chunk):
-                sniffer.feed(event)
             data = tail + chunk if tail else chunk
             cut = _cut(data)
             if cut:
-                await sink.write(data[:cut] if cut < len(data) else data)
-                tail = data[cut:]
+                if cut < len(data):
+                    data, tail = data[:cut], data[cut:]
+                else:
+                    tail = b""
+                if may_carry(data):
+                    sniffer.feed_bytes(data)
+                if sink.gone:
+                    raise ClientGone()
+                try:
+                    await write(data)
+                except _GONE:
+                    sink.gone = True
+                    raise ClientGone() from None
             else:
                 tail = data
             chunk = await read()
@@ -113,9 +128,9 @@ async def relay(upstream: aiohttp.ClientResponse, first: bytes, sink: Sink, snif
         raise UpstreamBroke(_broke(dog, exc)) from None
     finally:
         dog.stop()
-    for event in decoder.flush():
-        sniffer.feed(event)
     if tail.strip():
+        if may_carry(tail):
+            sniffer.feed_bytes(tail)
         await sink.write(tail + b"\n\n")  # an upstream that ended without the blank line
 
 

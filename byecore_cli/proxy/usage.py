@@ -14,12 +14,13 @@ from __future__ import annotations
 import json
 import logging
 import queue
+import re
 import sqlite3
 import threading
 import time
 from pathlib import Path
 
-from byecore_cli.codecs.sse import SSEEvent
+from byecore_cli.codecs.sse import SSEDecoder, SSEEvent
 from byecore_cli.hub import Usage
 
 COLUMNS = (
@@ -146,13 +147,29 @@ def _read(protocol: str, u) -> Usage | None:
         reasoning_tokens=_int(u.get("output_tokens_details"), "reasoning_tokens"))
 
 
+# A "usage" key with a value other than null. Inside JSON strings a quote is escaped, so
+# model text that mentions "usage" does not match; a false match only costs a parse.
+_USAGE_KEY = re.compile(rb'"usage"\s*:\s*(?!null)')
+
+
 class UsageSniffer:
-    """Reads usage out of a relayed stream, parsing only the events that can carry it."""
+    """Reads usage out of a relayed stream, parsing only the events that can carry it.
+
+    The relay hands over whole events as bytes: ``may_carry`` is a byte search, and only
+    the blocks it matches (a stream's first and last events or so) are decoded.
+    """
 
     def __init__(self, protocol: str) -> None:
         self.protocol = protocol
         self.usage: Usage | None = None
         self._messages_input: Usage | None = None
+        self.may_carry = _USAGE_KEY.search
+
+    def feed_bytes(self, block: bytes) -> None:
+        """Whole SSE events (the relay cuts at blank lines), as they came from upstream."""
+        decoder = SSEDecoder()
+        for event in (*decoder.feed(block), *decoder.flush()):
+            self.feed(event)
 
     def feed(self, event: SSEEvent) -> None:
         data = event.data

@@ -107,3 +107,64 @@ async def test_upstream_cookies_are_not_replayed(aiohttp_server, start_proxy, lo
                               headers={"Authorization": f"Bearer {local_key}"}) as r:
                 assert r.status == 200
     assert "Cookie" not in fake.last["headers"]
+
+
+def test_usage_sniffer_reads_only_blocks_with_a_usage_value():
+    from byecore_cli.proxy.usage import UsageSniffer
+
+    sniffer = UsageSniffer("chat")
+    text = b'data: {"choices":[{"delta":{"content":"the \\"usage\\": 7"}}],"usage":null}\n\n'
+    assert not sniffer.may_carry(text)  # quoted in model text, or null: no parse
+    final = (b'data: {"choices":[],"usage":{"prompt_tokens":11,"completion_tokens":5,'
+             b'"prompt_tokens_details":{"cached_tokens":3}}}\n\ndata: [DONE]\n\n')
+    assert sniffer.may_carry(final)
+    sniffer.feed_bytes(text + final)
+    assert (sniffer.usage.input_tokens, sniffer.usage.output_tokens,
+            sniffer.usage.cache_read_tokens) == (11, 5, 3)
+
+
+def test_messages_usage_from_start_and_delta_blocks():
+    from byecore_cli.proxy.usage import UsageSniffer
+
+    sniffer = UsageSniffer("messages")
+    sniffer.feed_bytes(b'event: message_start\r\ndata: {"type":"message_start","message":'
+                       b'{"usage":{"input_tokens":8,"cache_read_input_tokens":3}}}\r\n\r\n')
+    sniffer.feed_bytes(b'event: message_delta\ndata: {"type":"message_delta",'
+                       b'"usage":{"output_tokens":5}}\n\n')
+    assert (sniffer.usage.input_tokens, sniffer.usage.output_tokens) == (11, 5)
+
+
+async def test_relay_cuts_whole_events_and_sniffs_split_usage():
+    """Chunks split mid-event (even inside the usage key) still reach the client as whole
+    events, and the usage is read; a last event without its blank line is completed."""
+    from byecore_cli.proxy import streaming
+    from byecore_cli.proxy.usage import UsageSniffer
+
+    stream = (b'data: {"choices":[{"delta":{"content":"hi"}}],"usage":null}\n\n'
+              b'data: {"choices":[],"usage":{"prompt_tokens":11,"completion_tokens":5}}\n\n'
+              b'data: [DONE]')
+    chunks = [stream[i:i + 7] for i in range(0, len(stream), 7)]
+
+    class Content:
+        async def readany(self):
+            return chunks.pop(0) if chunks else b""
+
+    class Upstream:
+        content = Content()
+
+        def close(self):
+            pass
+
+    written: list[bytes] = []
+
+    class Response:
+        async def write(self, data):
+            written.append(data)
+
+    sink = streaming.Sink(Response(), "chat")
+    sniffer = UsageSniffer("chat")
+    first = chunks.pop(0)
+    await streaming.relay(Upstream(), first, sink, sniffer, idle=30, keepalive=10)
+    assert b"".join(written) == stream + b"\n\n"
+    assert all(w.endswith(b"\n\n") for w in written)
+    assert (sniffer.usage.input_tokens, sniffer.usage.output_tokens) == (11, 5)
