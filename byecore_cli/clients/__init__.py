@@ -3,19 +3,39 @@
 ``WRITERS`` lists the built-in writers explicitly, in the order ``byecore status``
 shows them. The contract a writer keeps is in ``clients/base.py``; the engine that
 carries out its plans is ``clients/engine.py``.
+
+The writers are imported on first use of ``WRITERS`` (or a writer class), not with the
+package: ``byecore proxy`` only needs ``clients.local_keys``, and the eight writers
+(with their YAML/JSON editors) would cost it start-up time before its first answer.
 """
 
 from __future__ import annotations
 
-from byecore_cli.clients.aider import Aider
-from byecore_cli.clients.base import Writer
-from byecore_cli.clients.claude import Claude
-from byecore_cli.clients.codex import Codex
-from byecore_cli.clients.continue_ import Continue
-from byecore_cli.clients.crush import Crush
-from byecore_cli.clients.droid import Droid
-from byecore_cli.clients.opencode import OpenCode
-from byecore_cli.clients.zed import Zed
+from typing import TYPE_CHECKING
 
-WRITERS: dict[str, Writer] = {w.name: w for w in (
-    Codex(), Claude(), Aider(), OpenCode(), Crush(), Droid(), Continue(), Zed())}
+if TYPE_CHECKING:
+    from byecore_cli.clients.base import Writer
+
+_CLASSES = {
+    "Aider": "aider", "Claude": "claude", "Codex": "codex", "Continue": "continue_",
+    "Crush": "crush", "Droid": "droid", "OpenCode": "opencode", "Zed": "zed",
+    "Writer": "base",
+}
+_ORDER = ("Codex", "Claude", "Aider", "OpenCode", "Crush", "Droid", "Continue", "Zed")
+
+
+def __getattr__(name: str):
+    from importlib import import_module
+
+    if name == "WRITERS":
+        writers: dict[str, Writer] = {}
+        for cls_name in _ORDER:
+            writer = __getattr__(cls_name)()
+            writers[writer.name] = writer
+        globals()["WRITERS"] = writers
+        return writers
+    if name in _CLASSES:
+        value = getattr(import_module(f"{__name__}.{_CLASSES[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
