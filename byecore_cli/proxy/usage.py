@@ -113,7 +113,27 @@ def _finish(row: dict) -> dict:
     return row
 
 
+_DECODER = json.JSONDecoder()
+
+
 def usage_from_body(protocol: str, raw: bytes) -> Usage | None:
+    """The usage of a whole (non-streamed) answer, without parsing the whole answer.
+
+    An answer can be hundreds of KB of text and tool calls; its usage is one small object
+    at the top level, which every protocol puts after the content. So: the last
+    ``"usage": {`` in the bytes, decoded alone (a JSON string cannot hold a bare quote,
+    so the key cannot come from model text); the whole body only if that fails.
+    """
+    end = len(raw)
+    while (at := raw.rfind(b'"usage"', 0, end)) >= 0:
+        colon = _OBJECT_AFTER_KEY.match(raw, at + 7)
+        if colon:
+            try:
+                value, _ = _DECODER.raw_decode(raw[colon.end() - 1:].decode("utf-8", "replace"))
+            except ValueError:
+                break
+            return _read(protocol, value)
+        end = at
     try:
         body = json.loads(raw)
     except ValueError:
@@ -150,6 +170,7 @@ def _read(protocol: str, u) -> Usage | None:
 # A "usage" key with a value other than null. Inside JSON strings a quote is escaped, so
 # model text that mentions "usage" does not match; a false match only costs a parse.
 _USAGE_KEY = re.compile(rb'"usage"\s*:\s*(?!null)')
+_OBJECT_AFTER_KEY = re.compile(rb'\s*:\s*\{')
 
 
 class UsageSniffer:

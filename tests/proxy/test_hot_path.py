@@ -168,3 +168,24 @@ async def test_relay_cuts_whole_events_and_sniffs_split_usage():
     assert b"".join(written) == stream + b"\n\n"
     assert all(w.endswith(b"\n\n") for w in written)
     assert (sniffer.usage.input_tokens, sniffer.usage.output_tokens) == (11, 5)
+
+
+def test_usage_from_a_whole_body_reads_only_the_usage_object():
+    import json
+
+    from byecore_cli.proxy.usage import usage_from_body
+
+    text = 'a "usage": {"prompt_tokens": 999} quoted by the model ' * 2000
+    body = {"id": "x", "choices": [{"message": {"content": text}}],
+            "usage": {"prompt_tokens": 11, "completion_tokens": 5,
+                      "completion_tokens_details": {"reasoning_tokens": 2}},
+            "system_fingerprint": "fp"}
+    for raw in (json.dumps(body).encode(), json.dumps(body, indent=2).encode()):
+        usage = usage_from_body("chat", raw)
+        assert (usage.input_tokens, usage.output_tokens, usage.reasoning_tokens) == (11, 5, 2)
+    messages = {"content": [{"type": "text", "text": "hi"}],
+                "usage": {"input_tokens": 8, "cache_read_input_tokens": 3, "output_tokens": 5}}
+    assert usage_from_body("messages", json.dumps(messages).encode()).input_tokens == 11
+    assert usage_from_body("chat", b'{"usage": null}') is None
+    assert usage_from_body("chat", b"not json") is None
+    assert usage_from_body("chat", b'{"usage": {"prompt_tokens": 1') is None  # cut short
