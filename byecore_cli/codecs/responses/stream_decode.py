@@ -64,6 +64,7 @@ IDLE = frozenset(("response.in_progress", "response.queued", "response.content_p
 FILLERS = frozenset(("response.output_text.done", "response.refusal.done",
                      "response.function_call_arguments.done",
                      "response.custom_tool_call_input.done"))
+SKIPPABLE = IDLE | FILLERS  # the SSE event name only says when to look at the JSON
 _TYPE = re.compile(r'\{\s*"type"\s*:\s*"([a-z_.]+)"')
 
 
@@ -140,7 +141,7 @@ class StreamDecoder:
     def feed(self, event: SSEEvent) -> list[Event]:
         if self.done:
             return []
-        if self.started:
+        if self.started and (event.event is None or event.event in SKIPPABLE):
             peek = _TYPE.match(event.data)
             if peek is not None and (peek[1] in IDLE or (
                     peek[1] in FILLERS and (self.got or self.part is None))):
