@@ -7,7 +7,9 @@ Content parts (``input_text``/``output_text``/``input_image``/``input_file``) â†
 One reasoning item is one hub ``Reasoning`` part: its summary parts are joined with a
 blank line (the list itself is kept in meta when there is more than one, so it comes
 back exactly), or, when the item carries raw ``content`` (``reasoning_text``), that text
-with ``summary=False``.
+with ``summary=False`` and ``raw`` in its meta: the hub's ``summary`` flag is lost when the
+reasoning crosses another client (an Anthropic thinking block has no such flag), and the
+upstream must get its item back in the form it issued (summary or ``reasoning_text``).
 
 Foreign opaque data (an Anthropic thinking ``signature``, redacted thinking) has to
 survive a trip through a Responses client such as Codex, which echoes only
@@ -187,6 +189,9 @@ def decode_reasoning(item: dict, param: str) -> Reasoning:
         text, is_summary = "\n\n".join(summary), True
         keep_summary = summary if len(summary) > 1 else None
     part_meta = meta(id=item_id, encrypted_content=blob, summary=keep_summary) or {}
+    if part_meta and not is_summary:
+        # raw reasoning_text: remembered in our meta, which survives other clients
+        part_meta[P]["raw"] = True
     if foreign:
         part_meta.update(foreign)
     return Reasoning(text, is_summary, part_meta or None)
@@ -210,7 +215,12 @@ def encode_reasoning(part: Reasoning, item_id: str | None, *, pack: bool = True)
     client, which echoes it back); never toward an upstream.
     """
     own = meta_for(part, P)
-    as_summary = shown_as_summary(part) if pack else part.summary
+    if pack:
+        as_summary = shown_as_summary(part)
+    elif own.get("id") or own.get("encrypted_content"):
+        as_summary = not own.get("raw")  # the form the upstream issued (decode_reasoning)
+    else:
+        as_summary = part.summary
     summary = own.get("summary")
     if summary is None:
         summary = [part.text] if as_summary and part.text else []
