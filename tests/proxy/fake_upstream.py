@@ -9,6 +9,12 @@ otherwise ``<protocol> says: <last user text>``. Usage is fixed and protocol-sha
 ``"ok"``; ``("status", code, headers)``; ``"hang"`` (never answers; ``cancelled`` is set
 when the proxy drops the request); ``("cut", n)`` (a stream cut after n events);
 ``("slow", seconds)`` (a stream that goes silent before its last events).
+
+``reasoning = True`` makes it think first, in its protocol's own form (``with_reasoning``):
+Chat ``reasoning_content`` as DeepSeek sends it, a Responses ``reasoning`` item with a
+summary and ``encrypted_content``, an Anthropic ``thinking`` block with a signature. Each
+protocol's text and opaque data are distinct (``REASONING``, ``ENCRYPTED``,
+``SIGNATURE``), so a test can tell whose reasoning reached which upstream.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ class FakeUpstream:
         self.plan: list = []
         self.requests: list[dict] = []
         self.cancelled = asyncio.Event()
+        self.reasoning = False
         self.app = web.Application()
         for prefix in ("/v1",):
             self.app.router.add_post(prefix + "/chat/completions", self._handler("chat"))
@@ -64,8 +71,12 @@ class FakeUpstream:
             except (KeyError, IndexError, TypeError, AttributeError):
                 return _error(protocol, 400, {})  # what a real upstream says to a bad body
             if not body.get("stream"):
-                return web.json_response(_whole(protocol, body, reply))
+                whole = _whole(protocol, body, reply)
+                return web.json_response(with_reasoning(protocol, whole) if self.reasoning
+                                         else whole)
             events = _events(protocol, body, reply)
+            if self.reasoning:
+                events = with_reasoning_events(protocol, events)
             response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
             await response.prepare(request)
             for n, (name, data) in enumerate(events):
@@ -284,3 +295,85 @@ def _events(protocol: str, body: dict, reply: dict) -> list[tuple[str | None, st
                usage={"output_tokens": 5}),
             ev("message_stop")]
     return out
+
+
+# -- reasoning, when ``FakeUpstream.reasoning`` is set ---------------------------------
+
+REASONING = {p: f"{p} thinks: the user wants an answer" for p in ("chat", "responses",
+                                                                  "messages")}
+ENCRYPTED = "enc-openai-opaque-1"  # a Responses reasoning item's encrypted_content
+SIGNATURE = "sig-anthropic-opaque-1"  # an Anthropic thinking block's signature
+REASONING_TOKENS = 2
+
+
+def with_reasoning(protocol: str, whole: dict) -> dict:
+    """A whole response with the protocol's reasoning before its content."""
+    if protocol == "chat":
+        whole["choices"][0]["message"]["reasoning_content"] = REASONING["chat"]
+    elif protocol == "responses":
+        whole["output"].insert(0, _reasoning_item())
+    else:
+        whole["content"].insert(0, {"type": "thinking", "thinking": REASONING["messages"],
+                                    "signature": SIGNATURE})
+        whole["usage"] = {**whole["usage"], "output_tokens_details": {
+            "thinking_tokens": REASONING_TOKENS}}
+    return whole
+
+
+def _reasoning_item() -> dict:
+    return {"type": "reasoning", "id": "rs_1", "encrypted_content": ENCRYPTED,
+            "summary": [{"type": "summary_text", "text": REASONING["responses"]}]}
+
+
+def with_reasoning_events(protocol: str, events: list) -> list:
+    """The stream of ``_events`` with the protocol's reasoning streamed first."""
+    d = json.dumps
+    if protocol == "chat":
+        first, *rest = events
+        base = {k: v for k, v in json.loads(first[1]).items() if k != "choices"}
+        think = [(None, d({**base, "choices": [{"index": 0, "delta": {
+            "reasoning_content": piece}, "finish_reason": None}]}))
+            for piece in _split(REASONING["chat"])]
+        return [first, *think, *rest]
+    if protocol == "responses":
+        parsed = [json.loads(data) for _, data in events]
+        head, rest = parsed[:2], parsed[2:]  # response.created, response.in_progress
+        for e in rest:
+            if "output_index" in e:
+                e["output_index"] += 1
+            if e["type"] == "response.completed":
+                e["response"]["output"].insert(0, _reasoning_item())
+        item, text = _reasoning_item(), REASONING["responses"]
+        where = {"output_index": 0, "item_id": "rs_1"}
+        part = {"type": "summary_text", "text": ""}
+        think = [{"type": "response.output_item.added", "output_index": 0,
+                  "item": {**item, "summary": [], "encrypted_content": None}},
+                 {"type": "response.reasoning_summary_part.added", **where,
+                  "summary_index": 0, "part": part}]
+        think += [{"type": "response.reasoning_summary_text.delta", **where,
+                   "summary_index": 0, "delta": piece} for piece in _split(text)]
+        think += [{"type": "response.reasoning_summary_text.done", **where,
+                   "summary_index": 0, "text": text},
+                  {"type": "response.reasoning_summary_part.done", **where,
+                   "summary_index": 0, "part": {**part, "text": text}},
+                  {"type": "response.output_item.done", "output_index": 0, "item": item}]
+        out = [*head, *think, *rest]
+        for n, e in enumerate(out):
+            e["sequence_number"] = n
+        return [(e["type"], d(e)) for e in out]
+    parsed = [json.loads(data) for _, data in events]
+    head, rest = parsed[:2], parsed[2:]  # message_start, ping
+    for e in rest:
+        if "index" in e:
+            e["index"] += 1
+        if e["type"] == "message_delta":
+            e["usage"]["output_tokens_details"] = {"thinking_tokens": REASONING_TOKENS}
+    think = [{"type": "content_block_start", "index": 0,
+              "content_block": {"type": "thinking", "thinking": "", "signature": ""}}]
+    think += [{"type": "content_block_delta", "index": 0,
+               "delta": {"type": "thinking_delta", "thinking": piece}}
+              for piece in _split(REASONING["messages"])]
+    think += [{"type": "content_block_delta", "index": 0,
+               "delta": {"type": "signature_delta", "signature": SIGNATURE}},
+              {"type": "content_block_stop", "index": 0}]
+    return [(e["type"], d(e)) for e in [*head, *think, *rest]]
