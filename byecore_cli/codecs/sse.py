@@ -35,19 +35,23 @@ class SSEDecoder:
             chunk = chunk[1:]  # the LF of a CRLF whose CR ended the previous chunk
         self._pending_cr = False
         seen = len(self._buffer)
-        data = self._buffer + chunk
+        data = self._buffer + chunk if seen else chunk
         out: list[SSEEvent] = []
         if b"\r" not in data:
             # The fast path: LF-only line ends, which is what LLM APIs send. Everything up to
             # the last blank line is decoded at once and cut into events; the rest waits in
             # the buffer (which never holds a blank line, so the search starts at its end).
-            end = data.rfind(b"\n\n", max(seen - 1, 0))
+            end = data.rfind(b"\n\n", seen - 1 if seen else 0)
             if end == -1:
                 self._buffer = data
                 return out
             self._buffer = data[end + 2:]
-            for block in data[:end].decode("utf-8", "replace").split("\n\n"):
-                self._block(block, out)
+            text = data[:end].decode("utf-8", "replace")
+            if "\n\n" not in text:  # one event per chunk: how streaming upstreams flush
+                self._block(text, out)
+            else:
+                for block in text.split("\n\n"):
+                    self._block(block, out)
             return out
         start = 0
         length = len(data)
