@@ -140,17 +140,26 @@ async def translate(upstream: aiohttp.ClientResponse, first: bytes, sink: Sink, 
     sse = SSEDecoder()
     dog = Watchdog(upstream, idle=idle, keepalive=keepalive, ping=sink.ping)
     read = upstream.content.readany
+    write = sink.response.write
+    track, encode = tracker.feed, encoder.feed
     chunk = first
     try:
         while chunk:
             dog.touch()
-            out = bytearray()
+            out = []
             for event in sse.feed(chunk):
                 for hub in decoder.feed(event):
-                    tracker.feed(hub)
-                    out += encoder.feed(hub)
-            if out:
-                await sink.write(bytes(out))
+                    track(hub)
+                    out.append(encode(hub))
+            data = b"".join(out)
+            if data:
+                if sink.gone:
+                    raise ClientGone()
+                try:
+                    await write(data)
+                except _GONE:
+                    sink.gone = True
+                    raise ClientGone() from None
             chunk = await read()
     except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
         raise UpstreamBroke(_broke(dog, exc)) from None
