@@ -35,7 +35,7 @@ from byecore_cli.hub import ErrorInfo, Request, StreamError
 from byecore_cli.hub.assemble import Assembler, StreamFailed, explode
 from byecore_cli.providers.keys import mask_key
 from byecore_cli.proxy import demo, streaming
-from byecore_cli.proxy.router import Target
+from byecore_cli.proxy.router import Target, carries_minted
 from byecore_cli.proxy.upstream import (
     FirstByteTimeout,
     deadline,
@@ -114,6 +114,8 @@ class Pipeline:
                                              == self.row.get("provider")))
                 log.warning("%s failed (%s); trying %s", self.row.get("provider"),
                             failure.info.message, target.name)
+            if target.passthrough and carries_minted(target.protocol, self.call.raw):
+                target = replace(target, relay=False)
             self.row.update(provider=target.provider, model=target.model,
                             upstream_protocol=target.protocol)
             try:

@@ -40,6 +40,7 @@ class Target:
     config: Provider | None  # None for the demo provider
     via: str  # how it was chosen, for --check-config and logs
     inbound: str  # the client's protocol
+    relay: bool = True  # False: same protocol, but the body must go through the codecs
 
     @property
     def name(self) -> str:
@@ -47,7 +48,19 @@ class Target:
 
     @property
     def passthrough(self) -> bool:
-        return self.config is not None and self.inbound == self.protocol
+        return self.config is not None and self.inbound == self.protocol and self.relay
+
+
+# What byecore's codecs mint when a client receives reasoning from another protocol
+# (codecs/messages/blocks.py MINTED, codecs/responses/items.py PACKED). A body carrying
+# one must not be relayed as it is: the upstream would reject the foreign opaque data.
+# Decoding restores what it wraps and the encoder sends each upstream only its own.
+MINTED_MARKERS = {"messages": b'"byecore1.', "responses": b'"byecore.v1:'}
+
+
+def carries_minted(protocol: str, raw: bytes) -> bool:
+    marker = MINTED_MARKERS.get(protocol)
+    return marker is not None and marker in raw
 
 
 class Router:

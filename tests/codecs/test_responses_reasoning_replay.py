@@ -79,3 +79,22 @@ def test_streamed_summary_reasoning_replays_as_issued():
     assert thinking == text
     assert replayed([{"type": "thinking", "thinking": thinking, "signature": signature},
                      {"type": "text", "text": "ok"}]) == item
+
+
+def test_an_item_byecore_made_for_the_client_never_goes_to_a_responses_upstream():
+    """Reasoning from a Chat upstream reaches a Responses client as an item byecore made
+    (packed encrypted_content, an rs_ id of its own); echoed back to a Responses upstream,
+    none of it may be sent as if OpenAI had issued it."""
+    from byecore_cli.hub import Reasoning, Response, Text
+
+    hub_request = Request(model="m")
+    made = RESPONSES.encode_response(Response(id="chatcmpl-1", model="m", parts=[
+        Reasoning("chat thinks", meta={"chat": {"field": "reasoning_content"}}),
+        Text("ok")]), hub_request)
+    item = next(i for i in made["output"] if i["type"] == "reasoning")
+    assert item["encrypted_content"].startswith("byecore.v1:")
+    echoed = RESPONSES.decode_request({"model": "m", "input": [
+        {"role": "user", "content": "hi"}, item,
+        {"role": "user", "content": "again"}]})
+    sent = RESPONSES.encode_request(echoed)
+    assert not [i for i in sent["input"] if i.get("type") == "reasoning"]

@@ -179,7 +179,9 @@ def decode_reasoning(item: dict, param: str) -> Reasoning:
     item_id = string(item.get("id"), f"{param}.id", optional=True)
     foreign = unpack_foreign(blob) if blob and blob.startswith(PACKED) else None
     if foreign is not None:
-        blob = None
+        # byecore made this item for the client (its id too): nothing in it is OpenAI's,
+        # so nothing may be sent to a Responses upstream as if OpenAI had issued it.
+        blob = item_id = None
         if foreign.pop(RAW, False):
             content, summary = content or summary, []
     if content:
