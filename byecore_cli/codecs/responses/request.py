@@ -131,6 +131,7 @@ def decode_items(items: list) -> list[Message]:
         item = obj(raw, param)
         kind = item.get("type", "message" if "role" in item else None)
         item_id = string(item.get("id"), f"{param}.id", optional=True)
+        item_meta = {P: {"id": item_id}} if item_id is not None else None  # meta(id=item_id)
         if kind == "message":
             role = item.get("role")
             if role not in ROLES:
@@ -144,7 +145,7 @@ def decode_items(items: list) -> list[Message]:
                     part.meta = {P: own}
                 turn("assistant").parts.extend(parts)
             else:
-                messages.append(Message(role, parts, meta(id=item_id)))
+                messages.append(Message(role, parts, item_meta))
         elif kind == "reasoning":
             turn("assistant").parts.append(decode_reasoning(item, param))
         elif kind in ("function_call", "custom_tool_call"):
@@ -156,7 +157,7 @@ def decode_items(items: list) -> list[Message]:
                 arguments=string(item.get(field), f"{param}.{field}"),
                 kind="custom" if custom else "function",
                 namespace=string(item.get("namespace"), f"{param}.namespace", optional=True),
-                meta=meta(id=item_id),
+                meta=item_meta,
             ))
         elif kind in ("function_call_output", "custom_tool_call_output"):
             output = item.get("output")
@@ -165,7 +166,7 @@ def decode_items(items: list) -> list[Message]:
                 call_id=string(item.get("call_id"), f"{param}.call_id"),
                 content=content,
                 kind="custom" if kind == "custom_tool_call_output" else "function",
-                meta=meta(id=item_id),
+                meta=item_meta,
             ))
         elif not isinstance(kind, str):
             raise fail("input item needs a type", f"{param}.type")
