@@ -10,8 +10,8 @@ number is that process's CPU per request or per 200-chunk stream, not wall time.
 The setups take turns, ``--rounds`` times, and each number is the lowest of its rounds:
 on a shared machine other load only ever adds CPU, and taking turns keeps a burst of
 it from landing on one setup. Also: idle memory (RSS), the time from start to the
-first answer (byecore's and the bare relay's, best of ``--rounds`` starts), and the
-machine's load average.
+first answer (byecore's and the bare relay's, best of ``--rounds`` starts, byecore
+byte-compiled beforehand as an installed package is), and the machine's load average.
 """
 
 from __future__ import annotations
@@ -181,7 +181,13 @@ async def main(n: int, rounds: int = 3) -> dict:
             f'protocols = ["chat"]\nkey = "sk-bench"\nmodels = ["m"]\n'
             f'[providers.msg]\nbase_url = "{up}"\nprotocols = ["messages"]\n'
             f'key = "sk-bench"\nmodels = ["claude-m"]\n')
-        env = {**os.environ, "BYECORE_HOME": home}
+        # Byte-compiled as a user's install is (pip writes .pyc files): with
+        # PYTHONDONTWRITEBYTECODE set, every start would compile byecore from source.
+        env = {**os.environ, "BYECORE_HOME": home,
+               "PYTHONPYCACHEPREFIX": str(Path(home, "pycache"))}
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "byecore_cli")],
+                       env=env, check=True)
         relay_url = f"http://127.0.0.1:{relay_port}"
         byecore = f"http://127.0.0.1:{proxy_port}"
         relay_args = [sys.executable, "-c", RELAY, str(relay_port), up]
@@ -189,7 +195,7 @@ async def main(n: int, rounds: int = 3) -> dict:
                       str(proxy_port), "--log-level", "warning"]
         starts: dict[str, list[float]] = {"byecore": [], "bare relay": []}
         for turn in range(rounds):  # start-up, taking turns; the last start stays up
-            for name, args, url, e in (("bare relay", relay_args, relay_url, None),
+            for name, args, url, e in (("bare relay", relay_args, relay_url, env),
                                        ("byecore", proxy_args, byecore, env)):
                 took, proc = await first_answer(args, url, e)
                 starts[name].append(took)
