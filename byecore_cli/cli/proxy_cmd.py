@@ -119,7 +119,7 @@ def _serve(out: Output, settings, host: str, port: int, open_access: bool,
 
     from aiohttp import web
 
-    from byecore_cli.proxy.app import create_app
+    from byecore_cli.proxy.app import AccessLog, create_app
     from byecore_cli.proxy.router import Router
 
     app = create_app(settings, open_access=open_access)
@@ -129,7 +129,8 @@ def _serve(out: Output, settings, host: str, port: int, open_access: bool,
     out.done({"root": root}, lambda console, d: _banner(console, root, router, open_access))
     try:
         web.run_app(app, host=host, port=port, print=None, handler_cancellation=True,
-                    shutdown_timeout=10.0, access_log=logging.getLogger("byecore.access"))
+                    shutdown_timeout=10.0, access_log=logging.getLogger("byecore.access"),
+                    access_log_class=AccessLog)
     except OSError as exc:
         raise ByecoreError(f"cannot listen on {host}:{port} ({exc.strerror or exc})",
                            hint="is another proxy running? choose another --port") from None

@@ -189,3 +189,34 @@ def test_usage_from_a_whole_body_reads_only_the_usage_object():
     assert usage_from_body("chat", b'{"usage": null}') is None
     assert usage_from_body("chat", b"not json") is None
     assert usage_from_body("chat", b'{"usage": {"prompt_tokens": 1') is None  # cut short
+
+
+async def test_access_log_line(aiohttp_server, fake, local_key, caplog):
+    import logging
+
+    import aiohttp
+
+    from byecore_cli.proxy.app import AccessLog, create_app
+
+    access = logging.getLogger("byecore.access")
+    server = await aiohttp_server(
+        create_app(Settings(providers={"up": provider(fake.url, "chat")},
+                            default_provider="up")),
+        access_log_class=AccessLog, access_log=access)
+    url = str(server.make_url("")).rstrip("/")
+    with caplog.at_level(logging.INFO, logger="byecore.access"):
+        async with aiohttp.ClientSession() as s, s.post(
+                url + "/v1/chat/completions?beta=true", json=chat_body(),
+                headers={"Authorization": f"Bearer {local_key}",
+                         "User-Agent": "test-client/1.0"}) as r:
+            size = len(await r.read())
+            assert r.status == 200
+    lines = [r.getMessage() for r in caplog.records if r.name == "byecore.access"]
+    assert len(lines) == 1
+    assert lines[0].startswith('127.0.0.1 "POST /v1/chat/completions?beta=true" 200 ')
+    assert int(lines[0].split()[4]) >= size  # bytes sent, headers included (as aiohttp's %b)
+    assert lines[0].endswith('ms "test-client/1.0"')
+    assert local_key not in lines[0]
+    quiet = logging.getLogger("byecore.quiet-access")
+    quiet.setLevel(logging.WARNING)
+    assert not AccessLog(quiet, "").enabled  # aiohttp then skips the call altogether
