@@ -14,6 +14,7 @@ from byecore_cli.codecs.base import CodecError
 from byecore_cli.codecs.sse import SSEEvent
 from byecore_cli.hub import ErrorInfo, Request, Tool
 from tests.codecs.chat_helpers import load, request_problems
+from tests.codecs.mutate import paths, set_at
 
 chat = get("chat")
 KEYS = ["type", "text", "content", "role", "id", "name", "arguments", "function", "tool_calls",
@@ -29,28 +30,8 @@ FAST = settings(max_examples=300, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow])
 
 
-def _paths(value, path=()):
-    yield path
-    if isinstance(value, dict):
-        for k, v in value.items():
-            yield from _paths(v, (*path, k))
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            yield from _paths(v, (*path, i))
-
-
-def _set(value, path, new):
-    if not path:
-        return new
-    target = value
-    for key in path[:-1]:
-        target = target[key]
-    target[path[-1]] = new
-    return value
-
-
 REAL = load("request_features.json")
-REAL_PATHS = list(_paths(REAL))
+REAL_PATHS = list(paths(REAL))
 # kept verbatim for a Chat upstream, which judges them itself
 OPAQUE = {"metadata", "parameters", "file", "schema", "seed", "n", "store",
           "prompt_cache_key", "format"}
@@ -69,7 +50,7 @@ def test_random_requests(body):
 @FAST
 @given(st.sampled_from(REAL_PATHS), json_values)
 def test_mutated_real_request(path, value):
-    body = _set(copy.deepcopy(REAL), path, value)
+    body = set_at(copy.deepcopy(REAL), path, value)
     try:
         hub = chat.decode_request(body)
     except CodecError:
@@ -125,7 +106,7 @@ def test_every_path_of_a_real_request_with_every_kind_of_value():
     failures = []
     for path in REAL_PATHS:
         for value in SAMPLES:
-            body = _set(copy.deepcopy(REAL), path, copy.deepcopy(value))
+            body = set_at(copy.deepcopy(REAL), path, copy.deepcopy(value))
             try:
                 wire = chat.encode_request(chat.decode_request(body))
             except CodecError:

@@ -14,6 +14,7 @@ from byecore_cli.codecs.base import CodecError
 from byecore_cli.codecs.sse import SSEEvent
 from byecore_cli.hub import Request, meta_for
 from tests.codecs.messages_helpers import assert_valid_request, load
+from tests.codecs.mutate import paths, set_at
 
 CODEC = get("messages")
 json_values = st.recursive(
@@ -29,28 +30,8 @@ BLOCK_TYPES = ["text", "image", "document", "thinking", "redacted_thinking", "to
                "tool_result", "server_tool_use", "web_search_tool_result"]
 
 
-def _paths(value, path=()):
-    yield path
-    if isinstance(value, dict):
-        for k, v in value.items():
-            yield from _paths(v, (*path, k))
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            yield from _paths(v, (*path, i))
-
-
-def _set(value, path, new):
-    if not path:
-        return new
-    target = value
-    for key in path[:-1]:
-        target = target[key]
-    target[path[-1]] = new
-    return value
-
-
 REAL = load("claude_code_request.json")
-REAL_PATHS = list(_paths(REAL))
+REAL_PATHS = list(paths(REAL))
 
 
 # Data the codec keeps verbatim for an Anthropic upstream, which judges it itself: a
@@ -83,7 +64,7 @@ def test_random_bodies(body):
 @settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(st.sampled_from(REAL_PATHS), json_values)
 def test_mutated_claude_code_request(path, new):
-    _decode_ok_or_codec_error(_set(copy.deepcopy(REAL), path, new), path)
+    _decode_ok_or_codec_error(set_at(copy.deepcopy(REAL), path, new), path)
 
 
 @settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow], deadline=None)

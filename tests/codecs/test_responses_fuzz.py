@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 
@@ -12,6 +13,7 @@ from byecore_cli.codecs.base import CodecError
 from byecore_cli.codecs.sse import SSEEvent
 from byecore_cli.hub import Request
 from byecore_cli.hub.assemble import StreamFailed
+from tests.codecs.mutate import paths, set_at
 from tests.codecs.responses_helpers import CODEC, load, raw, sse_payloads
 
 KEYS = ["type", "role", "content", "text", "input", "output", "call_id", "name", "arguments",
@@ -36,31 +38,16 @@ SETTINGS = settings(max_examples=120, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
 
 
-def _paths(value, path=()):
-    yield path
-    if isinstance(value, dict):
-        for k, v in value.items():
-            yield from _paths(v, (*path, k))
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            yield from _paths(v, (*path, i))
-
-
 def _mutate(base, data):
     body = copy.deepcopy(base)
-    paths = list(_paths(body))
+    every = list(paths(body))
     for _ in range(data.draw(st.integers(1, 3))):
-        path = data.draw(st.sampled_from(paths))
+        path = data.draw(st.sampled_from(every))
         new = data.draw(values)
         if not path:
             return new
-        target = body
-        try:
-            for key in path[:-1]:
-                target = target[key]
-            target[path[-1]] = new
-        except (KeyError, IndexError, TypeError):
-            pass
+        with contextlib.suppress(KeyError, IndexError, TypeError):  # an earlier edit moved it
+            body = set_at(body, path, new)
     return body
 
 
