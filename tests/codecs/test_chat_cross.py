@@ -18,10 +18,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def _other(name: str):
-    try:
-        return codecs.get(name)
-    except ImportError:
-        pytest.skip(f"the {name} codec is not there yet")
+    return codecs.get(name)
 
 
 def _fixtures(protocol: str) -> list[str]:
