@@ -35,17 +35,18 @@ app = typer.Typer(
     # `byecore completion SHELL` prints the same scripts (also shipped in completions/).
     add_completion=False,
 )
-app.add_typer(provider.app, name="provider")
-app.command("models")(models_cmd.models)
+# In the order a new user needs them: --help lists commands as registered (groups last).
+app.command("proxy")(proxy_cmd.proxy)
 app.command("setup")(setup_cmd.setup)
 app.command("use")(setup_cmd.use)
-app.command("restore")(setup_cmd.restore)
 app.command("status")(setup_cmd.status)
+app.command("restore")(setup_cmd.restore)
 app.command("check")(check_cmd.check)
 app.command("doctor")(check_cmd.doctor)
-app.command("translate")(translate_cmd.translate)
-app.command("proxy")(proxy_cmd.proxy)
+app.command("models")(models_cmd.models)
 app.command("usage")(proxy_cmd.usage)
+app.command("translate")(translate_cmd.translate)
+app.add_typer(provider.app, name="provider")
 
 
 def _version(value: bool) -> None:
