@@ -126,14 +126,28 @@ def _serve(out: Output, settings, host: str, port: int, open_access: bool,
     shown = f"[{host}]" if ":" in host else host
     root = f"http://{shown}:{port}"
     router = Router(settings)
+    # Bind before saying "listening": a busy port must not be announced as serving.
+    listener = _listen(host, port)
     out.done({"root": root}, lambda console, d: _banner(console, root, router, open_access))
+    web.run_app(app, sock=listener, print=None, handler_cancellation=True,
+                shutdown_timeout=10.0, access_log=logging.getLogger("byecore.access"),
+                access_log_class=AccessLog)
+
+
+def _listen(host: str, port: int):
+    import socket
+
     try:
-        web.run_app(app, host=host, port=port, print=None, handler_cancellation=True,
-                    shutdown_timeout=10.0, access_log=logging.getLogger("byecore.access"),
-                    access_log_class=AccessLog)
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+        sock = socket.socket(family, kind, proto)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(512)
     except OSError as exc:
         raise ByecoreError(f"cannot listen on {host}:{port} ({exc.strerror or exc})",
                            hint="is another proxy running? choose another --port") from None
+    return sock
 
 
 def _banner(console, root: str, router, open_access: bool) -> None:

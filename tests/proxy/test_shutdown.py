@@ -91,3 +91,13 @@ def test_in_flight_stream_is_drained_before_exit(byecore_home, signum):
                 proc.kill()
     text = received.decode()
     assert f"w{CHUNKS - 1} " in text and "[DONE]" in text, "the stream was cut off"
+
+
+def test_a_busy_port_is_an_error_not_a_banner(cli):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = cli("proxy", "--port", str(port))
+    assert result.exit_code == 1
+    assert "cannot listen on" in result.stderr and "listening" not in result.stdout
