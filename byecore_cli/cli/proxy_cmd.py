@@ -105,6 +105,7 @@ def _serve(out: Output, settings, host: str, port: int, open_access: bool,
     import logging
 
     from byecore_cli.clients.local_keys import all_keys, get_or_create
+    from byecore_cli.paths import Paths
     from byecore_cli.proxy.auth import check_bind, is_loopback
 
     level = getattr(logging, log_level.upper(), None)
@@ -122,7 +123,8 @@ def _serve(out: Output, settings, host: str, port: int, open_access: bool,
     from byecore_cli.proxy.app import AccessLog, create_app
     from byecore_cli.proxy.router import Router
 
-    app = create_app(settings, open_access=open_access)
+    app = create_app(settings, open_access=open_access,
+                     settings_path=Paths.current().settings)
     shown = f"[{host}]" if ":" in host else host
     root = f"http://{shown}:{port}"
     router = Router(settings)

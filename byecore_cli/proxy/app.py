@@ -9,8 +9,10 @@ server starts, and closes both when it stops. Handlers find everything through
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import aiohttp
 from aiohttp import web
@@ -24,6 +26,15 @@ from byecore_cli.proxy.upstream import client_timeout
 from byecore_cli.proxy.usage import UsageLog
 
 MB = 1024 * 1024
+log = logging.getLogger("byecore.proxy")
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return st.st_mtime_ns, st.st_size
 
 
 @dataclass
@@ -34,6 +45,34 @@ class ProxyState:
     session: aiohttp.ClientSession | None = None
     usage: UsageLog | None = None
     extra: dict = field(default_factory=dict)
+    settings_path: Path | None = None  # watched for edits when set
+    _seen: tuple[int, int] | None = None
+    _checked: float = 0.0
+
+    def refresh(self) -> None:
+        """Pick up an edited settings file: a provider added with ``byecore provider add``
+        or a route changed by hand works without a restart. Checked at most once a second;
+        a file that no longer validates is reported and the previous settings stay.
+        (The port and the upstream session's defaults are read at start only.)"""
+        now = time.monotonic()
+        if self.settings_path is None or now - self._checked < 1.0:
+            return
+        self._checked = now
+        stamp = _stamp(self.settings_path)
+        if stamp == self._seen:
+            return
+        self._seen = stamp
+        from byecore_cli.config.store import SettingsStore
+        from byecore_cli.errors import ConfigError
+
+        try:
+            settings, _ = SettingsStore(self.settings_path).load()
+        except ConfigError as exc:
+            log.warning("settings changed but not reloaded (keeping the previous ones): %s",
+                        exc.message)
+            return
+        self.settings, self.router = settings, Router(settings)
+        log.info("settings reloaded: %s", ", ".join(settings.providers) or "demo provider")
 
 
 STATE = web.AppKey("byecore_state", ProxyState)
@@ -78,13 +117,18 @@ class AccessLog(AbstractAccessLogger):
         return self.logger.isEnabledFor(logging.INFO)
 
 
-def create_app(settings: Settings, *, open_access: bool = False) -> web.Application:
+def create_app(settings: Settings, *, open_access: bool = False,
+               settings_path: Path | None = None) -> web.Application:
+    """``settings_path``: the file ``settings`` came from, watched for edits while serving."""
     from byecore_cli.proxy.routes import setup_routes
 
     app = web.Application(client_max_size=int(settings.proxy.max_body_mb * MB),
                           handler_args={"max_field_size": 65536})
     app[STATE] = ProxyState(settings=settings, router=Router(settings),
-                            keys=LocalKeys(open_access=open_access))
+                            keys=LocalKeys(open_access=open_access),
+                            settings_path=settings_path,
+                            _seen=_stamp(settings_path) if settings_path else None,
+                            _checked=time.monotonic())
     app.cleanup_ctx.append(_upstream_session)
     setup_routes(app)
     return app

@@ -38,6 +38,7 @@ def setup_routes(app: web.Application) -> None:
 
 async def health(request: web.Request) -> web.Response:
     state = request.app[STATE]
+    state.refresh()
     return web.json_response({"status": "ok", "service": "byecore proxy",
                               "providers": sorted(state.settings.providers) or ["demo"]})
 
@@ -103,10 +104,11 @@ async def _begin(request: web.Request, inbound: str):
 
 def _inference(inbound: str):
     async def handler(request: web.Request) -> web.StreamResponse:
+        state = request.app[STATE]
+        state.refresh()
         call = await _begin(request, inbound)
         if isinstance(call, web.StreamResponse):
             return call
-        state = request.app[STATE]
         signals = detect_signals(inbound, call.body, request.headers, len(call.raw),
                                  state.settings.proxy.long_context_tokens)
         try:
@@ -183,6 +185,7 @@ def estimate_tokens(body: dict) -> int:
 async def models(request: web.Request) -> web.Response:
     """The routable models, in the Anthropic list shape for Anthropic clients, else OpenAI's."""
     state = request.app[STATE]
+    state.refresh()
     protocol = _protocol_for(request)
     if state.keys.client(request.headers) is None:
         return error_response(protocol, ErrorInfo(401, "authentication",
