@@ -35,6 +35,10 @@ class UpstreamBroke(Exception):
         self.info = info
 
 
+# What writing to a client that has left raises.
+_GONE = (ConnectionResetError, RuntimeError, aiohttp.ClientConnectionError)
+
+
 class Sink:
     """The client's side of a stream: one prepared response, whole events only."""
 
@@ -42,17 +46,15 @@ class Sink:
         self.response = response
         self.ping_bytes = PINGS.get(inbound, KEEPALIVE)
         self.gone = False
-        self.wrote = False
 
     async def write(self, data: bytes) -> None:
         if self.gone:
             raise ClientGone()
         try:
             await self.response.write(data)
-        except (ConnectionResetError, RuntimeError, aiohttp.ClientConnectionError):
+        except _GONE:
             self.gone = True
             raise ClientGone() from None
-        self.wrote = True
 
     def ping(self) -> None:
         if not self.gone:
@@ -67,7 +69,7 @@ class Sink:
             return
         try:
             await self.response.write_eof()
-        except (ConnectionResetError, RuntimeError, aiohttp.ClientConnectionError):
+        except _GONE:
             self.gone = True
 
 
@@ -84,9 +86,6 @@ def _cut(data: bytes) -> int:
     return max(lf + 2 if lf >= 0 else 0, crlf + 4 if crlf >= 0 else 0)
 
 
-_GONE = (ConnectionResetError, RuntimeError, aiohttp.ClientConnectionError)
-
-
 async def relay(upstream: aiohttp.ClientResponse, first: bytes, sink: Sink, sniffer,
                 *, idle: float, keepalive: float) -> None:
     """The pass-through: upstream bytes to the client as they are, whole events at a time.
@@ -98,7 +97,6 @@ async def relay(upstream: aiohttp.ClientResponse, first: bytes, sink: Sink, snif
     """
     dog = Watchdog(upstream, idle=idle, keepalive=keepalive, ping=sink.ping)
     read = upstream.content.readany
-    write = sink.response.write
     may_carry = sniffer.may_carry
     tail = b""
     chunk = first
@@ -114,13 +112,7 @@ async def relay(upstream: aiohttp.ClientResponse, first: bytes, sink: Sink, snif
                     tail = b""
                 if may_carry(data):
                     sniffer.feed_bytes(data)
-                if sink.gone:
-                    raise ClientGone()
-                try:
-                    await write(data)
-                except _GONE:
-                    sink.gone = True
-                    raise ClientGone() from None
+                await sink.write(data)
             else:
                 tail = data
             chunk = await read()
@@ -140,7 +132,6 @@ async def translate(upstream: aiohttp.ClientResponse, first: bytes, sink: Sink, 
     sse = SSEDecoder()
     dog = Watchdog(upstream, idle=idle, keepalive=keepalive, ping=sink.ping)
     read = upstream.content.readany
-    write = sink.response.write
     track, encode = tracker.feed, encoder.feed
     chunk = first
     try:
@@ -153,13 +144,7 @@ async def translate(upstream: aiohttp.ClientResponse, first: bytes, sink: Sink, 
                     out.append(encode(hub))
             data = b"".join(out)
             if data:
-                if sink.gone:
-                    raise ClientGone()
-                try:
-                    await write(data)
-                except _GONE:
-                    sink.gone = True
-                    raise ClientGone() from None
+                await sink.write(data)
             chunk = await read()
     except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
         raise UpstreamBroke(_broke(dog, exc)) from None
