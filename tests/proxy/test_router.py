@@ -181,3 +181,15 @@ def test_usage_command_groups_totals(cli, byecore_home):
     assert [r["model"] for r in by_model] == ["p/m1", "p/m2"]
     assert cli("usage", "--by", "client").exit_code == 0
     assert cli("usage", "--since", "yesterday-ish").exit_code == 2
+
+
+def test_minted_markers_match_what_the_codecs_mint():
+    """The router spots byecore-minted reasoning by bytes; the codecs define what they mint."""
+    from byecore_cli.codecs.messages.blocks import MINTED
+    from byecore_cli.codecs.responses.items import PACKED
+    from byecore_cli.proxy.router import MINTED_MARKERS, carries_minted
+
+    assert MINTED_MARKERS == {"messages": f'"{MINTED}'.encode(),
+                              "responses": f'"{PACKED}'.encode()}
+    assert carries_minted("messages", b'{"signature":"' + MINTED.encode() + b'abc"}')
+    assert not carries_minted("chat", b'"' + MINTED.encode())
