@@ -189,7 +189,7 @@ def test_minted_markers_match_what_the_codecs_mint():
     from byecore_cli.codecs.responses.items import PACKED
     from byecore_cli.proxy.router import MINTED_MARKERS, carries_minted
 
-    assert MINTED_MARKERS == {"messages": f'"{MINTED}'.encode(),
-                              "responses": f'"{PACKED}'.encode()}
+    assert {"messages": f'"{MINTED}'.encode(),
+                              "responses": f'"{PACKED}'.encode()} == MINTED_MARKERS
     assert carries_minted("messages", b'{"signature":"' + MINTED.encode() + b'abc"}')
     assert not carries_minted("chat", b'"' + MINTED.encode())
