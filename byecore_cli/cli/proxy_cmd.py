@@ -76,7 +76,7 @@ def explain(settings) -> dict:
                          *[(f"fallback {k}", v) for k, v in settings.proxy.fallbacks.items()]]:
         for text in texts:
             try:
-                router._place(text, "chat", via=label)
+                router.place(text, "chat", via=label)
             except NotFound:
                 problems.append(f"{label}: target {text!r} names no provider and there is "
                                 "no default provider")

@@ -90,7 +90,7 @@ class Router:
         for scenario in signals:
             pattern = self.proxy.scenarios.get(scenario)
             if pattern:
-                first = self._place(pattern, inbound, via=f"scenario {scenario}")
+                first = self.place(pattern, inbound, via=f"scenario {scenario}")
                 break
         if first is None:
             first = self._resolve(model, inbound)
@@ -98,7 +98,7 @@ class Router:
         for pattern, targets in self.proxy.fallbacks.items():
             if fnmatchcase(first.name, pattern):
                 for text in targets:
-                    nxt = self._place(text, inbound, via=f"fallback for {pattern}")
+                    nxt = self.place(text, inbound, via=f"fallback for {pattern}")
                     if nxt.name not in {t.name for t in chain}:
                         chain.append(nxt)
                 break
@@ -110,8 +110,8 @@ class Router:
             return direct
         for pattern, target in self.proxy.aliases.items():
             if fnmatchcase(model, pattern):
-                return self._place(target, inbound, via=f"alias {pattern}")
-        return self._place(model, inbound, via="")
+                return self.place(target, inbound, via=f"alias {pattern}")
+        return self.place(model, inbound, via="")
 
     def _direct(self, text: str, inbound: str, via: str = "provider/model") -> Target | None:
         provider, sep, model = text.partition("/")
@@ -119,7 +119,7 @@ class Router:
             return self._target(provider, model, inbound, via)
         return None
 
-    def _place(self, text: str, inbound: str, *, via: str) -> Target:
+    def place(self, text: str, inbound: str, *, via: str) -> Target:
         """A target for ``provider/model`` or a bare model name (lists, then the default)."""
         direct = self._direct(text, inbound, via or "provider/model")
         if direct:
