@@ -63,3 +63,17 @@ def test_error_about_a_key_never_echoes_it(cli, byecore_home):
     result = cli("provider", "list")
     assert result.exit_code == 1 and "providers.a.key" in result.stderr
     assert "sk-secret" not in result.stderr
+
+
+@pytest.mark.parametrize("text, suggestion", [
+    ('[proxy]\nprot = 4001\n', "did you mean 'port'"),
+    ('[proxy.timeouts]\nidel = 5\n', "did you mean 'idle'"),
+    (GOOD.replace("default_model", "defualt_model").replace('key = "k"',
+                                                           'key = "k"\ndefualt_model = "m"'),
+     "did you mean 'default_model'"),
+])
+def test_misspellings_are_matched_against_their_own_table(cli, byecore_home, text, suggestion):
+    byecore_home.mkdir()
+    (byecore_home / "settings.toml").write_text(text)
+    result = cli("provider", "list")
+    assert result.exit_code == 1 and suggestion in result.stderr

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import get_args
 
 import tomlkit
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from tomlkit.exceptions import TOMLKitError
 from tomlkit.toml_document import TOMLDocument
 
@@ -120,11 +121,24 @@ def _validate(doc: TOMLDocument, text: str, path: Path) -> Settings:
 def _did_you_mean(loc: tuple) -> str:
     from difflib import get_close_matches
 
-    from byecore_cli.config.models import Provider
-
-    fields = Provider.model_fields if loc[0] == "providers" else Settings.model_fields
-    close = get_close_matches(str(loc[-1]), list(fields), n=1)
+    close = get_close_matches(str(loc[-1]), list(_model_at(loc[:-1]).model_fields), n=1)
     return f" (did you mean {close[0]!r}?)" if close else " (a misspelling?)"
+
+
+def _model_at(loc: tuple) -> type[BaseModel]:
+    """The settings model a validation location points into (``providers.x`` → Provider,
+    ``proxy.timeouts`` → ProxyTimeouts), so a misspelling is matched against its siblings."""
+    model: type[BaseModel] = Settings
+    for part in loc:
+        field = model.model_fields.get(str(part))
+        if field is None:
+            continue  # a dict key such as a provider's name: stay with the value's model
+        kind = field.annotation
+        for arg in (kind, *get_args(kind)):
+            if isinstance(arg, type) and issubclass(arg, BaseModel):
+                model = arg
+                break
+    return model
 
 
 def _dotted(loc: tuple) -> str:
