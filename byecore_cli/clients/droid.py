@@ -120,8 +120,7 @@ class Droid:
 
 
 # ---- customModels items ----------------------------------------------------------------
-# jsonedit edits object members; an array's items need their positions too, so this
-# walks the array with jsonedit's own parser (same grammar, same JSONC rules).
+# jsonedit edits object members; an array's items are replaced by their spans in the text.
 
 
 def _item_spans(text: str) -> tuple[jsonedit.Node, list[tuple[int, int, object]]]:
@@ -129,18 +128,7 @@ def _item_spans(text: str) -> tuple[jsonedit.Node, list[tuple[int, int, object]]
     array = next(m.value for m in root.members if m.key == "customModels")
     if not text.startswith("[", array.start):
         raise Unparsable("settings", '"customModels" is not a JSON array')
-    parser = jsonedit._Parser(text, True)
-    parser.pos = array.start + 1
-    spans = []
-    while True:
-        parser.skip()
-        if text.startswith("]", parser.pos):
-            return array, spans
-        node = parser.value()
-        spans.append((node.start, node.end, node.value))
-        parser.skip()
-        if text.startswith(",", parser.pos):
-            parser.pos += 1
+    return array, [(item.start, item.end, item.value) for item in array.items]
 
 
 def _replace_items(text: str, items: list[dict]) -> str:

@@ -36,6 +36,7 @@ class Node:
     end: int  # one past the last character of the value
     value: Any = None
     members: list[Member] = field(default_factory=list)  # objects only
+    items: list[Node] = field(default_factory=list)  # arrays only: each item's span
     is_object: bool = False
 
 
@@ -130,7 +131,9 @@ class _Parser:
                 self.pos += 1
                 node.end = self.pos
                 return node
-            node.value.append(self.value().value)
+            item = self.value()
+            node.items.append(item)
+            node.value.append(item.value)
             self.skip()
             if self.text.startswith(",", self.pos):
                 self.pos += 1

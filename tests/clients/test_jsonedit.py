@@ -56,3 +56,10 @@ def test_errors_name_the_line():
     assert err.value.line == 3
     with pytest.raises(jsonedit.JsonSyntaxError):
         jsonedit.loads(JSONC)  # comments only with comments=True
+
+
+def test_array_items_carry_their_spans():
+    text = '{"a": [1, {"b": 2} /* c */, "x"]}'
+    array = jsonedit.parse(text, comments=True).members[0].value
+    assert [text[i.start:i.end] for i in array.items] == ["1", '{"b": 2}', '"x"']
+    assert array.value == [1, {"b": 2}, "x"]
