@@ -278,3 +278,25 @@ def test_thinking_modes_the_hub_has_no_word_for_pass_through():
     body = CODEC.encode_request(request)
     assert body["thinking"] == {"type": "between_tools"}
     assert_valid_request(body)
+
+
+def test_blank_or_non_object_arguments_become_valid_input():
+    body = _encode(messages=[Message("user", [Text("x")]), Message("assistant", [
+        ToolCall("c1", "f", "  "), ToolCall("c2", "f", "[1]"), ToolCall("c3", "f", "{oops")])])
+    inputs = [b["input"] for b in body["messages"][1]["content"]]
+    assert inputs == [{}, {"_raw": "[1]"}, {"_raw": "{oops"}]
+
+
+def test_well_formed_tool_loop_keeps_its_turns():
+    """Results that already answer the calls in order go through as they are."""
+    body = _encode(messages=[
+        Message("user", [Text("go")]),
+        Message("assistant", [ToolCall("c1", "f", "{}"), ToolCall("c2", "f", "{}")]),
+        Message("tool", [ToolResult("c1", [Text("one")]), ToolResult("c2", [Text("two")])]),
+        Message("user", [Text("thanks")]),
+    ])
+    assert body["messages"][2]["content"] == [
+        {"type": "tool_result", "tool_use_id": "c1", "content": "one"},
+        {"type": "tool_result", "tool_use_id": "c2", "content": "two"},
+        {"type": "text", "text": "thanks"},
+    ]

@@ -192,3 +192,24 @@ def test_unknown_item_types_are_dropped_on_purpose():
         {"type": "item_reference", "id": "msg_1"},
         {"type": "message", "role": "user", "content": "hi"}]})
     assert [m.role for m in req.messages] == ["user"]
+
+
+@pytest.mark.parametrize(("item", "param"), [
+    ({"type": "function_call", "call_id": "c", "name": "f", "arguments": 3},
+     "input[1].arguments"),
+    ({"type": "custom_tool_call", "call_id": "c", "name": "f"}, "input[1].input"),
+    ({"type": "function_call", "call_id": "c", "name": "f", "arguments": "{}",
+      "namespace": 5}, "input[1].namespace"),
+    ({"type": "function_call_output", "call_id": 7, "output": "x"}, "input[1].call_id"),
+    ({"type": "function_call_output", "call_id": "c", "output": [{"type": "input_text"}]},
+     "input[1].output[0].text"),
+    ({"type": "message", "role": "user", "content": ["hi"]}, "input[1].content[0]"),
+    ({"type": "message", "role": "user", "id": 4, "content": "hi"}, "input[1].id"),
+    ("not an item", "input[1]"),
+])
+def test_bad_items_are_named_by_their_path(item, param):
+    """The item decoder spells out error paths only when it fails; they must still be right."""
+    good = {"type": "message", "role": "user", "content": "hi"}
+    with pytest.raises(CodecError) as caught:
+        CODEC.decode_request({"model": "m", "input": [good, item]})
+    assert caught.value.param == param

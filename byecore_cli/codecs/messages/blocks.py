@@ -232,6 +232,8 @@ def _source(part: Image) -> dict:
 
 def encode_part(part: Text | Image) -> dict | None:
     """A Text or Image → its block (None for an empty text, which Anthropic rejects)."""
+    if part.meta is None and part.__class__ is Text:  # most parts: plain text
+        return {"type": "text", "text": part.text} if part.text else None
     mine = meta_for(part, P)
     if "block" in mine:
         return mine["block"]

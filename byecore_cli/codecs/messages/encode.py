@@ -132,6 +132,9 @@ def encode_request(request: Request) -> dict:
     return body
 
 
+_load_object = json.JSONDecoder().decode  # json.loads minus its per-call argument checks
+
+
 # --- the conversation -------------------------------------------------------------------
 
 def _conversation(request: Request, names: ToolNames, mine: dict) -> tuple[list, list]:
@@ -149,12 +152,16 @@ def _conversation(request: Request, names: ToolNames, mine: dict) -> tuple[list,
                 _add(turns, "user", _reminder(message.parts))
             continue
         leading = False
-        results = [_tool_result(p) for p in message.parts if isinstance(p, ToolResult)]
+        if message.role == "tool":
+            _add(turns, "user", [_tool_result(p) for p in message.parts
+                                 if p.__class__ is ToolResult])
+            continue
+        results = [_tool_result(p) for p in message.parts if p.__class__ is ToolResult]
         if results:
             _add(turns, "user", results)
         if message.role == "assistant":
             _add(turns, "assistant", _assistant(message.parts, names))
-        elif message.role != "tool":
+        else:
             _add(turns, "user", [b for p in message.parts
                                  if isinstance(p, (Text, Image)) and (b := encode_part(p))])
     _pair_tools(turns)
@@ -195,31 +202,33 @@ def _assistant(parts: list, names: ToolNames) -> list[dict]:
 def _tool_use(part: ToolCall, names: ToolNames) -> dict:
     arguments = wrap_custom_input(part.arguments) if part.kind == "custom" else part.arguments
     try:
-        value = json.loads(arguments) if arguments.strip() else {}
+        value = _load_object(arguments) if arguments else {}
     except ValueError:
-        value = {"_raw": arguments}
+        value = {"_raw": arguments} if arguments.strip() else {}
     if not isinstance(value, dict):
         value = {"_raw": arguments}
     block = {"type": "tool_use", "id": safe_id(part.id),
              "name": names.wire(part.name, part.namespace), "input": value}
-    mine = meta_for(part, P)
-    if "cache_control" in mine:
-        block["cache_control"] = mine["cache_control"]
+    if part.meta:
+        mine = meta_for(part, P)
+        if "cache_control" in mine:
+            block["cache_control"] = mine["cache_control"]
     return block
 
 
 def _tool_result(part: ToolResult) -> dict:
     block: dict = {"type": "tool_result", "tool_use_id": safe_id(part.call_id)}
     content = [b for b in map(encode_part, part.content) if b]
-    if len(content) == 1 and content[0].keys() == {"type", "text"}:
-        block["content"] = content[0]["text"]
+    if len(content) == 1 and content[0]["type"] == "text" and len(content[0]) == 2:
+        block["content"] = content[0]["text"]  # a lone plain text: the string form
     elif content:
         block["content"] = content
     if part.is_error:
         block["is_error"] = True
-    mine = meta_for(part, P)
-    if "cache_control" in mine:
-        block["cache_control"] = mine["cache_control"]
+    if part.meta:
+        mine = meta_for(part, P)
+        if "cache_control" in mine:
+            block["cache_control"] = mine["cache_control"]
     return block
 
 
@@ -235,8 +244,13 @@ def _pair_tools(turns: list[dict]) -> None:
                 turns.insert(i + 1, {"role": "user", "content": []})
             i += 1
             continue
+        content = turn["content"]
+        if _answers_in_order(content, calls):
+            calls = []
+            i += 1
+            continue
         results, rest = [], []
-        for block in turn["content"]:
+        for block in content:
             if block["type"] != "tool_result":
                 rest.append(block)
             elif block["tool_use_id"] in calls:
@@ -249,6 +263,18 @@ def _pair_tools(turns: list[dict]) -> None:
         turn["content"] = results + missing + rest
         calls = []
         i += 1
+
+
+def _answers_in_order(content: list[dict], calls: list[str]) -> bool:
+    """Whether ``content`` is already the results for ``calls``, in order, then no others:
+    what a well-formed tool loop gives, so the usual turn needs no rebuilding."""
+    n = len(calls)
+    if len(content) < n:
+        return False
+    for block, call in zip(content, calls, strict=False):  # content may run on
+        if block["type"] != "tool_result" or block["tool_use_id"] != call:
+            return False
+    return not any(b["type"] == "tool_result" for b in content[n:])
 
 
 def _orphan(block: dict) -> list[dict]:
