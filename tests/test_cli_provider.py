@@ -162,3 +162,34 @@ def test_presets_command_lists_every_row(cli):
 def test_empty_list_says_how_to_start(cli):
     result = cli("provider", "list")
     assert result.exit_code == 0 and "byecore provider add" in result.stdout
+
+
+def test_quirks_from_the_preset_and_the_command_line(cli, byecore_home):
+    result = cli("provider", "add", "local", "--preset", "lmstudio",
+                 "--quirk", "no_stream_options", "--quirk", "system_first")
+    assert result.exit_code == 0, result.stderr
+    assert _settings(byecore_home)["providers"]["local"]["quirks"] == [
+        "system_first", "no_stream_options"]
+    shown = _json(cli("provider", "show", "local", "--json"))["data"]
+    assert shown["quirks"] == ["system_first", "no_stream_options"]
+
+    plain = cli("provider", "add", "acme", "--base-url", "https://api.acme.test", "--key", "k")
+    assert plain.exit_code == 0, plain.stderr
+    assert "quirks" not in _settings(byecore_home)["providers"]["acme"]
+
+
+def test_unknown_quirk_is_refused_with_the_choices(cli, byecore_home):
+    result = cli("provider", "add", "acme", "--base-url", "https://api.acme.test", "--key", "k",
+                 "--quirk", "system_last")
+    assert result.exit_code == 2
+    assert "unknown quirk 'system_last'" in result.stderr
+    assert "system_first" in result.stderr
+    assert not (byecore_home / "settings.toml").exists()
+
+
+def test_presets_list_the_quirks(cli):
+    data = _json(cli("provider", "presets", "--json"))["data"]
+    assert set(data["quirks"]) == {"system_first", "no_stream_options", "max_completion_tokens"}
+    lmstudio = next(p for p in data["presets"] if p["name"] == "lmstudio")
+    assert lmstudio["quirks"] == ["system_first"]
+    assert "system_first" in cli("provider", "presets").stdout

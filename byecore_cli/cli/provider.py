@@ -86,6 +86,10 @@ def add(
     models: list[str] = typer.Option([], "--model", help="A model it serves (repeatable)."),
     default_model: str | None = typer.Option(
         None, "--default-model", help="The model to use when none is named."),
+    quirks: list[str] = typer.Option(
+        [], "--quirk", help="A fix this provider needs (repeatable): system_first (one "
+        "system message, first), no_stream_options, max_completion_tokens. A preset may "
+        "bring some."),
     replace: bool = typer.Option(
         False, "--replace", help="Overwrite a saved provider of the same name."),
     json_out: bool = JSON_OPTION,
@@ -111,7 +115,7 @@ def add(
         )
         provider, notes = build_provider(ProviderRequest(
             name=name, preset=preset, base_url=base_url, key=raw_key, key_env=env_name,
-            protocols=protocols, models=models, default_model=default_model,
+            protocols=protocols, models=models, default_model=default_model, quirks=quirks,
         ))
         set_provider(doc, name, provider)
         if not settings.default_provider:
@@ -190,6 +194,7 @@ def show(
                 ("key", _key_cell(d)),
                 ("models", ", ".join(d["models"]) or "none listed"),
                 ("default model", d["default_model"] or "none"),
+                ("quirks", ", ".join(d["quirks"]) or "none"),
             ]
             for label, value in rows:
                 table.add_row(f"[bold]{label}[/]", value)
@@ -248,20 +253,26 @@ def presets(json_out: bool = JSON_OPTION) -> None:
     from dataclasses import asdict
 
     from byecore_cli.providers.presets import PRESETS
+    from byecore_cli.providers.quirks import describe as describe_quirks
 
     with Output("provider presets", json_out) as out:
-        rows = [asdict(p) for p in PRESETS]
+        data = {"presets": [asdict(p) for p in PRESETS], "quirks": describe_quirks()}
 
-        def human(console, rows):
+        def human(console, data):
             from rich.table import Table
 
-            table = Table("name", "title", "base URL", "protocols", "key variable", "models")
-            for r in rows:
+            table = Table("name", "title", "base URL", "protocols", "key variable", "models",
+                          "quirks")
+            for r in data["presets"]:
                 table.add_row(r["name"], r["title"], r["base_url"], ", ".join(r["protocols"]),
-                              r["key_env"] or "(none: local)", ", ".join(r["models"]))
+                              r["key_env"] or "(none: local)", ", ".join(r["models"]),
+                              ", ".join(r["quirks"]))
             console.print(table)
+            console.print("Quirks a provider can list (provider add --quirk NAME):")
+            for name, what in data["quirks"].items():
+                console.print(f"  [bold]{name}[/]: {what}")
 
-        out.done({"presets": rows}, human)
+        out.done(data, human)
 
 
 def _key_cell(d: dict) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
@@ -17,6 +18,11 @@ from byecore_cli.providers.endpoints import Protocol, endpoint_url
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 ENV_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+# The names in byecore_cli/providers/quirks.py (a test keeps the two lists equal; this one
+# stays here so that loading settings does not import the hub).
+QuirkName = Literal["system_first", "no_stream_options", "max_completion_tokens"]
 
 
 class Provider(BaseModel):
@@ -31,6 +37,7 @@ class Provider(BaseModel):
     preset: str | None = None
     openai_path: str = "/v1"
     anthropic_path: str = ""
+    quirks: list[QuirkName] = Field(default_factory=list)
 
     @field_validator("base_url")
     @classmethod

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import get_args
 
-from byecore_cli.config.models import NAME_RE, Provider
+from byecore_cli.config.models import NAME_RE, Provider, QuirkName
 from byecore_cli.errors import NotFound, UsageError
 from byecore_cli.providers.endpoints import (
     PROTOCOLS,
@@ -34,6 +35,7 @@ class ProviderRequest:
     protocols: list[str] = field(default_factory=list)
     models: list[str] = field(default_factory=list)
     default_model: str | None = None
+    quirks: list[str] = field(default_factory=list)
 
 
 def find_preset(name: str) -> Preset:
@@ -97,6 +99,12 @@ def build_provider(req: ProviderRequest) -> tuple[Provider, list[str]]:
     if default_model and default_model not in models:
         models.insert(0, default_model)
 
+    quirks = list(dict.fromkeys([*(preset.quirks if preset else ()), *req.quirks]))
+    unknown = [q for q in quirks if q not in get_args(QuirkName)]
+    if unknown:
+        raise UsageError(f"unknown quirk {unknown[0]!r}",
+                         hint="choose from: " + ", ".join(get_args(QuirkName)))
+
     key, key_env = None, req.key_env
     if req.key is not None:
         try:
@@ -117,6 +125,7 @@ def build_provider(req: ProviderRequest) -> tuple[Provider, list[str]]:
         preset=preset.name if preset else None,
         openai_path=preset.openai_path if preset else "/v1",
         anthropic_path=preset.anthropic_path if preset else "",
+        quirks=quirks,
     )
     return provider, notes
 
@@ -146,4 +155,5 @@ def describe(name: str, provider: Provider, *, is_default: bool, show_key: bool 
         "key_env_set": bool(provider.key_env and key) if provider.key_env else None,
         "models": list(provider.models),
         "default_model": provider.default_model,
+        "quirks": list(provider.quirks),
     }

@@ -30,7 +30,7 @@ HEADER = (
     "# This file may hold API keys: keep it private (byecore writes it with mode 0600).\n"
 )
 # Fields the user should not see when they hold their default value.
-_DEFAULTS = {"openai_path": "/v1", "anthropic_path": ""}
+_DEFAULTS = {"openai_path": "/v1", "anthropic_path": "", "quirks": []}
 
 
 class SettingsStore:

@@ -29,6 +29,7 @@ from byecore_cli.hub.parts import (
     meta_for,
 )
 from byecore_cli.hub.request import (
+    REMINDER,
     Message,
     ReasoningConfig,
     Request,
@@ -43,5 +44,5 @@ __all__ = [
     "PartStart", "PartStop", "Reasoning", "ReasoningConfig", "ReasoningDelta", "Request",
     "Response", "ResponseFormat", "StopReason", "StreamError", "Text", "TextDelta", "Tool",
     "ToolArgsDelta", "ToolCall", "ToolChoice", "ToolResult", "Usage", "UsageUpdate",
-    "meta_for",
+    "meta_for", "REMINDER",
 ]

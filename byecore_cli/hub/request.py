@@ -16,6 +16,10 @@ from typing import Any
 
 from byecore_cli.hub.parts import Part, Text
 
+# How a system message that cannot stay one travels inside a user turn: Claude Code's own
+# convention for mid-conversation instructions, which models read as such.
+REMINDER = ("<system-reminder>\n", "\n</system-reminder>")
+
 
 @dataclass(slots=True)
 class Message:

@@ -25,6 +25,7 @@ class Preset:
     anthropic_path: str = ""
     local: bool = False  # runs on the user's machine
     note: str = ""  # what a user of this vendor should know, shown by 'provider presets'
+    quirks: tuple[str, ...] = ()  # names from providers/quirks.py
 
 
 PRESETS: tuple[Preset, ...] = (
@@ -141,6 +142,8 @@ PRESETS: tuple[Preset, ...] = (
         default_model="openai/gpt-oss-20b",
         local=True,
         note="Responses needs LM Studio 0.3.29+, Messages 0.4.1+",
+        # the Jinja chat templates of Qwen 3.5 and others refuse a later system message
+        quirks=("system_first",),
     ),
 )
 

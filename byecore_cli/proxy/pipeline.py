@@ -33,6 +33,7 @@ from byecore_cli import codecs
 from byecore_cli.codecs.base import CodecError
 from byecore_cli.hub import ErrorInfo, Request, StreamError
 from byecore_cli.hub.assemble import Assembler, StreamFailed, explode
+from byecore_cli.providers import quirks
 from byecore_cli.providers.keys import mask_key
 from byecore_cli.proxy import demo, streaming
 from byecore_cli.proxy.router import Target, carries_minted
@@ -159,6 +160,8 @@ class Pipeline:
                                        stream=self.call.stream)
         else:
             up_hub = replace(self.call.hub_request(), model=target.model)
+            if provider.quirks:
+                up_hub = quirks.apply(provider.quirks, up_hub)
             data = json.dumps(up_codec.encode_request(up_hub), ensure_ascii=False).encode()
             headers = upstream_headers(provider, target.protocol, None,
                                        stream=self.call.stream)

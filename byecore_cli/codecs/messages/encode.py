@@ -54,6 +54,7 @@ import json
 from byecore_cli.codecs.messages.blocks import P, encode_part, safe_id, thinking_block
 from byecore_cli.codecs.messages.request import PASSTHROUGH
 from byecore_cli.hub import (
+    REMINDER,
     Image,
     Reasoning,
     Request,
@@ -71,7 +72,6 @@ from byecore_cli.hub.tools import (
 )
 
 DEFAULT_MAX_TOKENS = 32000
-REMINDER = ("<system-reminder>\n", "\n</system-reminder>")
 UNANSWERED = "No result was provided for this tool call."
 _EFFORTS = {"minimal": "low", "low": "low", "medium": "medium", "high": "high",
             "xhigh": "xhigh", "max": "max"}
