@@ -210,7 +210,12 @@ class UsageSniffer:
         if self.protocol == "messages":
             self._messages(body)
         elif self.protocol == "chat":
-            self.usage = _read("chat", body.get("usage")) or self.usage
+            usage = body.get("usage")
+            choices = body.get("choices")
+            if usage is None and choices and isinstance(choices, list) \
+                    and isinstance(choices[0], dict):
+                usage = choices[0].get("usage")  # Moonshot (Kimi)
+            self.usage = _read("chat", usage) or self.usage
         else:
             response = body.get("response")
             if isinstance(response, dict):

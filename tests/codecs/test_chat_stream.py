@@ -279,3 +279,14 @@ def test_refusal_stream_and_error_event():
     assert b"[DONE]" not in raw
     with pytest.raises(openai.APIError):
         sdk_final(raw)
+
+
+def test_moonshot_usage_inside_the_last_choice():
+    """Kimi's API puts the stream's usage in ``choices[0].usage``, with no top-level key."""
+    raw = (b'data: {"id":"c","choices":[{"index":0,"delta":{"content":"hi"}}]}\n\n'
+           b'data: {"id":"c","choices":[{"index":0,"delta":{},"finish_reason":"stop",'
+           b'"usage":{"prompt_tokens":9,"completion_tokens":2,"total_tokens":11}}]}\n\n'
+           b'data: [DONE]\n\n')
+    stop = decode(raw)[-1]
+    assert isinstance(stop, MessageStop)
+    assert (stop.usage.input_tokens, stop.usage.output_tokens) == (9, 2)

@@ -220,3 +220,14 @@ async def test_access_log_line(aiohttp_server, fake, local_key, caplog):
     quiet = logging.getLogger("byecore.quiet-access")
     quiet.setLevel(logging.WARNING)
     assert not AccessLog(quiet, "").enabled  # aiohttp then skips the call altogether
+
+
+def test_usage_sniffer_reads_moonshot_usage_in_the_choice():
+    from byecore_cli.proxy.usage import UsageSniffer
+
+    sniffer = UsageSniffer("chat")
+    final = (b'data: {"choices":[{"index":0,"delta":{},"finish_reason":"stop",'
+             b'"usage":{"prompt_tokens":9,"completion_tokens":2}}]}\n\ndata: [DONE]\n\n')
+    assert sniffer.may_carry(final)
+    sniffer.feed_bytes(final)
+    assert (sniffer.usage.input_tokens, sniffer.usage.output_tokens) == (9, 2)

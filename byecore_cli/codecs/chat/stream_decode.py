@@ -121,6 +121,9 @@ class ChatStreamDecoder:
                 if isinstance(choice, dict) and choice.get("index", 0) in (0, None):
                     self._choice(choice, out)
         usage = chunk.get("usage")
+        if usage is None and choices and isinstance(choices, list) \
+                and isinstance(choices[0], dict):
+            usage = choices[0].get("usage")  # Moonshot (Kimi) puts it in the last choice
         if isinstance(usage, dict):
             self._usage = decode_usage(usage)
             out.append(UsageUpdate(self._usage))
