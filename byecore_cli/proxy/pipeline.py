@@ -92,6 +92,7 @@ class Pipeline:
         self.row: dict = {"client": call.client, "inbound": call.inbound,
                           "requested_model": call.model, "stream": int(call.stream)}
         self.ttfb: float | None = None
+        self.hide_usage = False  # byecore asked for the stream's usage, not the client
 
     @property
     def codec(self):
@@ -153,9 +154,13 @@ class Pipeline:
     async def _upstream(self, target: Target) -> web.StreamResponse:
         provider = target.config
         up_codec = _LazyCodec(target.protocol)
+        self.hide_usage = False
         if target.passthrough:
             up_hub = None
             data = rewrite_model(self.call.raw, self.call.model, target.model)
+            if (target.protocol == "chat" and self.call.stream
+                    and "no_stream_options" not in provider.quirks):
+                data = self._ask_for_usage(data)
             headers = upstream_headers(provider, target.protocol, self.call.headers,
                                        stream=self.call.stream)
         else:
@@ -183,6 +188,21 @@ class Pipeline:
                 upstream.release()  # back to the pool for the next request
             else:
                 upstream.close()
+
+    def _ask_for_usage(self, data: bytes) -> bytes:
+        """A Chat stream reports usage only when asked: ask on the client's behalf (for
+        the usage log) when it did not, and hide the extra chunk from it (``hide_usage``)."""
+        options = self.call.body.get("stream_options")
+        if isinstance(options, dict) and options.get("include_usage") is True:
+            return data
+        self.hide_usage = True
+        if options is None:  # the usual case: one key spliced in, the rest byte-exact
+            start = data.index(b"{") + 1
+            return data[:start] + b'"stream_options":{"include_usage":true},' + data[start:]
+        body = json.loads(data)
+        body["stream_options"] = {**(options if isinstance(options, dict) else {}),
+                                  "include_usage": True}
+        return json.dumps(body, ensure_ascii=False).encode()
 
     async def _answer(self, target, upstream, up_codec, up_hub) -> web.StreamResponse:
         timeouts = self.state.settings.proxy.timeouts
@@ -238,7 +258,7 @@ class Pipeline:
         tracker = None
         try:
             if target.passthrough:
-                sniffer = UsageSniffer(target.protocol)
+                sniffer = UsageSniffer(target.protocol, hide_usage_chunk=self.hide_usage)
                 try:
                     await streaming.relay(upstream, first, sink, sniffer, **limits)
                 finally:

@@ -111,8 +111,9 @@ async def relay(upstream: aiohttp.ClientResponse, first: bytes, sink: Sink, snif
                 else:
                     tail = b""
                 if may_carry(data):
-                    sniffer.feed_bytes(data)
-                await sink.write(data)
+                    data = sniffer.feed_bytes(data)
+                if data:
+                    await sink.write(data)
             else:
                 tail = data
             chunk = await read()
@@ -121,9 +122,11 @@ async def relay(upstream: aiohttp.ClientResponse, first: bytes, sink: Sink, snif
     finally:
         dog.stop()
     if tail.strip():
+        tail += b"\n\n"  # an upstream that ended without the blank line
         if may_carry(tail):
-            sniffer.feed_bytes(tail)
-        await sink.write(tail + b"\n\n")  # an upstream that ended without the blank line
+            tail = sniffer.feed_bytes(tail)
+        if tail:
+            await sink.write(tail)
 
 
 async def translate(upstream: aiohttp.ClientResponse, first: bytes, sink: Sink, decoder,

@@ -20,7 +20,7 @@ import threading
 import time
 from pathlib import Path
 
-from byecore_cli.codecs.sse import SSEDecoder, SSEEvent
+from byecore_cli.codecs.sse import SSEDecoder, SSEEvent, encode_event
 from byecore_cli.hub import Usage
 
 COLUMNS = (
@@ -178,35 +178,43 @@ class UsageSniffer:
 
     The relay hands over whole events as bytes: ``may_carry`` is a byte search, and only
     the blocks it matches (a stream's first and last events or so) are decoded.
+    ``hide_usage_chunk``: byecore asked a Chat upstream for usage that the client did not
+    ask for, so the usage-only chunk (``choices: []``) is read and then left out.
     """
 
-    def __init__(self, protocol: str) -> None:
+    def __init__(self, protocol: str, *, hide_usage_chunk: bool = False) -> None:
         self.protocol = protocol
+        self.hide_usage_chunk = hide_usage_chunk
         self.usage: Usage | None = None
         self._messages_input: Usage | None = None
         self.may_carry = _USAGE_KEY.search
 
-    def feed_bytes(self, block: bytes) -> None:
-        """Whole SSE events (the relay cuts at blank lines), as they came from upstream."""
+    def feed_bytes(self, block: bytes) -> bytes:
+        """Whole SSE events (the relay cuts at blank lines), as they came from upstream;
+        returns what to send the client: ``block`` itself, or without a hidden chunk."""
         decoder = SSEDecoder()
-        for event in (*decoder.feed(block), *decoder.flush()):
-            self.feed(event)
+        events = [*decoder.feed(block), *decoder.flush()]
+        hidden = [event for event in events if self.feed(event) and self.hide_usage_chunk]
+        if not hidden:
+            return block
+        return b"".join(encode_event(e.data, e.event) for e in events if e not in hidden)
 
-    def feed(self, event: SSEEvent) -> None:
+    def feed(self, event: SSEEvent) -> bool:
+        """Read ``event``'s usage; True when it is a Chat chunk with usage and no choice."""
         data = event.data
         if '"usage"' not in data:
-            return
+            return False
         if self.protocol == "chat" and ('"usage":null' in data or '"usage": null' in data):
-            return
+            return False
         if self.protocol == "responses" and event.event not in (
                 None, "response.completed", "response.incomplete", "response.failed"):
-            return
+            return False
         try:
             body = json.loads(data)
         except ValueError:
-            return
+            return False
         if not isinstance(body, dict):
-            return
+            return False
         if self.protocol == "messages":
             self._messages(body)
         elif self.protocol == "chat":
@@ -216,10 +224,12 @@ class UsageSniffer:
                     and isinstance(choices[0], dict):
                 usage = choices[0].get("usage")  # Moonshot (Kimi)
             self.usage = _read("chat", usage) or self.usage
+            return choices == [] and isinstance(usage, dict)
         else:
             response = body.get("response")
             if isinstance(response, dict):
                 self.usage = _read("responses", response.get("usage")) or self.usage
+        return False
 
     def _messages(self, body: dict) -> None:
         # message_start carries the input counts, message_delta the cumulative output.

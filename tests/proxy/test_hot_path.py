@@ -231,3 +231,17 @@ def test_usage_sniffer_reads_moonshot_usage_in_the_choice():
     assert sniffer.may_carry(final)
     sniffer.feed_bytes(final)
     assert (sniffer.usage.input_tokens, sniffer.usage.output_tokens) == (9, 2)
+
+
+def test_sniffer_hides_only_the_usage_chunk_it_was_told_to():
+    from byecore_cli.proxy.usage import UsageSniffer
+
+    block = (b'data: {"choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"usage":null}'
+             b'\r\n\r\ndata: {"choices":[],"usage":{"prompt_tokens":4,"completion_tokens":1}}'
+             b'\n\ndata: [DONE]\n\n')
+    assert UsageSniffer("chat").feed_bytes(block) == block
+    hiding = UsageSniffer("chat", hide_usage_chunk=True)
+    out = hiding.feed_bytes(block)
+    assert hiding.usage.output_tokens == 1
+    assert b'"choices":[]' not in out
+    assert b'"finish_reason":"stop"' in out and out.endswith(b"data: [DONE]\n\n")

@@ -9,7 +9,7 @@ import aiohttp
 
 from byecore_cli.config.models import Settings
 from byecore_cli.paths import Paths
-from byecore_cli.proxy.app import STATE
+from byecore_cli.proxy.app import STATE, create_app
 from tests.proxy.conftest import UPSTREAM_KEY, one_provider, provider
 
 
@@ -141,8 +141,6 @@ async def test_client_only_headers_stay_home(fake, start_proxy, local_key):
 
 
 async def test_usage_is_logged_for_each_protocol(fake, aiohttp_server, local_key, sdk):
-    from byecore_cli.proxy.app import create_app
-
     settings = Settings(providers={
         "c": provider(fake.url, "chat", models=("m-chat",)),
         "r": provider(fake.url, "responses", models=("m-resp",)),
@@ -176,3 +174,45 @@ async def test_usage_is_logged_for_each_protocol(fake, aiohttp_server, local_key
         assert row["client"] == "tests" and row["status"] == 200
         assert (row["input_tokens"], row["output_tokens"], row["cached_tokens"]) == (11, 5, 3)
         assert row["latency_ms"] >= row["ttfb_ms"] >= 0
+
+
+async def _chat_stream(url: str, key: str, **extra) -> tuple[list, bytes]:
+    body = {"model": "up-model", "stream": True,
+            "messages": [{"role": "user", "content": "count me"}], **extra}
+    async with aiohttp.ClientSession() as s, s.post(
+            url + "/v1/chat/completions", json=body,
+            headers={"Authorization": f"Bearer {key}"}) as r:
+        assert r.status == 200
+        raw = await r.read()
+    chunks = [json.loads(line[6:]) for line in raw.decode().splitlines()
+              if line.startswith("data: {")]
+    return chunks, raw
+
+
+async def test_chat_stream_usage_is_logged_even_when_the_client_does_not_ask(
+        fake, aiohttp_server, local_key):
+    """byecore asks the upstream for usage and hides the extra chunk from the client."""
+    app = create_app(one_provider(fake, "chat"))
+    url = str((await aiohttp_server(app)).make_url("")).rstrip("/")
+    for extra in ({}, {"stream_options": {"include_usage": False}}):
+        chunks, raw = await _chat_stream(url, local_key, **extra)
+        assert fake.last["body"]["stream_options"] == {"include_usage": True}
+        assert all(c["choices"] for c in chunks), "the client got a chunk it never asked for"
+        assert "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks) == \
+            "chat says: count me"
+        assert raw.endswith(b"data: [DONE]\n\n")
+    asked, _ = await _chat_stream(url, local_key, stream_options={"include_usage": True})
+    assert asked[-1]["choices"] == [] and asked[-1]["usage"]["completion_tokens"] == 5
+    flush_usage(app)
+    assert [r["output_tokens"] for r in usage_rows()] == [5, 5, 5]
+
+
+async def test_no_stream_options_quirk_sends_none(fake, aiohttp_server, local_key):
+    settings = one_provider(fake, "chat")
+    settings.providers["up"].quirks = ["no_stream_options"]
+    app = create_app(settings)
+    url = str((await aiohttp_server(app)).make_url("")).rstrip("/")
+    chunks, _ = await _chat_stream(url, local_key)
+    assert "stream_options" not in fake.last["body"]
+    assert fake.last["raw"].startswith(b'{"model": "up-model"')
+    assert all(c["choices"] for c in chunks)
