@@ -21,6 +21,7 @@ from aiohttp.abc import AbstractAccessLogger
 from byecore_cli.config.models import Settings
 from byecore_cli.paths import Paths
 from byecore_cli.proxy.auth import LocalKeys
+from byecore_cli.proxy.cooldown import Cooldowns
 from byecore_cli.proxy.router import Router
 from byecore_cli.proxy.upstream import client_timeout
 from byecore_cli.proxy.usage import UsageLog
@@ -45,6 +46,7 @@ class ProxyState:
     session: aiohttp.ClientSession | None = None
     usage: UsageLog | None = None
     extra: dict = field(default_factory=dict)
+    cooldowns: Cooldowns = field(default_factory=Cooldowns)  # outlives settings reloads
     settings_path: Path | None = None  # watched for edits when set
     _seen: tuple[int, int] | None = None
     _checked: float = 0.0

@@ -110,7 +110,8 @@ class Pipeline:
 
     async def _chain(self, chain: list[Target]) -> web.StreamResponse:
         failure: Retry | None = None
-        for attempt, target in enumerate(chain):
+        cooldowns = self.state.cooldowns
+        for attempt, target in enumerate(cooldowns.order(chain)):
             if failure is not None:
                 await asyncio.sleep(_backoff(failure.info, attempt, same=target.provider
                                              == self.row.get("provider")))
@@ -123,10 +124,13 @@ class Pipeline:
             try:
                 if target.config is None:
                     return await self._demo(target)
-                return await self._upstream(target)
+                answer = await self._upstream(target)
+                cooldowns.answered(target.name)
+                return answer
             except CodecError as exc:
                 return error_response(self.call.inbound, exc.info())
             except Retry as exc:
+                cooldowns.note(target.name, exc.info)
                 failure = exc
         assert failure is not None
         return failure.answer or error_response(self.call.inbound, failure.info)

@@ -152,3 +152,39 @@ async def test_a_client_closing_after_the_last_event_is_normal(fake, start_proxy
         resp.close()  # like Codex after response.completed: no wait for the terminator
     status, raw, _ = await call(url, local_key, body())
     assert status == 200  # the proxy is fine and serves the next request
+
+
+async def test_a_rate_limited_target_cools_down_across_requests(fake, start_proxy, local_key):
+    """After a 429 the next requests go to the fallback first, until Retry-After passes."""
+    fake.plan = [("status", 429, {"retry-after-ms": "600"})]
+    url = await start_proxy(two(fake))
+    for _ in range(2):
+        status, _, _ = await call(url, local_key, body())
+        assert status == 200
+    assert [r["body"]["model"] for r in fake.requests] == ["m1", "m2", "m2"]
+    await asyncio.sleep(0.7)
+    status, _, _ = await call(url, local_key, body())
+    assert status == 200 and fake.requests[-1]["body"]["model"] == "m1"
+
+
+def test_cooldown_rules():
+    from byecore_cli.hub import ErrorInfo
+    from byecore_cli.proxy.cooldown import MAX_SECONDS, Cooldowns
+    from byecore_cli.proxy.router import Target
+
+    now = [100.0]
+    cool = Cooldowns(clock=lambda: now[0])
+    a, b = (Target(p, "m", "chat", None, "test", "chat") for p in ("a", "b"))
+    cool.note("a/m", ErrorInfo(503, "api_error", "busy"))  # no Retry-After: not a signal
+    cool.note("a/m", ErrorInfo(500, "api_error", "oops", retry_after=5))
+    assert cool.order([a, b]) == [a, b]
+    cool.note("a/m", ErrorInfo(429, "rate_limit", "slow down"))
+    assert cool.remaining("a/m") == 10.0 and cool.order([a, b]) == [b, a]
+    assert cool.order([a]) == [a]
+    cool.note("b/m", ErrorInfo(529, "overloaded", "busy", retry_after=10_000))
+    assert cool.remaining("b/m") == MAX_SECONDS
+    assert cool.order([a, b]) == [a, b]  # everything cools: the configured order stands
+    cool.answered("b/m")
+    assert cool.order([a, b]) == [b, a]
+    now[0] += 10.0
+    assert cool.order([a, b]) == [a, b]
