@@ -9,9 +9,13 @@ server is its own process; CPU is read from /proc (Linux) around each batch, so 
 number is that process's CPU per request or per 200-chunk stream, not wall time.
 The setups take turns, ``--rounds`` times, and each number is the lowest of its rounds:
 on a shared machine other load only ever adds CPU, and taking turns keeps a burst of
-it from landing on one setup. Also: idle memory (RSS), the time from start to the
+it from landing on one setup. Also: idle memory (RSS), memory with 200 concurrent
+streams held open (each stalled upstream for 3 s), the time from start to the
 first answer (byecore's and the bare relay's, best of ``--rounds`` starts, byecore
-byte-compiled beforehand as an installed package is), and the machine's load average.
+byte-compiled beforehand as an installed package is), how long importing aiohttp.web
+alone takes (the floor under any aiohttp server's start), and the machine's load average.
+Each CPU figure is also shown as a multiple of the bare relay's: the absolute numbers
+follow the machine, the multiples follow the code.
 """
 
 from __future__ import annotations
@@ -65,6 +69,8 @@ from tests.proxy.fake_upstream import FakeUpstream
 fake = FakeUpstream()
 @web.middleware
 async def forget(request, handler):
+    if request.method == "POST" and b'"held-' in await request.read():
+        fake.plan.append(("slow", 3.0))  # model "held-…": a stream that stalls for 3 s
     try:
         return await handler(request)
     finally:
@@ -158,6 +164,31 @@ CASES = (("direct (upstream CPU)", "up", "chat", "m"),
          ("byecore chat→messages", "byecore", "chat", "claude-m"))
 
 
+async def held_memory(url: str, pid: int, protocol: str, n: int = 200) -> float:
+    """RSS (MB) of the server at ``pid`` while ``n`` streams are open through it, each
+    stalled upstream for 3 s after its first events."""
+    payload = json.dumps(body(protocol, True, "hold", "held-m")).encode()
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(connector=connector) as s:
+        started = 0
+
+        async def one() -> None:
+            nonlocal started
+            async with s.post(url + PATHS[protocol], data=payload,
+                              headers={"Content-Type": "application/json"}) as r:
+                assert r.status == 200, (url, r.status)
+                await r.content.readany()
+                started += 1
+                await r.read()
+
+        tasks = [asyncio.create_task(one()) for _ in range(n)]
+        while started < n and not any(t.done() for t in tasks):
+            await asyncio.sleep(0.05)
+        rss = rss_mb(pid)
+        await asyncio.gather(*tasks)
+    return round(rss, 1)
+
+
 async def first_answer(args: list[str], url: str, env=None) -> tuple[float, subprocess.Popen]:
     started = time.monotonic()
     proc = spawn(args, env=env)
@@ -204,6 +235,11 @@ async def main(n: int, rounds: int = 3) -> dict:
                     proc.wait(10)
                 else:
                     procs.append(proc)
+        floor = []  # what importing the web framework alone costs on this machine
+        for _ in range(rounds):
+            started = time.monotonic()
+            subprocess.run([sys.executable, "-c", "import aiohttp.web"], env=env, check=True)
+            floor.append(time.monotonic() - started)
         relay, proxy = procs[1], procs[2]
         idle = {"byecore": round(rss_mb(proxy.pid), 1),
                 "bare relay": round(rss_mb(relay.pid), 1)}
@@ -218,8 +254,13 @@ async def main(n: int, rounds: int = 3) -> dict:
                 for key, value in row.items():
                     if key != "setup" and value < kept[key]:
                         kept[key] = value
+        held = {"bare relay": await held_memory(relay_url, relay.pid, "chat"),
+                "byecore pass-through": await held_memory(byecore, proxy.pid, "chat"),
+                "byecore messages→chat": await held_memory(byecore, proxy.pid, "messages")}
         return {"rows": [best[label] for label, *_ in CASES], "idle_rss_mb": idle,
+                "rss_200_held_streams_mb": held,
                 "first_answer_s": {k: round(min(v), 3) for k, v in starts.items()},
+                "import_aiohttp_web_s": round(min(floor), 3),
                 "loadavg": os.getloadavg(), "cpus": os.cpu_count()}
     finally:
         for p in procs:
@@ -249,8 +290,14 @@ if __name__ == "__main__":
     else:
         cols = ["ms/request c=1", "ms/request c=32", "ms/200-chunk stream"]
         print(f"{'CPU per request (ms)':32}" + "".join(f"{c:>22}" for c in cols))
+        bare = next(r for r in result["rows"] if r["setup"] == "bare aiohttp relay")
         for row in result["rows"]:
-            print(f"{row['setup']:32}" + "".join(f"{row[c]:>22}" for c in cols))
+            cells = [f"{row[c]} ({row[c] / bare[c]:.1f}x)" if bare[c] else str(row[c])
+                     for c in cols]
+            print(f"{row['setup']:32}" + "".join(f"{c:>22}" for c in cells))
+        print("(Nx: times the bare relay's figure, the floor for any aiohttp proxy here)")
         print(f"idle RSS MB: {result['idle_rss_mb']}")
-        print(f"first answer after start, s: {result['first_answer_s']}")
+        print(f"RSS MB with 200 streams held open: {result['rss_200_held_streams_mb']}")
+        print(f"first answer after start, s: {result['first_answer_s']} "
+              f"(importing aiohttp.web alone: {result['import_aiohttp_web_s']} s)")
         print(f"load average: {result['loadavg']} on {result['cpus']} CPUs")
