@@ -40,9 +40,6 @@ from typing import Any, ClassVar, Protocol
 
 from byecore_cli.providers.endpoints import Protocol as WireProtocol
 
-# Where `byecore proxy` listens by default (loopback only).
-PROXY_ROOT = "http://127.0.0.1:4000"
-
 Current = Mapping[str, "bytes | None"]  # role -> the file's bytes now (None: absent)
 
 
