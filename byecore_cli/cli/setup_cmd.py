@@ -293,6 +293,8 @@ def restore(
                 verb = "removed" if f["action"] == "removed" else "restored"
                 state = "" if f["changed"] else " (already so)"
                 console.print(f"[green]✓[/] {verb} {f['path']}{state}")
+            for folder in d["removed_folders"]:
+                console.print(f"[green]✓[/] removed the folder {folder} (byecore made it)")
             console.print(f"[dim]  from backup {d['restored']}"
                           + (f"; the files as they were are in backup {d['safety_backup']}"
                              if d["safety_backup"] else "") + "[/]")

@@ -243,7 +243,8 @@ def _remember(state: dict, writer: Writer, files: dict[str, ClientFile],
 
 def restore(writer: Writer, backup_id: str | None = None, *,
             env: Mapping[str, str] | None = None, home: Path | None = None) -> dict:
-    """Put back a backup's bytes and modes exactly; files absent then are removed."""
+    """Put back a backup's bytes and modes exactly; files absent then are removed, and so
+    are the folders byecore made for them, if nothing else has moved in."""
     backup = history.find_backup(writer.name, backup_id)
     entries = backup.manifest["files"]
     wanted = {role: history.backup_bytes(backup, role) for role in entries}
@@ -256,11 +257,16 @@ def restore(writer: Writer, backup_id: str | None = None, *,
         safety = history.take_backup(
             writer.name, {r: (paths[r], now[r]) for r in entries}, reason="restore",
             state_before=state["clients"].get(writer.name)).id
+    removed_dirs: list[str] = []
     for role in entries:
         data, entry = wanted[role], entries[role]
         if data is None:
             with contextlib.suppress(FileNotFoundError):
                 paths[role].unlink()
+            for folder in entry.get("missing_dirs", ()):
+                with contextlib.suppress(OSError):  # not empty: something else lives there
+                    os.rmdir(folder)
+                    removed_dirs.append(folder)
         elif now[role] != data or history.file_mode(paths[role]) != entry["mode"]:
             write_atomic(paths[role], data, mode=entry["mode"])
     before = backup.manifest.get("state_before")
@@ -273,6 +279,7 @@ def restore(writer: Writer, backup_id: str | None = None, *,
         "client": writer.name, "restored": backup.id, "safety_backup": safety,
         "files": [{"path": str(paths[r]), "action": "removed" if wanted[r] is None
                    else "restored", "changed": r in changed} for r in entries],
+        "removed_folders": removed_dirs,
     }
 
 

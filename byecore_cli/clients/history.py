@@ -126,10 +126,23 @@ def take_backup(client: str, files: dict[str, tuple[Path, bytes | None]], *,
             entry["mode"] = file_mode(path)
             entry["sha256"] = sha256(data)
             write_atomic(folder / role, data, mode=SECRET_MODE)
+        else:
+            entry["missing_dirs"] = [str(d) for d in missing_dirs(path)]
         manifest["files"][role] = entry
     write_atomic(folder / "manifest.json", json.dumps(manifest, indent=2) + "\n",
                  mode=SECRET_MODE)
     return Backup(client, backup_id, folder, manifest)
+
+
+def missing_dirs(path: Path) -> list[Path]:
+    """The folders above ``path`` that do not exist yet, deepest first: writing the file
+    creates them, so restoring its absence removes them again (when still empty)."""
+    out = []
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        out.append(folder)
+        folder = folder.parent
+    return out
 
 
 def list_backups(client: str) -> list[Backup]:

@@ -41,12 +41,25 @@ def test_settings_keep_everything_and_gain_the_env_members(run, gateway, home):
     assert stat.S_IMODE(settings.stat().st_mode) == 0o600
 
 
-def test_new_file_restore_removes_it(run, gateway, home):
+def test_new_file_restore_removes_it_and_the_folder_made_for_it(run, gateway, home):
     before = snapshot(home)
+    assert not (home / ".claude").exists()
     assert run("setup", "claude")[0] == 0
     assert (home / ".claude" / "settings.json").exists()
-    assert run("restore", "claude")[0] == 0
+    code, body = run("restore", "claude")
+    assert code == 0
     assert snapshot(home) == before
+    assert not (home / ".claude").exists()
+    assert body["data"]["removed_folders"] == [str(home / ".claude")]
+
+
+def test_restore_keeps_a_made_folder_that_something_else_moved_into(run, gateway, home):
+    assert run("setup", "claude")[0] == 0
+    (home / ".claude" / "projects.json").write_text("{}")
+    code, body = run("restore", "claude")
+    assert code == 0 and body["data"]["removed_folders"] == []
+    assert not (home / ".claude" / "settings.json").exists()
+    assert (home / ".claude" / "projects.json").read_text() == "{}"
 
 
 def test_restore_is_byte_identical_with_mode(run, gateway, home):
