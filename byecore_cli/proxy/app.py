@@ -47,6 +47,7 @@ class ProxyState:
     usage: UsageLog | None = None
     extra: dict = field(default_factory=dict)
     cooldowns: Cooldowns = field(default_factory=Cooldowns)  # outlives settings reloads
+    refuses_stream_options: set[str] = field(default_factory=set)  # provider names
     settings_path: Path | None = None  # watched for edits when set
     _seen: tuple[int, int] | None = None
     _checked: float = 0.0

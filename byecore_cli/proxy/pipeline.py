@@ -70,6 +70,10 @@ class Call:
         return self.hub
 
 
+class _UnaskedFieldRefused(Exception):
+    """The upstream refused the ``stream_options`` byecore added (not the client)."""
+
+
 class Retry(Exception):
     """This target failed before the client saw a byte; ``answer`` is what to send if last."""
 
@@ -93,6 +97,7 @@ class Pipeline:
                           "requested_model": call.model, "stream": int(call.stream)}
         self.ttfb: float | None = None
         self.hide_usage = False  # byecore asked for the stream's usage, not the client
+        self.added_stream_options = False  # byecore's own addition to the upstream request
 
     @property
     def codec(self):
@@ -158,12 +163,13 @@ class Pipeline:
     async def _upstream(self, target: Target) -> web.StreamResponse:
         provider = target.config
         up_codec = _LazyCodec(target.protocol)
-        self.hide_usage = False
+        self.hide_usage = self.added_stream_options = False
         if target.passthrough:
             up_hub = None
             data = rewrite_model(self.call.raw, self.call.model, target.model)
             if (target.protocol == "chat" and self.call.stream
-                    and "no_stream_options" not in provider.quirks):
+                    and "no_stream_options" not in provider.quirks
+                    and target.provider not in self.state.refuses_stream_options):
                 data = self._ask_for_usage(data)
             headers = upstream_headers(provider, target.protocol, self.call.headers,
                                        stream=self.call.stream)
@@ -171,7 +177,11 @@ class Pipeline:
             up_hub = replace(self.call.hub_request(), model=target.model)
             if provider.quirks:
                 up_hub = quirks.apply(provider.quirks, up_hub)
-            data = json.dumps(up_codec.encode_request(up_hub), ensure_ascii=False).encode()
+            if target.provider in self.state.refuses_stream_options:
+                up_hub = quirks.no_stream_options(up_hub)
+            body = up_codec.encode_request(up_hub)
+            self.added_stream_options = "stream_options" in body and target.protocol == "chat"
+            data = json.dumps(body, ensure_ascii=False).encode()
             headers = upstream_headers(provider, target.protocol, None,
                                        stream=self.call.stream)
         timeouts = self.state.settings.proxy.timeouts
@@ -187,11 +197,16 @@ class Pipeline:
                                   f"({type(exc).__name__})")) from None
         try:
             return await self._answer(target, upstream, up_codec, up_hub)
+        except _UnaskedFieldRefused:
+            pass  # retried below, once this response is let go
         finally:
             if upstream.content.at_eof():
                 upstream.release()  # back to the pool for the next request
             else:
                 upstream.close()
+        log.info("%s refuses stream_options: no longer sending it", target.provider)
+        self.state.refuses_stream_options.add(target.provider)
+        return await self._upstream(target)
 
     def _ask_for_usage(self, data: bytes) -> bytes:
         """A Chat stream reports usage only when asked: ask on the client's behalf (for
@@ -199,7 +214,7 @@ class Pipeline:
         options = self.call.body.get("stream_options")
         if isinstance(options, dict) and options.get("include_usage") is True:
             return data
-        self.hide_usage = True
+        self.hide_usage = self.added_stream_options = True
         if options is None:  # the usual case: one key spliced in, the rest byte-exact
             start = data.index(b"{") + 1
             return data[:start] + b'"stream_options":{"include_usage":true},' + data[start:]
@@ -214,6 +229,9 @@ class Pipeline:
         kept = response_headers(upstream.headers)
         if upstream.status >= 400:
             body = redact(await _read(upstream, timeouts.idle, target), key)
+            if (self.added_stream_options and upstream.status == 400
+                    and b"stream_options" in body):
+                raise _UnaskedFieldRefused()  # byecore's addition, not the client's request
             info = up_codec.decode_error(upstream.status, body)
             info.message = redact(info.message, key)
             if info.retry_after is None:

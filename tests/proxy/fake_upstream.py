@@ -10,6 +10,8 @@ otherwise ``<protocol> says: <last user text>``. Usage is fixed and protocol-sha
 when the proxy drops the request); ``("cut", n)`` (a stream cut after n events);
 ``("slow", seconds)`` (a stream that goes silent before its last events).
 
+``refuse_fields`` names request fields it rejects with a 400, as strict vendors do.
+
 ``reasoning = True`` makes it think first, in its protocol's own form (``with_reasoning``):
 Chat ``reasoning_content`` as DeepSeek sends it, a Responses ``reasoning`` item with a
 summary and ``encrypted_content``, an Anthropic ``thinking`` block with a signature. Each
@@ -34,6 +36,7 @@ class FakeUpstream:
         self.requests: list[dict] = []
         self.cancelled = asyncio.Event()
         self.reasoning = False
+        self.refuse_fields: set[str] = set()  # top-level body fields answered with a 400
         self.app = web.Application()
         for prefix in ("/v1",):
             self.app.router.add_post(prefix + "/chat/completions", self._handler("chat"))
@@ -57,6 +60,11 @@ class FakeUpstream:
             body = json.loads(raw)
             self.requests.append({"path": request.path_qs, "headers": dict(request.headers),
                                   "body": body, "raw": raw, "protocol": protocol})
+            refused = sorted(self.refuse_fields.intersection(body))
+            if refused:  # a strict vendor, in xAI's words
+                return web.json_response({"error": {
+                    "message": f"Argument not supported: {refused[0]}",
+                    "type": "invalid_request_error", "code": None}}, status=400)
             action = self.plan.pop(0) if self.plan else "ok"
             if action == "hang":
                 try:

@@ -216,3 +216,17 @@ async def test_no_stream_options_quirk_sends_none(fake, aiohttp_server, local_ke
     assert "stream_options" not in fake.last["body"]
     assert fake.last["raw"].startswith(b'{"model": "up-model"')
     assert all(c["choices"] for c in chunks)
+
+
+async def test_an_upstream_that_refuses_stream_options_is_asked_once(
+        fake, aiohttp_server, local_key):
+    """byecore's own addition must never cost the client its request."""
+    fake.refuse_fields = {"stream_options"}
+    app = create_app(one_provider(fake, "chat"))
+    url = str((await aiohttp_server(app)).make_url("")).rstrip("/")
+    for _ in range(2):
+        chunks, _ = await _chat_stream(url, local_key)
+        assert "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks) == \
+            "chat says: count me"
+    sent = [("stream_options" in r["body"]) for r in fake.requests]
+    assert sent == [True, False, False]  # refused once, then never added again

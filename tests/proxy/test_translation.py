@@ -161,3 +161,17 @@ async def test_translated_requests_carry_no_client_headers(fake, start_proxy, sd
     assert local_key not in json.dumps(headers)
     assert not any(k.startswith("x-stainless") for k in headers)
     assert ("anthropic-version" in headers) == (upstream == "messages")
+
+
+async def test_a_chat_upstream_that_refuses_stream_options_still_streams(
+        fake, start_proxy, local_key, sdk):
+    """The Chat encoder asks for usage; a vendor that refuses the field is asked without."""
+    fake.refuse_fields = {"stream_options"}
+    url = await start_proxy(one_provider(fake, "chat"))
+    client = sdk.anthropic(url)
+    for _ in range(2):
+        async with client.messages.stream(
+                model="up-model", max_tokens=50,
+                messages=[{"role": "user", "content": "no usage"}]) as stream:
+            assert await stream.get_final_text() == "chat says: no usage"
+    assert [("stream_options" in r["body"]) for r in fake.requests] == [True, False, False]
