@@ -3,8 +3,9 @@
 Per target, one of three paths:
 
 - **pass-through** (the upstream speaks the client's protocol): the client's bytes go
-  up with only the model name and the auth changed, and the answer's bytes come back
-  as they are; usage is read on the way (usage.py) without a codec;
+  up with only the model name and the auth changed (and, on a Chat stream, usage asked
+  for: ``_ask_for_usage``), and the answer's bytes come back as they are; usage is
+  read on the way (usage.py) without a codec;
 - **translated**: client codec → hub request → upstream codec, and back; a streaming
   upstream under a non-streaming client is assembled, and a non-streaming upstream
   under a streaming client exploded (hub/assemble.py);
