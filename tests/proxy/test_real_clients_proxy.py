@@ -1,4 +1,5 @@
-"""The real Codex CLI and Claude Code finish a tool-using task through ``byecore proxy``.
+"""The real Codex CLI and Claude Code finish a tool-using task through ``byecore proxy``,
+and the real Aider streams through its pass-through.
 
 The upstream is a scripted fake vendor on 127.0.0.1 port 0 that speaks only Chat
 Completions (streamed like an OpenAI-compatible API): on the first turn it asks for the
@@ -12,8 +13,8 @@ The proxy runs in-process (``create_app``) on a socket bound to port 0 beforehan
 ``[proxy] port`` is set to that port so that ``byecore setup`` writes it into the client's
 config, as it would for a user who moved the proxy off 4000. Clients run in a throwaway
 HOME; a test is skipped only when the client's binary is absent (set
-``BYECORE_CLIENT_BIN``, as ``.ci/run`` does). Verified with Codex CLI 0.171.0 and
-Claude Code 2.1.332.
+``BYECORE_CLIENT_BIN``, as ``.ci/run`` does). Verified with Codex CLI 0.171.0,
+Claude Code 2.1.332 and aider-chat 0.86.2.
 """
 
 from __future__ import annotations
@@ -138,8 +139,12 @@ async def _run(argv: list[str], cwd: Path, env: dict, timeout: float) -> tuple[i
 
 
 async def _through_proxy(cli, client: str, upstream: ChatOnlyUpstream, argv: list[str],
-                         timeout: float) -> tuple[Path, int, str, str]:
-    """Save the Chat-only provider, set ``client`` up, serve the proxy, run ``argv``."""
+                         timeout: float, *, translates: bool = True
+                         ) -> tuple[Path, int, str, str]:
+    """Save the Chat-only provider, set ``client`` up, serve the proxy, run ``argv``.
+
+    ``translates=False``: a Chat client, set up with ``--via-proxy`` (the pass-through).
+    """
     home = Path(os.environ["HOME"])
     work = home / "work"
     work.mkdir(parents=True)
@@ -164,11 +169,13 @@ async def _through_proxy(cli, client: str, upstream: ChatOnlyUpstream, argv: lis
         doc["proxy"] = {"port": port}
         settings = store.save(doc)
 
-        set_up = cli("setup", client, "--json")
+        set_up = cli("setup", client, "--json", *(() if translates else ("--via-proxy",)))
         assert set_up.exit_code == 0, set_up.output
         data = json.loads(set_up.stdout)["data"]
         assert data["via_proxy"], data  # chat-only provider: the client must use the proxy
-        assert any("local proxy" in note and "translates" in note for note in data["notes"])
+        if translates:
+            assert any("local proxy" in note and "translates" in note
+                       for note in data["notes"])
 
         proxy_runner = web.AppRunner(create_app(settings), handler_cancellation=True)
         await proxy_runner.setup()
@@ -221,3 +228,26 @@ async def test_claude_print_runs_a_tool_through_the_proxy_on_a_chat_only_upstrea
     work, code, out, err = await _through_proxy(cli, "claude", upstream, argv, 180)
     assert code == 0, (out[-1500:], err[-3000:])
     _tool_loop_checks(upstream, work, out, err)
+
+
+@_needs("aider")
+async def test_aider_streams_through_the_pass_through_and_its_tokens_are_counted(cli):
+    """A Chat client over a Chat upstream: bytes relayed, and the usage log still learns
+    the tokens of a stream whatever the client asked for (the upstream here sends usage
+    only when asked, as OpenAI's API does)."""
+    upstream = ChatOnlyUpstream("no-such-tool", _codex_arguments)
+    argv = [_binary("aider"), "--message", "say the word", "--yes-always", "--no-git",
+            "--no-check-update", "--analytics-disable", "--no-pretty"]
+    work, code, out, err = await _through_proxy(cli, "aider", upstream, argv, 180,
+                                                translates=False)
+    assert code == 0, (out[-1500:], err[-3000:])
+    assert "Proof" in out, (out[-1500:], err[-3000:])
+    streamed = [r["body"] for r in upstream.requests if r["body"].get("stream")]
+    assert streamed, "aider streams by default"
+    assert all(b["stream_options"]["include_usage"] for b in streamed)
+    assert all(b["model"] == "vendor-model-1" for b in streamed)
+    used = cli("usage", "--by", "client", "--json")
+    assert used.exit_code == 0, used.output
+    rows = json.loads(used.stdout)["data"]["rows"]
+    assert [r["client"] for r in rows] == ["aider"]
+    assert rows[0]["output_tokens"] == 9 * len(upstream.requests)
