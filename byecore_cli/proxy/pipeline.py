@@ -216,7 +216,7 @@ class Pipeline:
         if isinstance(options, dict) and options.get("include_usage") is True:
             return data
         self.hide_usage = self.added_stream_options = True
-        if options is None:  # the usual case: one key spliced in, the rest byte-exact
+        if "stream_options" not in self.call.body:  # usually: one key in, the rest as is
             start = data.index(b"{") + 1
             return data[:start] + b'"stream_options":{"include_usage":true},' + data[start:]
         body = json.loads(data)

@@ -194,7 +194,7 @@ async def test_chat_stream_usage_is_logged_even_when_the_client_does_not_ask(
     """byecore asks the upstream for usage and hides the extra chunk from the client."""
     app = create_app(one_provider(fake, "chat"))
     url = str((await aiohttp_server(app)).make_url("")).rstrip("/")
-    for extra in ({}, {"stream_options": {"include_usage": False}}):
+    for extra in ({}, {"stream_options": {"include_usage": False}}, {"stream_options": None}):
         chunks, raw = await _chat_stream(url, local_key, **extra)
         assert fake.last["body"]["stream_options"] == {"include_usage": True}
         assert all(c["choices"] for c in chunks), "the client got a chunk it never asked for"
@@ -204,7 +204,7 @@ async def test_chat_stream_usage_is_logged_even_when_the_client_does_not_ask(
     asked, _ = await _chat_stream(url, local_key, stream_options={"include_usage": True})
     assert asked[-1]["choices"] == [] and asked[-1]["usage"]["completion_tokens"] == 5
     flush_usage(app)
-    assert [r["output_tokens"] for r in usage_rows()] == [5, 5, 5]
+    assert [r["output_tokens"] for r in usage_rows()] == [5, 5, 5, 5]
 
 
 async def test_no_stream_options_quirk_sends_none(fake, aiohttp_server, local_key):
