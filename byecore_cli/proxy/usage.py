@@ -20,7 +20,7 @@ import threading
 import time
 from pathlib import Path
 
-from byecore_cli.codecs.sse import SSEDecoder, SSEEvent, encode_event
+from byecore_cli.codecs.sse import SSEDecoder, SSEEvent
 from byecore_cli.hub import Usage
 
 COLUMNS = (
@@ -173,6 +173,20 @@ _USAGE_KEY = re.compile(rb'"usage"\s*:\s*(?!null)')
 _OBJECT_AFTER_KEY = re.compile(rb'\s*:\s*\{')
 
 
+_EVENT_END = re.compile(rb"\r\n\r\n|\n\n")  # the blank lines the relay cuts at
+
+
+def _event_spans(block: bytes) -> list[tuple[int, int]]:
+    """(start, end) of each event in ``block``, its blank line included."""
+    spans, start = [], 0
+    for match in _EVENT_END.finditer(block):
+        spans.append((start, match.end()))
+        start = match.end()
+    if start < len(block):
+        spans.append((start, len(block)))
+    return spans
+
+
 class UsageSniffer:
     """Reads usage out of a relayed stream, parsing only the events that can carry it.
 
@@ -191,13 +205,19 @@ class UsageSniffer:
 
     def feed_bytes(self, block: bytes) -> bytes:
         """Whole SSE events (the relay cuts at blank lines), as they came from upstream;
-        returns what to send the client: ``block`` itself, or without a hidden chunk."""
-        decoder = SSEDecoder()
-        events = [*decoder.feed(block), *decoder.flush()]
-        hidden = [event for event in events if self.feed(event) and self.hide_usage_chunk]
-        if not hidden:
-            return block
-        return b"".join(encode_event(e.data, e.event) for e in events if e not in hidden)
+        returns what to send the client: ``block`` itself, or without a hidden chunk (the
+        other events' bytes untouched)."""
+        kept, hidden = [], False
+        for start, end in _event_spans(block):
+            decoder = SSEDecoder()
+            usage_only = False
+            for event in (*decoder.feed(block[start:end]), *decoder.flush()):
+                usage_only = self.feed(event) or usage_only
+            if usage_only and self.hide_usage_chunk:
+                hidden = True
+            else:
+                kept.append(block[start:end])
+        return b"".join(kept) if hidden else block
 
     def feed(self, event: SSEEvent) -> bool:
         """Read ``event``'s usage; True when it is a Chat chunk with usage and no choice."""
@@ -224,7 +244,7 @@ class UsageSniffer:
                     and isinstance(choices[0], dict):
                 usage = choices[0].get("usage")  # Moonshot (Kimi)
             self.usage = _read("chat", usage) or self.usage
-            return choices == [] and isinstance(usage, dict)
+            return not choices and isinstance(usage, dict)
         else:
             response = body.get("response")
             if isinstance(response, dict):

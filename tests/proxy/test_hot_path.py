@@ -236,12 +236,16 @@ def test_usage_sniffer_reads_moonshot_usage_in_the_choice():
 def test_sniffer_hides_only_the_usage_chunk_it_was_told_to():
     from byecore_cli.proxy.usage import UsageSniffer
 
-    block = (b'data: {"choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"usage":null}'
-             b'\r\n\r\ndata: {"choices":[],"usage":{"prompt_tokens":4,"completion_tokens":1}}'
-             b'\n\ndata: [DONE]\n\n')
-    assert UsageSniffer("chat").feed_bytes(block) == block
-    hiding = UsageSniffer("chat", hide_usage_chunk=True)
-    out = hiding.feed_bytes(block)
-    assert hiding.usage.output_tokens == 1
-    assert b'"choices":[]' not in out
-    assert b'"finish_reason":"stop"' in out and out.endswith(b"data: [DONE]\n\n")
+    stop = (b': upstream comment\r\nid: 7\r\n'
+            b'data: {"choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"usage":null}'
+            b'\r\n\r\n')
+    done = b"data: [DONE]\r\n\r\n"
+    for usage_chunk in (b'data: {"choices":[],"usage":{"prompt_tokens":4,'
+                        b'"completion_tokens":1}}\r\n\r\n',
+                        b'data: {"id":"x","usage":{"prompt_tokens":4,"completion_tokens":1}}'
+                        b'\n\n'):  # some servers leave "choices" out altogether
+        block = stop + usage_chunk + done
+        assert UsageSniffer("chat").feed_bytes(block) == block
+        hiding = UsageSniffer("chat", hide_usage_chunk=True)
+        assert hiding.feed_bytes(block) == stop + done  # the rest byte for byte
+        assert hiding.usage.output_tokens == 1
