@@ -263,7 +263,9 @@ def restore(writer: Writer, backup_id: str | None = None, *,
         if data is None:
             with contextlib.suppress(FileNotFoundError):
                 paths[role].unlink()
-            for folder in entry.get("missing_dirs", ()):
+            # only for a file this restore removes: a folder made later for another
+            # file, by the client or by hand, is not byecore's to take away
+            for folder in entry.get("missing_dirs", ()) if now[role] is not None else ():
                 with contextlib.suppress(OSError):  # not empty: something else lives there
                     os.rmdir(folder)
                     removed_dirs.append(folder)

@@ -127,7 +127,7 @@ def take_backup(client: str, files: dict[str, tuple[Path, bytes | None]], *,
             entry["sha256"] = sha256(data)
             write_atomic(folder / role, data, mode=SECRET_MODE)
         else:
-            entry["missing_dirs"] = [str(d) for d in missing_dirs(path)]
+            entry["missing_dirs"] = [str(d) for d in missing_dirs(path.absolute())]
         manifest["files"][role] = entry
     write_atomic(folder / "manifest.json", json.dumps(manifest, indent=2) + "\n",
                  mode=SECRET_MODE)
