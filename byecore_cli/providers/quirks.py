@@ -3,10 +3,11 @@
 A quirk is one vendor's departure from its protocol, fixed once here instead of by
 ``if provider == …`` anywhere else. A provider lists the quirks it needs in
 ``settings.toml`` (``quirks = ["system_first"]``; a preset row may bring some). They run
-on the translated path, after routing picks the provider and before its codec encodes.
-The byte pass-through relays the client's own request, which that client shaped for the
-protocol itself; only ``no_stream_options`` reaches it too, since byecore otherwise adds
-``stream_options`` there to log the stream's usage.
+after routing picks the provider and before its codec encodes. A quirk that reshapes
+requests in the client's own protocol (``RESHAPES``) takes that provider off the byte
+pass-through: its same-protocol requests go through the codecs too, so the fix applies.
+``no_stream_options`` needs no codec: the pass-through itself leaves out the
+``stream_options`` it would otherwise add to log a stream's usage.
 
 Each function returns a new request and leaves its argument alone: a fallback chain
 sends the same client request to several providers.
@@ -32,6 +33,8 @@ def system_first(request: Request) -> Request:
     ``<system-reminder>`` and joins the neighbouring user turn, its text intact.
     """
     texts = [t.text for t in request.system if t.text]
+    # a cache marker on the system prompt now marks the joined one (Anthropic upstreams)
+    meta = next((t.meta for t in reversed(request.system) if t.meta), None)
     messages: list[Message] = []
     leading = True
     for message in request.messages:
@@ -48,7 +51,7 @@ def system_first(request: Request) -> Request:
         parts += [p for p in message.parts if isinstance(p, Image)]
         if parts:
             messages.append(Message("user", parts))
-    return replace(request, system=[Text("\n\n".join(texts))] if texts else [],
+    return replace(request, system=[Text("\n\n".join(texts), meta)] if texts else [],
                    messages=_join_user_turns(messages))
 
 
@@ -82,6 +85,18 @@ def _chat_extras(request: Request, **values) -> Request:
 
 QUIRKS: dict[str, Quirk] = {q.__name__: q for q in (
     system_first, no_stream_options, max_completion_tokens)}
+
+
+# The client protocols whose requests a quirk changes when relayed to the same protocol.
+RESHAPES: dict[str, tuple[str, ...]] = {
+    "system_first": ("chat", "responses", "messages"),
+    "max_completion_tokens": ("chat",),
+}
+
+
+def reshapes(names: Iterable[str], protocol: str) -> bool:
+    """Whether a provider with these quirks needs ``protocol`` requests re-encoded."""
+    return any(protocol in RESHAPES.get(name, ()) for name in names)
 
 
 def apply(names: Iterable[str], request: Request) -> Request:

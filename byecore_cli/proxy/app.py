@@ -75,6 +75,7 @@ class ProxyState:
                         exc.message)
             return
         self.settings, self.router = settings, Router(settings)
+        self.refuses_stream_options.clear()  # a provider's URL may have changed
         log.info("settings reloaded: %s", ", ".join(settings.providers) or "demo provider")
 
 

@@ -123,15 +123,18 @@ class Pipeline:
                                              == self.row.get("provider")))
                 log.warning("%s failed (%s); trying %s", self.row.get("provider"),
                             failure.info.message, target.name)
-            if target.passthrough and carries_minted(target.protocol, self.call.raw):
-                target = replace(target, relay=False)
+            if target.passthrough and (
+                    carries_minted(target.protocol, self.call.raw)
+                    or quirks.reshapes(target.config.quirks, target.protocol)):
+                target = replace(target, relay=False)  # through the codecs after all
             self.row.update(provider=target.provider, model=target.model,
                             upstream_protocol=target.protocol)
             try:
                 if target.config is None:
                     return await self._demo(target)
                 answer = await self._upstream(target)
-                cooldowns.answered(target.name)
+                if answer.status < 400:
+                    cooldowns.answered(target.name)
                 return answer
             except CodecError as exc:
                 return error_response(self.call.inbound, exc.info())
@@ -161,16 +164,19 @@ class Pipeline:
 
     # -- a real upstream ---------------------------------------------------------------
 
-    async def _upstream(self, target: Target) -> web.StreamResponse:
+    async def _upstream(self, target: Target, *,
+                        stream_options: bool = True) -> web.StreamResponse:
+        """``stream_options=False``: add none (the upstream refused byecore's addition)."""
         provider = target.config
+        stream_options = stream_options and \
+            target.provider not in self.state.refuses_stream_options
         up_codec = _LazyCodec(target.protocol)
         self.hide_usage = self.added_stream_options = False
         if target.passthrough:
             up_hub = None
             data = rewrite_model(self.call.raw, self.call.model, target.model)
-            if (target.protocol == "chat" and self.call.stream
-                    and "no_stream_options" not in provider.quirks
-                    and target.provider not in self.state.refuses_stream_options):
+            if (target.protocol == "chat" and self.call.stream and stream_options
+                    and "no_stream_options" not in provider.quirks):
                 data = self._ask_for_usage(data)
             headers = upstream_headers(provider, target.protocol, self.call.headers,
                                        stream=self.call.stream)
@@ -178,7 +184,7 @@ class Pipeline:
             up_hub = replace(self.call.hub_request(), model=target.model)
             if provider.quirks:
                 up_hub = quirks.apply(provider.quirks, up_hub)
-            if target.provider in self.state.refuses_stream_options:
+            if not stream_options:
                 up_hub = quirks.no_stream_options(up_hub)
             body = up_codec.encode_request(up_hub)
             self.added_stream_options = "stream_options" in body and target.protocol == "chat"
@@ -205,9 +211,11 @@ class Pipeline:
                 upstream.release()  # back to the pool for the next request
             else:
                 upstream.close()
-        log.info("%s refuses stream_options: no longer sending it", target.provider)
-        self.state.refuses_stream_options.add(target.provider)
-        return await self._upstream(target)
+        answer = await self._upstream(target, stream_options=False)
+        if answer.status < 400:  # it was the field: leave it out from now on
+            log.info("%s refuses stream_options: no longer sending it", target.provider)
+            self.state.refuses_stream_options.add(target.provider)
+        return answer
 
     def _ask_for_usage(self, data: bytes) -> bytes:
         """A Chat stream reports usage only when asked: ask on the client's behalf (for
@@ -230,7 +238,7 @@ class Pipeline:
         kept = response_headers(upstream.headers)
         if upstream.status >= 400:
             body = redact(await _read(upstream, timeouts.idle, target), key)
-            if (self.added_stream_options and upstream.status == 400
+            if (self.added_stream_options and upstream.status in (400, 422)
                     and b"stream_options" in body):
                 raise _UnaskedFieldRefused()  # byecore's addition, not the client's request
             info = up_codec.decode_error(upstream.status, body)

@@ -78,3 +78,12 @@ def test_no_stream_options_and_max_completion_tokens():
     assert "stream_options" not in fixed and "max_tokens" not in fixed
     assert fixed["max_completion_tokens"] == 300
     assert hub.extras == {}
+
+
+def test_system_first_keeps_the_system_prompts_cache_marker():
+    marker = {"messages": {"cache_control": {"type": "ephemeral"}}}
+    hub = Request(model="m", system=[Text("a"), Text("b", marker)],
+                  messages=[Message("developer", [Text("c")]), Message("user", [Text("hi")])])
+    body = codecs.get("messages").encode_request(quirks.system_first(hub))
+    assert body["system"] == [{"type": "text", "text": "a\n\nb\n\nc",
+                               "cache_control": {"type": "ephemeral"}}]

@@ -6,11 +6,12 @@ otherwise ``<protocol> says: <last user text>``. Usage is fixed and protocol-sha
 11 input tokens of which 3 cached, 5 output tokens of which 2 reasoning.
 
 ``plan`` holds what the next inference requests do, one entry each (then "ok"):
-``"ok"``; ``("status", code, headers)``; ``"hang"`` (never answers; ``cancelled`` is set
+``"ok"``; ``("status", code, headers[, message])``; ``"hang"`` (never answers; ``cancelled`` is set
 when the proxy drops the request); ``("cut", n)`` (a stream cut after n events);
 ``("slow", seconds)`` (a stream that goes silent before its last events).
 
-``refuse_fields`` names request fields it rejects with a 400, as strict vendors do.
+``refuse_fields`` names request fields it rejects (``refuse_status``, 400 by default),
+as strict vendors do.
 
 ``reasoning = True`` makes it think first, in its protocol's own form (``with_reasoning``):
 Chat ``reasoning_content`` as DeepSeek sends it, a Responses ``reasoning`` item with a
@@ -36,7 +37,8 @@ class FakeUpstream:
         self.requests: list[dict] = []
         self.cancelled = asyncio.Event()
         self.reasoning = False
-        self.refuse_fields: set[str] = set()  # top-level body fields answered with a 400
+        self.refuse_fields: set[str] = set()  # top-level body fields refused…
+        self.refuse_status = 400  # …with this status
         self.app = web.Application()
         for prefix in ("/v1",):
             self.app.router.add_post(prefix + "/chat/completions", self._handler("chat"))
@@ -64,7 +66,8 @@ class FakeUpstream:
             if refused:  # a strict vendor, in xAI's words
                 return web.json_response({"error": {
                     "message": f"Argument not supported: {refused[0]}",
-                    "type": "invalid_request_error", "code": None}}, status=400)
+                    "type": "invalid_request_error", "code": None}},
+                    status=self.refuse_status)
             action = self.plan.pop(0) if self.plan else "ok"
             if action == "hang":
                 try:
@@ -73,7 +76,7 @@ class FakeUpstream:
                     self.cancelled.set()
                     raise
             if isinstance(action, tuple) and action[0] == "status":
-                return _error(protocol, action[1], action[2] if len(action) > 2 else {})
+                return _error(protocol, *action[1:])
             try:
                 reply = _reply(protocol, body)
             except (KeyError, IndexError, TypeError, AttributeError):
@@ -106,8 +109,9 @@ class FakeUpstream:
         return handle
 
 
-def _error(protocol: str, status: int, headers: dict) -> web.Response:
-    message = f"fake {protocol} upstream error {status}"
+def _error(protocol: str, status: int, headers: dict | None = None,
+           message: str | None = None) -> web.Response:
+    message = message or f"fake {protocol} upstream error {status}"
     if protocol == "messages":
         kind = {429: "rate_limit_error", 529: "overloaded_error"}.get(status, "api_error")
         body = {"type": "error", "error": {"type": kind, "message": message}}

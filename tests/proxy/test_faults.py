@@ -188,3 +188,14 @@ def test_cooldown_rules():
     assert cool.order([a, b]) == [b, a]
     now[0] += 10.0
     assert cool.order([a, b]) == [a, b]
+
+
+async def test_only_a_good_answer_ends_a_cooldown_early(fake, start_proxy, local_key):
+    fake.plan = [("status", 429, {"Retry-After": "30"}), "ok",  # a cools; b answers
+                 ("status", 500, {}), ("status", 400, {}),  # b fails; a says 400
+                 "ok"]
+    url = await start_proxy(two(fake))
+    statuses = [(await call(url, local_key, body()))[0] for _ in range(3)]
+    assert statuses == [200, 400, 200]
+    # a's 400 did not end its cooldown: the third request still went to b first
+    assert [r["body"]["model"] for r in fake.requests] == ["m1", "m2", "m2", "m1", "m2"]

@@ -6,6 +6,7 @@ import json
 import sqlite3
 
 import aiohttp
+import pytest
 
 from byecore_cli.config.models import Settings
 from byecore_cli.paths import Paths
@@ -218,10 +219,11 @@ async def test_no_stream_options_quirk_sends_none(fake, aiohttp_server, local_ke
     assert all(c["choices"] for c in chunks)
 
 
+@pytest.mark.parametrize("status", [400, 422])
 async def test_an_upstream_that_refuses_stream_options_is_asked_once(
-        fake, aiohttp_server, local_key):
+        fake, aiohttp_server, local_key, status):
     """byecore's own addition must never cost the client its request."""
-    fake.refuse_fields = {"stream_options"}
+    fake.refuse_fields, fake.refuse_status = {"stream_options"}, status
     app = create_app(one_provider(fake, "chat"))
     url = str((await aiohttp_server(app)).make_url("")).rstrip("/")
     for _ in range(2):
@@ -230,3 +232,20 @@ async def test_an_upstream_that_refuses_stream_options_is_asked_once(
             "chat says: count me"
     sent = [("stream_options" in r["body"]) for r in fake.requests]
     assert sent == [True, False, False]  # refused once, then never added again
+
+
+async def test_a_400_that_merely_mentions_stream_options_changes_nothing(
+        fake, aiohttp_server, local_key):
+    echo = 'prompt too long; request was {"stream_options": {"include_usage": true}}'
+    fake.plan = [("status", 400, {}, echo), ("status", 400, {}, "prompt too long")]
+    app = create_app(one_provider(fake, "chat"))
+    url = str((await aiohttp_server(app)).make_url("")).rstrip("/")
+    async with aiohttp.ClientSession() as s, s.post(
+            url + "/v1/chat/completions", json={"model": "up-model", "stream": True,
+                                                "messages": [{"role": "user", "content": "x"}]},
+            headers={"Authorization": f"Bearer {local_key}"}) as r:
+        assert r.status == 400
+        assert (await r.json())["error"]["message"] == "prompt too long"
+    await _chat_stream(url, local_key)
+    sent = [("stream_options" in r["body"]) for r in fake.requests]
+    assert sent == [True, False, True]  # the retry failed too: not the field's fault

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import aiohttp
 
 from byecore_cli.config.models import Settings
@@ -39,3 +41,28 @@ async def test_without_the_quirk_the_system_message_stays_in_place(fake, start_p
     await _send(url, local_key)
     roles = [m["role"] for m in fake.last["body"]["messages"]]
     assert roles == ["system", "user", "system", "assistant", "user"]
+
+
+async def test_a_reshaping_quirk_takes_the_provider_off_the_byte_pass_through(
+        fake, start_proxy, local_key):
+    """Claude Code on a Messages-speaking local server (LM Studio's preset lists
+    system_first): same protocol, but the fix must still apply."""
+    strict = provider(fake.url, "messages", "chat")
+    strict.quirks = ["system_first"]
+    url = await start_proxy(Settings(providers={"up": strict}, default_provider="up"))
+    answer = await _send(url, local_key)
+    assert answer["content"][0]["text"] == "messages says: bye"
+    sent = fake.last
+    assert sent["path"] == "/v1/messages"
+    assert sent["body"]["system"] == [{"type": "text", "text": "You are terse."}]
+    assert [m["role"] for m in sent["body"]["messages"]] == ["user", "assistant", "user"]
+    assert "Agents: general-purpose." in json.dumps(sent["body"]["messages"][0])
+
+
+async def test_no_stream_options_alone_keeps_the_byte_pass_through(fake, start_proxy,
+                                                                   local_key):
+    relayed = provider(fake.url, "messages")
+    relayed.quirks = ["no_stream_options"]
+    url = await start_proxy(Settings(providers={"up": relayed}, default_provider="up"))
+    await _send(url, local_key)
+    assert fake.last["raw"] == json.dumps(BODY).encode()  # aiohttp's json= encoding
