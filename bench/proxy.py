@@ -13,7 +13,8 @@ it from landing on one setup. Also: idle memory (RSS), memory with 200 concurren
 streams held open (each stalled upstream for 3 s), the time from start to the
 first answer (byecore's and the bare relay's, best of ``--rounds`` starts, byecore
 byte-compiled beforehand as an installed package is), how long importing aiohttp.web
-alone takes (the floor under any aiohttp server's start), and the machine's load average.
+alone and all of byecore's libraries take (the floors under those starts), and the
+machine's load average.
 Each CPU figure is also shown as a multiple of the bare relay's: the absolute numbers
 follow the machine, the multiples follow the code.
 """
@@ -189,6 +190,13 @@ async def held_memory(url: str, pid: int, protocol: str, n: int = 200) -> float:
     return round(rss, 1)
 
 
+# Start-up floors: the web framework alone, and every library byecore's CLI loads on
+# its way to serving (typer loads its pydantic adapters to convert option values).
+IMPORTS = {"aiohttp.web": "import aiohttp.web",
+           "byecore's libraries": "import aiohttp.web, typer, typer._adapters, "
+                                  "pydantic.main, rich.console, tomlkit"}
+
+
 async def first_answer(args: list[str], url: str, env=None) -> tuple[float, subprocess.Popen]:
     started = time.monotonic()
     proc = spawn(args, env=env)
@@ -235,11 +243,12 @@ async def main(n: int, rounds: int = 3) -> dict:
                     proc.wait(10)
                 else:
                     procs.append(proc)
-        floor = []  # what importing the web framework alone costs on this machine
-        for _ in range(rounds):
-            started = time.monotonic()
-            subprocess.run([sys.executable, "-c", "import aiohttp.web"], env=env, check=True)
-            floor.append(time.monotonic() - started)
+        floors: dict[str, list[float]] = {name: [] for name in IMPORTS}
+        for _ in range(rounds):  # what importing the libraries alone costs on this machine
+            for name, statement in IMPORTS.items():
+                started = time.monotonic()
+                subprocess.run([sys.executable, "-c", statement], env=env, check=True)
+                floors[name].append(time.monotonic() - started)
         relay, proxy = procs[1], procs[2]
         idle = {"byecore": round(rss_mb(proxy.pid), 1),
                 "bare relay": round(rss_mb(relay.pid), 1)}
@@ -260,7 +269,7 @@ async def main(n: int, rounds: int = 3) -> dict:
         return {"rows": [best[label] for label, *_ in CASES], "idle_rss_mb": idle,
                 "rss_200_held_streams_mb": held,
                 "first_answer_s": {k: round(min(v), 3) for k, v in starts.items()},
-                "import_aiohttp_web_s": round(min(floor), 3),
+                "import_s": {k: round(min(v), 3) for k, v in floors.items()},
                 "loadavg": os.getloadavg(), "cpus": os.cpu_count()}
     finally:
         for p in procs:
@@ -298,6 +307,6 @@ if __name__ == "__main__":
         print("(Nx: times the bare relay's figure, the floor for any aiohttp proxy here)")
         print(f"idle RSS MB: {result['idle_rss_mb']}")
         print(f"RSS MB with 200 streams held open: {result['rss_200_held_streams_mb']}")
-        print(f"first answer after start, s: {result['first_answer_s']} "
-              f"(importing aiohttp.web alone: {result['import_aiohttp_web_s']} s)")
+        print(f"first answer after start, s: {result['first_answer_s']}")
+        print(f"importing alone, s: {result['import_s']}")
         print(f"load average: {result['loadavg']} on {result['cpus']} CPUs")
