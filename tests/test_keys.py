@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from byecore_cli.providers.keys import BadKey, clean_key, mask_key
+from byecore_cli.providers.keys import BadKey, clean_key, mask_key, redact
 
 
 @pytest.mark.parametrize("pasted", [
@@ -32,3 +32,12 @@ def test_masking_never_shows_the_whole_key(key, masked):
     assert mask_key(key) == masked
     if key:
         assert key not in mask_key(key)
+
+
+def test_redact_masks_an_echoed_key_in_text_and_bytes():
+    key = "sk-live-0123456789abcdefWXYZ"
+    assert redact(f"bad key {key}!", key) == "bad key sk-…WXYZ!"
+    assert redact(f'{{"echo": "{key}"}}'.encode(), key) == b'{"echo": "sk-\xe2\x80\xa6WXYZ"}'
+    assert redact("nothing here", None) == "nothing here"
+    body = b"no key in here"
+    assert redact(body, key) is body  # the hot path copies nothing

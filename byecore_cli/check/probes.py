@@ -18,7 +18,7 @@ import aiohttp
 from byecore_cli.check import diagnose
 from byecore_cli.codecs.sse import SSEDecoder
 from byecore_cli.providers.endpoints import endpoint_url
-from byecore_cli.providers.keys import mask_key
+from byecore_cli.providers.keys import redact
 from byecore_cli.providers.live import ANTHROPIC_VERSION
 
 PROMPT = "Reply with the single word: pong"
@@ -222,8 +222,7 @@ class Prober:
                            retry_after: str | None, method: str) -> None:
         message = diagnose.error_message(raw)
         key = self.target.key
-        if key:
-            message = message.replace(key, mask_key(key))
+        message = redact(message, key)
         finding = diagnose.for_status(step.status or 0, protocol=protocol, key=key,
                                       model=self.target.model, message=message,
                                       retry_after=retry_after, fix_key=self.target.fix_key)

@@ -45,3 +45,14 @@ def mask_key(key: str | None) -> str:
     secret = key[len(prefix):]
     shown = 4 if len(secret) >= 16 else 2 if len(secret) >= 8 else 0
     return f"{prefix}…{secret[-shown:] if shown else ''}"
+
+
+def redact(data, key: str | None):
+    """``data`` (bytes or str) with ``key`` masked wherever a server echoed it back: a key
+    never reaches a screen, a log or a client."""
+    if not key:
+        return data
+    if isinstance(data, bytes):
+        raw = key.encode()
+        return data.replace(raw, mask_key(key).encode()) if raw in data else data
+    return data.replace(key, mask_key(key))

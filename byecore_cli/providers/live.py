@@ -13,7 +13,7 @@ import aiohttp
 
 from byecore_cli.config.models import Provider
 from byecore_cli.errors import UpstreamError, UpstreamUnreachable
-from byecore_cli.providers.keys import mask_key
+from byecore_cli.providers.keys import redact
 
 ANTHROPIC_VERSION = "2023-06-01"
 
@@ -87,11 +87,6 @@ async def list_models(name: str, provider: Provider, *, timeout: float = 20.0) -
             f"see: byecore provider show {name}",
         ) from None
     return ModelList(url=url, models=sorted(models, key=lambda m: m["id"]))
-
-
-def redact(text: str, key: str | None) -> str:
-    """Never let a key echoed back by a server reach the screen or a log."""
-    return text.replace(key, mask_key(key)) if key else text
 
 
 def _reason(exc: aiohttp.ClientConnectorError) -> str:

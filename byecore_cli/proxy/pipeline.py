@@ -35,7 +35,7 @@ from byecore_cli.codecs.base import CodecError
 from byecore_cli.hub import ErrorInfo, Request, StreamError
 from byecore_cli.hub.assemble import Assembler, StreamFailed, explode
 from byecore_cli.providers import quirks
-from byecore_cli.providers.keys import mask_key
+from byecore_cli.providers.keys import redact
 from byecore_cli.proxy import demo, streaming
 from byecore_cli.proxy.router import Target, carries_minted
 from byecore_cli.proxy.upstream import (
@@ -445,13 +445,3 @@ def rewrite_model(raw: bytes, old: str, new: str) -> bytes:
     body = json.loads(raw)
     body["model"] = new
     return json.dumps(body, ensure_ascii=False).encode()
-
-
-def redact(data, key: str | None):
-    """``data`` (bytes or str) with the provider key masked, should an upstream echo it."""
-    if not key:
-        return data
-    if isinstance(data, bytes):
-        raw = key.encode()
-        return data.replace(raw, mask_key(key).encode()) if raw in data else data
-    return data.replace(key, mask_key(key))
