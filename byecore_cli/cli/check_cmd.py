@@ -16,8 +16,9 @@ def check(
     key: str | None = typer.Option(None, "--key", help="The key to use with --base-url."),
     model: str | None = typer.Option(None, "--model", "-m", help="The model to try."),
     protocols: list[str] = typer.Option(
-        [], "--protocol", help="chat, responses or messages (repeatable). Default: the ones "
-        "the provider claims; all three for --base-url and --proxy."),
+        [], "--protocol", metavar="PROTOCOL",
+        help="chat, responses or messages (repeatable). Default: the ones the provider "
+        "claims; all three for --base-url and --proxy."),
     proxy: bool = typer.Option(
         False, "--proxy", help="Check the local byecore proxy end to end instead."),
     port: int | None = typer.Option(

@@ -82,14 +82,16 @@ def add(
         "variable when the key is needed."),
     key_stdin: bool = typer.Option(False, "--key-stdin", help="Read the key from standard input."),
     protocols: list[str] = typer.Option(
-        [], "--protocol", help="A protocol it speaks: chat, responses or messages (repeatable)."),
-    models: list[str] = typer.Option([], "--model", help="A model it serves (repeatable)."),
+        [], "--protocol", metavar="PROTOCOL",
+        help="A protocol it speaks: chat, responses or messages (repeatable)."),
+    models: list[str] = typer.Option([], "--model", metavar="MODEL",
+                                     help="A model it serves (repeatable)."),
     default_model: str | None = typer.Option(
         None, "--default-model", help="The model to use when none is named."),
     quirks: list[str] = typer.Option(
-        [], "--quirk", help="A fix this provider needs (repeatable): system_first (one "
-        "system message, first), no_stream_options, max_completion_tokens. A preset may "
-        "bring some."),
+        [], "--quirk", metavar="NAME",
+        help="A fix this provider needs (repeatable): system_first (one system message, "
+        "first), no_stream_options, max_completion_tokens. A preset may bring some."),
     replace: bool = typer.Option(
         False, "--replace", help="Overwrite a saved provider of the same name."),
     json_out: bool = JSON_OPTION,

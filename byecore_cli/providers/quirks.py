@@ -107,5 +107,5 @@ def apply(names: Iterable[str], request: Request) -> Request:
 
 def describe() -> dict[str, str]:
     """Each quirk's name and the first line of what it does, for ``provider presets``."""
-    return {name: (fn.__doc__ or "").split("\n\n")[0].replace("\n", " ").strip()
+    return {name: " ".join((fn.__doc__ or "").split("\n\n")[0].split()).replace("``", "")
             for name, fn in QUIRKS.items()}
