@@ -6,8 +6,8 @@ every following request would hit the rate-limited target first again, wait for 
 its target (provider and model: vendors limit per model) as cooling for the Retry-After
 it gave, 10 s when it gave none, at most 5 minutes. While a target cools, chains that
 have another target try that one first; the cooling target stays in the chain, last, so
-a request still has somewhere to go when everything else fails. An answer from a
-cooling target ends its cooldown early.
+a request still has somewhere to go when everything else fails. A good answer (below
+400) from a cooling target ends its cooldown early.
 """
 
 from __future__ import annotations
@@ -37,9 +37,6 @@ class Cooldowns:
     def answered(self, target: str) -> None:
         if self._until:
             self._until.pop(target, None)
-
-    def remaining(self, target: str) -> float:
-        return max(0.0, self._until.get(target, 0.0) - self._clock())
 
     def order(self, chain: list) -> list:
         """``chain`` (router targets) with the cooling ones moved to the end, in order."""

@@ -97,8 +97,9 @@ class Pipeline:
         self.row: dict = {"client": call.client, "inbound": call.inbound,
                           "requested_model": call.model, "stream": int(call.stream)}
         self.ttfb: float | None = None
-        self.hide_usage = False  # byecore asked for the stream's usage, not the client
-        self.added_stream_options = False  # byecore's own addition to the upstream request
+        # byecore's own stream_options on the upstream request (not the client's): on the
+        # pass-through, the usage chunk it brings is hidden from the client
+        self.added_stream_options = False
 
     @property
     def codec(self):
@@ -171,7 +172,7 @@ class Pipeline:
         stream_options = stream_options and \
             target.provider not in self.state.refuses_stream_options
         up_codec = _LazyCodec(target.protocol)
-        self.hide_usage = self.added_stream_options = False
+        self.added_stream_options = False
         if target.passthrough:
             up_hub = None
             data = rewrite_model(self.call.raw, self.call.model, target.model)
@@ -219,11 +220,11 @@ class Pipeline:
 
     def _ask_for_usage(self, data: bytes) -> bytes:
         """A Chat stream reports usage only when asked: ask on the client's behalf (for
-        the usage log) when it did not, and hide the extra chunk from it (``hide_usage``)."""
+        the usage log) when it did not, and hide the extra chunk from it."""
         options = self.call.body.get("stream_options")
         if isinstance(options, dict) and options.get("include_usage") is True:
             return data
-        self.hide_usage = self.added_stream_options = True
+        self.added_stream_options = True
         if "stream_options" not in self.call.body:  # usually: one key in, the rest as is
             start = data.index(b"{") + 1
             return data[:start] + b'"stream_options":{"include_usage":true},' + data[start:]
@@ -289,7 +290,8 @@ class Pipeline:
         tracker = None
         try:
             if target.passthrough:
-                sniffer = UsageSniffer(target.protocol, hide_usage_chunk=self.hide_usage)
+                sniffer = UsageSniffer(target.protocol,
+                                       hide_usage_chunk=self.added_stream_options)
                 try:
                     await streaming.relay(upstream, first, sink, sniffer, **limits)
                 finally:

@@ -169,7 +169,7 @@ async def test_a_rate_limited_target_cools_down_across_requests(fake, start_prox
 
 def test_cooldown_rules():
     from byecore_cli.hub import ErrorInfo
-    from byecore_cli.proxy.cooldown import MAX_SECONDS, Cooldowns
+    from byecore_cli.proxy.cooldown import DEFAULT_SECONDS, MAX_SECONDS, Cooldowns
     from byecore_cli.proxy.router import Target
 
     now = [100.0]
@@ -178,16 +178,22 @@ def test_cooldown_rules():
     cool.note("a/m", ErrorInfo(503, "api_error", "busy"))  # no Retry-After: not a signal
     cool.note("a/m", ErrorInfo(500, "api_error", "oops", retry_after=5))
     assert cool.order([a, b]) == [a, b]
-    cool.note("a/m", ErrorInfo(429, "rate_limit", "slow down"))
-    assert cool.remaining("a/m") == 10.0 and cool.order([a, b]) == [b, a]
+    cool.note("a/m", ErrorInfo(429, "rate_limit", "slow down"))  # no Retry-After: 10 s
+    assert cool.order([a, b]) == [b, a]
     assert cool.order([a]) == [a]
     cool.note("b/m", ErrorInfo(529, "overloaded", "busy", retry_after=10_000))
-    assert cool.remaining("b/m") == MAX_SECONDS
     assert cool.order([a, b]) == [a, b]  # everything cools: the configured order stands
     cool.answered("b/m")
     assert cool.order([a, b]) == [b, a]
-    now[0] += 10.0
+    now[0] += DEFAULT_SECONDS - 0.1
+    assert cool.order([a, b]) == [b, a]
+    now[0] += 0.1
     assert cool.order([a, b]) == [a, b]
+    cool.note("b/m", ErrorInfo(529, "overloaded", "busy", retry_after=10_000))
+    now[0] += MAX_SECONDS - 0.1
+    assert cool.order([b, a]) == [a, b]  # capped at five minutes…
+    now[0] += 0.1
+    assert cool.order([b, a]) == [b, a]  # …not the hours it asked for
 
 
 async def test_only_a_good_answer_ends_a_cooldown_early(fake, start_proxy, local_key):
