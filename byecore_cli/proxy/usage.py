@@ -238,13 +238,11 @@ class UsageSniffer:
         if self.protocol == "messages":
             self._messages(body)
         elif self.protocol == "chat":
-            usage = body.get("usage")
-            choices = body.get("choices")
-            if usage is None and choices and isinstance(choices, list) \
-                    and isinstance(choices[0], dict):
-                usage = choices[0].get("usage")  # Moonshot (Kimi)
+            from byecore_cli.codecs.chat.response import chunk_usage
+
+            usage = chunk_usage(body)
             self.usage = _read("chat", usage) or self.usage
-            return not choices and isinstance(usage, dict)
+            return not body.get("choices") and isinstance(usage, dict)
         else:
             response = body.get("response")
             if isinstance(response, dict):

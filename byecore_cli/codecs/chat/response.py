@@ -93,6 +93,17 @@ def _int(value: Any) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
+def chunk_usage(chunk: dict) -> Any:
+    """A chunk's usage object: top-level, or inside the first choice, where Moonshot (Kimi)
+    puts the usage of a stream."""
+    usage = chunk.get("usage")
+    if usage is None:
+        choices = chunk.get("choices")
+        if choices and isinstance(choices, list) and isinstance(choices[0], dict):
+            return choices[0].get("usage")
+    return usage
+
+
 def decode_usage(usage: Any) -> Usage:
     if not isinstance(usage, dict):
         return Usage()

@@ -33,7 +33,7 @@ import json
 
 from byecore_cli.codecs.chat.errors import decode_stream_error
 from byecore_cli.codecs.chat.request import REASONING_FIELDS, P
-from byecore_cli.codecs.chat.response import CallNames, decode_usage, final_stop
+from byecore_cli.codecs.chat.response import CallNames, chunk_usage, decode_usage, final_stop
 from byecore_cli.codecs.sse import SSEEvent
 from byecore_cli.hub import (
     ErrorInfo,
@@ -120,10 +120,7 @@ class ChatStreamDecoder:
             for choice in choices:
                 if isinstance(choice, dict) and choice.get("index", 0) in (0, None):
                     self._choice(choice, out)
-        usage = chunk.get("usage")
-        if usage is None and choices and isinstance(choices, list) \
-                and isinstance(choices[0], dict):
-            usage = choices[0].get("usage")  # Moonshot (Kimi) puts it in the last choice
+        usage = chunk_usage(chunk)
         if isinstance(usage, dict):
             self._usage = decode_usage(usage)
             out.append(UsageUpdate(self._usage))
