@@ -1,4 +1,4 @@
-"""What every codec provides, and the one error a decoder may raise.
+"""What every codec provides, and the two errors a decoder may raise.
 
 A codec is pure: dicts and bytes in, hub values out, and back; no sockets, no aiohttp.
 Names say the direction: ``decode_*`` goes wire → hub, ``encode_*`` goes hub → wire.
@@ -27,6 +27,23 @@ class CodecError(ValueError):
 
     def info(self) -> ErrorInfo:
         return ErrorInfo(400, "invalid_request", self.message, param=self.param)
+
+
+class UpstreamFault(ValueError):
+    """An upstream answer (body or stream event) that is not a valid message of its
+    protocol: the upstream's fault, not the client's, so a 502 and the next fallback
+    target instead of :class:`CodecError`'s 400. ``where`` names the field when known.
+    """
+
+    def __init__(self, message: str, *, where: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.where = where
+
+    def info(self) -> ErrorInfo:
+        where = f" ({self.where})" if self.where else ""
+        return ErrorInfo(502, "api_error", f"the upstream's answer is malformed: "
+                                           f"{self.message}{where}")
 
 
 class StreamDecoder(Protocol):

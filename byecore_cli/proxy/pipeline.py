@@ -38,6 +38,7 @@ from byecore_cli.providers import quirks
 from byecore_cli.providers.keys import redact
 from byecore_cli.proxy import demo, streaming
 from byecore_cli.proxy.router import Target, carries_minted
+from byecore_cli.proxy.sniff import UsageSniffer
 from byecore_cli.proxy.upstream import (
     FirstByteTimeout,
     deadline,
@@ -45,7 +46,6 @@ from byecore_cli.proxy.upstream import (
     response_headers,
     upstream_headers,
 )
-from byecore_cli.proxy.usage import UsageSniffer
 
 log = logging.getLogger("byecore.proxy")
 RETRY_STATUSES = frozenset((408, 409, 425, 429, 500, 502, 503, 504, 520, 522, 524, 529))

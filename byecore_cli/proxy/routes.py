@@ -15,8 +15,9 @@ from aiohttp import web
 
 from byecore_cli.errors import NotFound
 from byecore_cli.hub import ErrorInfo
+from byecore_cli.proxy import tokens
 from byecore_cli.proxy.app import STATE
-from byecore_cli.proxy.pipeline import Call, Pipeline, error_response, rewrite_model
+from byecore_cli.proxy.pipeline import Call, Pipeline, error_response
 from byecore_cli.proxy.router import detect_signals
 
 log = logging.getLogger("byecore.proxy")
@@ -129,57 +130,10 @@ def _inference(inbound: str):
 
 
 async def count_tokens(request: web.Request) -> web.StreamResponse:
-    """Forwarded to a Messages upstream when the route has one; else a local estimate.
-
-    The estimate: UTF-8 bytes of the JSON of ``system``, ``messages`` and ``tools``
-    (images left out) divided by 4, plus 1,600 tokens per image — the size of a large
-    image in Anthropic's own accounting. Good enough for context bars, not for billing.
-    """
     call = await _begin(request, "messages")
     if isinstance(call, web.StreamResponse):
         return call
-    state = request.app[STATE]
-    try:
-        target = state.router.route(call.model, "messages")[0]
-    except NotFound as exc:
-        return error_response("messages", ErrorInfo(404, "not_found", exc.message))
-    if target.config is not None and target.protocol == "messages":
-        from byecore_cli.proxy.upstream import response_headers, upstream_headers
-
-        headers = upstream_headers(target.config, "messages", request.headers, stream=False)
-        url = target.config.url("messages") + "/count_tokens"
-        try:
-            async with state.session.post(url, data=rewrite_model(call.raw, call.model,
-                                                                  target.model),
-                                          headers=headers) as upstream:
-                body = await upstream.read()
-                if upstream.status < 500:
-                    return web.Response(body=body, status=upstream.status, headers={
-                        **response_headers(upstream.headers),
-                        "Content-Type": "application/json"})
-        except Exception as exc:  # fall back to the estimate
-            log.warning("count_tokens at %s failed (%s); estimating", target.provider,
-                        type(exc).__name__)
-    return web.json_response({"input_tokens": estimate_tokens(call.body)})
-
-
-def estimate_tokens(body: dict) -> int:
-    images = 0
-
-    def strip(value):
-        nonlocal images
-        if isinstance(value, dict):
-            if value.get("type") == "image":
-                images += 1
-                return None
-            return {k: strip(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [strip(v) for v in value]
-        return value
-
-    parts = {k: strip(body.get(k)) for k in ("system", "messages", "tools") if body.get(k)}
-    size = len(json.dumps(parts, ensure_ascii=False).encode()) if parts else 0
-    return max(1, size // 4 + 1600 * images)
+    return await tokens.count_tokens(request, call)
 
 
 async def models(request: web.Request) -> web.Response:

@@ -110,7 +110,7 @@ async def test_upstream_cookies_are_not_replayed(aiohttp_server, start_proxy, lo
 
 
 def test_usage_sniffer_reads_only_blocks_with_a_usage_value():
-    from byecore_cli.proxy.usage import UsageSniffer
+    from byecore_cli.proxy.sniff import UsageSniffer
 
     sniffer = UsageSniffer("chat")
     text = b'data: {"choices":[{"delta":{"content":"the \\"usage\\": 7"}}],"usage":null}\n\n'
@@ -124,7 +124,7 @@ def test_usage_sniffer_reads_only_blocks_with_a_usage_value():
 
 
 def test_messages_usage_from_start_and_delta_blocks():
-    from byecore_cli.proxy.usage import UsageSniffer
+    from byecore_cli.proxy.sniff import UsageSniffer
 
     sniffer = UsageSniffer("messages")
     sniffer.feed_bytes(b'event: message_start\r\ndata: {"type":"message_start","message":'
@@ -138,7 +138,7 @@ async def test_relay_cuts_whole_events_and_sniffs_split_usage():
     """Chunks split mid-event (even inside the usage key) still reach the client as whole
     events, and the usage is read; a last event without its blank line is completed."""
     from byecore_cli.proxy import streaming
-    from byecore_cli.proxy.usage import UsageSniffer
+    from byecore_cli.proxy.sniff import UsageSniffer
 
     stream = (b'data: {"choices":[{"delta":{"content":"hi"}}],"usage":null}\n\n'
               b'data: {"choices":[],"usage":{"prompt_tokens":11,"completion_tokens":5}}\n\n'
@@ -173,7 +173,7 @@ async def test_relay_cuts_whole_events_and_sniffs_split_usage():
 def test_usage_from_a_whole_body_reads_only_the_usage_object():
     import json
 
-    from byecore_cli.proxy.usage import usage_from_body
+    from byecore_cli.proxy.sniff import usage_from_body
 
     text = 'a "usage": {"prompt_tokens": 999} quoted by the model ' * 2000
     body = {"id": "x", "choices": [{"message": {"content": text}}],
@@ -223,7 +223,7 @@ async def test_access_log_line(aiohttp_server, fake, local_key, caplog):
 
 
 def test_usage_sniffer_reads_moonshot_usage_in_the_choice():
-    from byecore_cli.proxy.usage import UsageSniffer
+    from byecore_cli.proxy.sniff import UsageSniffer
 
     sniffer = UsageSniffer("chat")
     final = (b'data: {"choices":[{"index":0,"delta":{},"finish_reason":"stop",'
@@ -234,7 +234,7 @@ def test_usage_sniffer_reads_moonshot_usage_in_the_choice():
 
 
 def test_sniffer_hides_only_the_usage_chunk_it_was_told_to():
-    from byecore_cli.proxy.usage import UsageSniffer
+    from byecore_cli.proxy.sniff import UsageSniffer
 
     stop = (b': upstream comment\r\nid: 7\r\n'
             b'data: {"choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"usage":null}'
