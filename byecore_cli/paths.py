@@ -33,6 +33,7 @@ class Paths:
     backups: Path  # copies of client files taken before every write
     logs: Path
     usage_db: Path  # the proxy's usage log (SQLite)
+    proxy_runtime: Path  # the running proxy's address and pid (JSON), while it serves
 
     @classmethod
     def current(cls) -> Paths:
@@ -45,6 +46,7 @@ class Paths:
             backups=root / "backups",
             logs=root / "logs",
             usage_db=root / "usage.db",
+            proxy_runtime=root / "proxy.json",
         )
 
     def as_dict(self) -> dict[str, str]:

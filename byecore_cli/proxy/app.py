@@ -124,9 +124,11 @@ class AccessLog(AbstractAccessLogger):
 def create_app(settings: Settings, *, open_access: bool = False,
                settings_path: Path | None = None) -> web.Application:
     """``settings_path``: the file ``settings`` came from, watched for edits while serving."""
+    from byecore_cli.proxy.guard import guard
     from byecore_cli.proxy.routes import setup_routes
 
     app = web.Application(client_max_size=int(settings.proxy.max_body_mb * MB),
+                          middlewares=[guard],
                           handler_args={"max_field_size": 65536})
     app[STATE] = ProxyState(settings=settings, router=Router(settings),
                             keys=LocalKeys(open_access=open_access),
