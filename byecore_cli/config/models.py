@@ -94,13 +94,15 @@ SCENARIOS = ("subagent", "web_search", "image", "long_context")
 
 
 class ProxyTimeouts(BaseModel):
-    """Seconds the proxy waits on an upstream: to connect, for its first byte, between bytes."""
+    """Seconds the proxy waits on an upstream: to connect, for its first byte, between bytes;
+    and on a client, for the rest of its request body (``client_body``)."""
 
     model_config = ConfigDict(extra="forbid")
 
     connect: float = Field(10.0, gt=0)
     first_byte: float = Field(600.0, gt=0)
     idle: float = Field(300.0, gt=0)
+    client_body: float = Field(60.0, gt=0)
 
 
 class ProxySettings(BaseModel):
@@ -121,6 +123,9 @@ class ProxySettings(BaseModel):
     timeouts: ProxyTimeouts = Field(default_factory=ProxyTimeouts)
     keepalive: float = Field(10.0, gt=0)
     max_body_mb: float = Field(32.0, gt=0)
+    max_answer_mb: float = Field(64.0, gt=0)  # an upstream answer, or one of its events
+    # Host header values served besides the loopback names (a DNS-rebinding guard)
+    allowed_hosts: list[str] = Field(default_factory=list)
     max_attempts: int = Field(3, ge=1, le=10)
 
     @field_validator("aliases", "scenarios")
