@@ -10,6 +10,12 @@ to find where each value sits, then splices new text in at those positions:
   its neighbours;
 - ``delete(text, path)`` removes a member and the comma that went with it.
 
+A member name may appear twice in one object. JavaScript's ``JSON.parse`` (Claude Code,
+OpenCode, Droid) and Python's ``json`` keep the *last* one, so ``loads`` does too, and
+``set_value`` edits that last copy: editing the first would change a value the client
+never reads. ``delete`` removes every copy (else an earlier one would come back into
+force), and ``duplicates`` lists the ignored copies so a writer can tell the user.
+
 ``loads`` returns the Python value (member order kept) and, unlike ``json.loads``,
 reports errors with a line number for JSONC too. With ``comments=True``, ``//`` and
 ``/* */`` comments and trailing commas are accepted, as the JSONC clients accept them.
@@ -195,7 +201,8 @@ def _find(root: Node, path: Path_) -> tuple[Node, int]:
     for part in path:
         if not node.is_object:
             break
-        child = next((m.value for m in node.members if m.key == part), None)
+        # the last copy of a duplicated name: the one JSON.parse keeps
+        child = next((m.value for m in reversed(node.members) if m.key == part), None)
         if child is None:
             break
         node, depth = child, depth + 1
@@ -244,12 +251,39 @@ def _insert(text: str, obj: Node, key: str, value: Any, unit: str, newline: str)
 
 
 def delete(text: str, path: Path_, *, comments: bool = False) -> str:
-    """``text`` without the member at ``path``; unchanged if there is none."""
+    """``text`` without the member at ``path`` (every copy of it); unchanged if none."""
+    while True:
+        shorter = _delete_one(text, path, comments)
+        if shorter == text:
+            return text
+        text = shorter
+
+
+def duplicates(text: str, *, comments: bool = False) -> list[tuple[Path_, int]]:
+    """Each member the client ignores because a later one has the same name: its path
+    and line, in file order."""
+    found: list[tuple[Path_, int]] = []
+
+    def walk(node: Node, path: Path_) -> None:
+        for item in node.items:
+            walk(item, path)
+        last = {m.key: i for i, m in enumerate(node.members)}
+        for i, member in enumerate(node.members):
+            if last[member.key] != i:
+                found.append(((*path, member.key), text.count("\n", 0, member.key_start) + 1))
+            walk(member.value, (*path, member.key))
+
+    walk(parse(text, comments=comments), ())
+    return found
+
+
+def _delete_one(text: str, path: Path_, comments: bool) -> str:
     root = parse(text, comments=comments)
     parent, depth = _find(root, path[:-1])
     if depth != len(path) - 1 or not parent.is_object:
         return text
-    index = next((i for i, m in enumerate(parent.members) if m.key == path[-1]), None)
+    index = next((i for i in reversed(range(len(parent.members)))
+                  if parent.members[i].key == path[-1]), None)
     if index is None:
         return text
     member = parent.members[index]

@@ -63,3 +63,31 @@ def test_array_items_carry_their_spans():
     array = jsonedit.parse(text, comments=True).members[0].value
     assert [text[i.start:i.end] for i in array.items] == ["1", '{"b": 2}', '"x"']
     assert array.value == [1, {"b": 2}, "x"]
+
+
+# Claude Code (Node) reads a duplicated member name as JSON.parse does: the last copy
+# wins (checked with node: JSON.parse('{"env":{"A":1},"env":{"B":2}}') -> {"env":{"B":2}}).
+DUPLICATE_ENV = '{\n  "env": {"A": "old"},\n  "model": "opus",\n  "env": {"A": "live"}\n}\n'
+
+
+def test_a_duplicated_name_reads_and_edits_the_last_copy_like_json_parse():
+    assert jsonedit.loads(DUPLICATE_ENV)["env"] == {"A": "live"}
+    assert json.loads(DUPLICATE_ENV)["env"] == {"A": "live"}  # Python agrees with Node
+    out = jsonedit.set_value(DUPLICATE_ENV, ("env", "B"), "new")
+    assert json.loads(out)["env"] == {"A": "live", "B": "new"}
+    assert '"env": {"A": "old"},' in out  # the ignored copy is left as it was
+    out = jsonedit.set_value(DUPLICATE_ENV, ("env", "A"), "x")
+    assert json.loads(out)["env"] == {"A": "x"}
+
+
+def test_delete_removes_every_copy_so_none_comes_back():
+    text = '{\n  "a": 1,\n  "b": 2,\n  "a": 3\n}'
+    out = jsonedit.delete(text, ("a",))
+    assert json.loads(out) == {"b": 2}
+
+
+def test_duplicates_lists_the_ignored_copies_with_their_lines():
+    assert jsonedit.duplicates(DUPLICATE_ENV) == [(("env",), 2)]
+    nested = '{"env": {"K": 1, "K": 2}, "x": [{"y": 1, "y": 2}]}'
+    assert jsonedit.duplicates(nested) == [(("env", "K"), 1), (("x", "y"), 1)]
+    assert jsonedit.duplicates('{"a": {"a": 1}}') == []
