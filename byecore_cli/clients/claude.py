@@ -6,6 +6,17 @@ byecore owns six members of the ``env`` object and nothing else:
 prompt, unlike ``ANTHROPIC_API_KEY``, which interactive Claude Code asks about first),
 ``ANTHROPIC_MODEL`` and ``ANTHROPIC_DEFAULT_{OPUS,SONNET,HAIKU}_MODEL``.
 
+While byecore points Claude Code at a provider it also owns what would undo that:
+``ANTHROPIC_API_KEY`` (Claude Code would send it, as ``x-api-key``, to byecore's base
+URL beside the token: a real Anthropic key would reach the gateway) and
+``CLAUDE_CODE_USE_{BEDROCK,VERTEX,FOUNDRY}`` (Claude Code then ignores the base URL) are
+removed; ``ANTHROPIC_SMALL_FAST_MODEL`` and ``CLAUDE_CODE_SUBAGENT_MODEL``, when set to
+a model the provider does not offer, are re-pointed at one it does. Each change is a
+note in the plan; the backup taken before the write keeps the old values and
+``byecore restore claude`` puts them back. settings.json's ``env`` wins over the shell
+for the names it sets (Claude Code 2.x), so ``check_env`` names only shell variables
+that settings.json leaves free to act.
+
 Permissions, hooks, statusLine, enabledPlugins, ``model``, unknown keys, the user's
 indentation and one-line arrays stay byte for byte: the file is edited in place with
 ``clients/jsonedit.py``, never re-dumped. Claude Code writes this file itself (``/model``,
@@ -28,6 +39,7 @@ from byecore_cli.clients.base import (
     json_object,
 )
 from byecore_cli.errors import UsageError
+from byecore_cli.providers.keys import mask_key
 
 OWNED = (
     "ANTHROPIC_BASE_URL",
@@ -37,7 +49,17 @@ OWNED = (
     "ANTHROPIC_DEFAULT_SONNET_MODEL",
     "ANTHROPIC_DEFAULT_HAIKU_MODEL",
 )
+# Removed while byecore is configured: each would send traffic or a key elsewhere.
+REMOVED = ("ANTHROPIC_API_KEY", "CLAUDE_CODE_USE_BEDROCK", "CLAUDE_CODE_USE_VERTEX",
+           "CLAUDE_CODE_USE_FOUNDRY")
+# Secondary models: re-pointed when they name a model the provider does not offer.
+SECONDARY = ("ANTHROPIC_SMALL_FAST_MODEL", "CLAUDE_CODE_SUBAGENT_MODEL")
 _TIERS = ("opus", "sonnet", "haiku")
+
+
+def _on(value: object) -> bool:
+    """A Claude Code switch variable that is set (``1``, ``true``, ``yes``…)."""
+    return value is not None and str(value).strip().lower() not in ("", "0", "false", "no")
 _NO_KEY = "byecore-no-key"
 
 
@@ -76,13 +98,16 @@ class Claude:
             "ANTHROPIC_DEFAULT_HAIKU_MODEL": tiers["haiku"],
         }
         env = settings.get("env") or {}
+        wanted.update(_secondary_models(env, target, tiers["haiku"], notes))
         out = text if text.strip() else "{}\n"
         for name, value in wanted.items():
             if env.get(name) != value:
                 out = jsonedit.set_value(out, ("env", name), value)
-        if "ANTHROPIC_API_KEY" in env:
-            notes.append("settings.json's env also sets ANTHROPIC_API_KEY: Claude Code sends "
-                         "both credentials and warns; remove it if the gateway objects")
+        for name in REMOVED:
+            if name in env and (name == "ANTHROPIC_API_KEY" or _on(env[name])):
+                out = jsonedit.delete(out, ("env", name))
+                notes.append(_removed_note(name, env[name], target.anthropic_base))
+        notes += _duplicate_notes(text)
         return Plan(files={"settings": out.encode()}, secret=frozenset({"settings"}),
                     notes=notes)
 
@@ -95,6 +120,9 @@ class Claude:
             model=env.get("ANTHROPIC_MODEL") or settings.get("model"),
             owned={f"env.{name}": env.get(name) for name in OWNED},
         )
+        # owned only when present: a file byecore wrote before it owned them has none
+        reading.owned.update({f"env.{name}": env[name] for name in REMOVED + SECONDARY
+                              if name in env})
         url = str(env.get("ANTHROPIC_BASE_URL") or "")
         if url.rstrip("/").endswith("/v1"):
             reading.problems.append(f"ANTHROPIC_BASE_URL {url} ends in /v1: Claude Code "
@@ -105,23 +133,29 @@ class Claude:
                 reading.problems.append(f"env {name} has spaces or line breaks in it")
         if "ANTHROPIC_AUTH_TOKEN" in env and "ANTHROPIC_API_KEY" in env:
             reading.problems.append("env sets both ANTHROPIC_AUTH_TOKEN and ANTHROPIC_API_KEY: "
-                                    "Claude Code warns of an auth conflict")
+                                    "Claude Code sends that key to ANTHROPIC_BASE_URL too, "
+                                    "and warns of an auth conflict")
+        for name in REMOVED[1:]:
+            if reading.configured and _on(env.get(name)):
+                reading.problems.append(f"env sets {name}: Claude Code then ignores "
+                                        "ANTHROPIC_BASE_URL")
         return reading
 
     def check_env(self, env: Mapping[str, str]) -> list[str]:
         problems = []
         if env.get("ANTHROPIC_API_KEY"):
-            problems.append("your shell sets ANTHROPIC_API_KEY: Claude Code sees it next to "
-                            "the ANTHROPIC_AUTH_TOKEN in settings.json and warns of an auth "
-                            "conflict (unset ANTHROPIC_API_KEY)")
-        for name in ("ANTHROPIC_BASE_URL", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_MODEL"):
-            if env.get(name):
-                problems.append(f"your shell sets {name}: settings.json's value wins inside "
-                                "Claude Code, but other tools see the shell's")
-        for name in ("CLAUDE_CODE_USE_BEDROCK", "CLAUDE_CODE_USE_VERTEX"):
-            if env.get(name) not in (None, "", "0", "false"):
+            problems.append("your shell sets ANTHROPIC_API_KEY: Claude Code sends it (as "
+                            "x-api-key) to the ANTHROPIC_BASE_URL in settings.json beside "
+                            "byecore's token, so that key reaches the gateway")
+        for name in REMOVED[1:]:
+            if _on(env.get(name)):
                 problems.append(f"your shell sets {name}: Claude Code then ignores "
                                 "ANTHROPIC_BASE_URL")
+        for name in SECONDARY:
+            if env.get(name) not in (None, "", "inherit"):
+                problems.append(f"your shell sets {name}: unless settings.json sets it too, "
+                                "Claude Code asks the gateway for that model, which it may "
+                                "not serve")
         return problems
 
 
@@ -135,6 +169,37 @@ def _tier_models(model: str, models: tuple[str, ...]) -> dict[str, str]:
             out[tier] = next((m for m in models if tier in m.lower()), model)
     return out
 
+def _secondary_models(env: Mapping, target: Target, haiku: str, notes: list[str]) -> dict:
+    """Secondary model variables the user set to a model the provider does not offer,
+    re-pointed (a tier alias or ``inherit`` is left alone: Claude Code resolves it)."""
+    out = {}
+    for name, model in (("ANTHROPIC_SMALL_FAST_MODEL", haiku),
+                        ("CLAUDE_CODE_SUBAGENT_MODEL", target.model)):
+        value = env.get(name)
+        if name not in env or value in target.models or value in (*_TIERS, "inherit", ""):
+            continue
+        out[name] = model
+        notes.append(f"env {name} was {value!r}, which {target.provider} does not offer: "
+                     f"now {model!r} (edit it in settings.json to choose another)")
+    return out
+
+
+def _removed_note(name: str, value: object, base: str) -> str:
+    if name == "ANTHROPIC_API_KEY":
+        shown = mask_key(str(value)) if value else "empty"
+        return (f"removed ANTHROPIC_API_KEY ({shown}) from settings.json's env: Claude Code "
+                f"would send that key to {base} beside byecore's token; 'byecore restore "
+                "claude' puts it back")
+    return (f"removed {name}={value!r} from settings.json's env: with it Claude Code ignores "
+            "ANTHROPIC_BASE_URL; 'byecore restore claude' puts it back")
+
+
+def _duplicate_notes(text: str) -> list[str]:
+    if not text.strip():
+        return []
+    return [f"settings.json names \"{'.'.join(path)}\" more than once; Claude Code reads only "
+            f"the last, which byecore edited: remove the ignored copy at line {line}"
+            for path, line in jsonedit.duplicates(text) if path[0] == "env"]
 
 
 def _parse(text: str) -> dict:

@@ -114,3 +114,78 @@ def test_proxy_port_setting_is_the_anthropic_root(run, cli, home, byecore_home):
     assert code == 0 and body["data"]["via_proxy"]
     env = json.loads((home / ".claude" / "settings.json").read_text())["env"]
     assert env["ANTHROPIC_BASE_URL"] == "http://127.0.0.1:4123"
+
+
+REAL_ANTHROPIC_KEY = "sk-ant-api03-REALKEY0123456789abcdef"
+
+
+def test_a_duplicated_env_is_edited_in_the_copy_claude_code_reads(run, gateway, home):
+    settings = home / ".claude" / "settings.json"
+    settings.parent.mkdir()
+    settings.write_text('{\n  "env": {"OLD": "1"},\n  "model": "opus",\n'
+                        '  "env": {"KEEP": "2"}\n}\n')
+    code, body = run("setup", "claude")
+    assert code == 0, body
+    env = json.loads(settings.read_text())["env"]  # the last copy, as JSON.parse keeps
+    assert env["ANTHROPIC_BASE_URL"] == "https://gw.example.com" and env["KEEP"] == "2"
+    assert env["ANTHROPIC_AUTH_TOKEN"] == KEY
+    assert any('"env" more than once' in n and "line 2" in n for n in body["data"]["notes"])
+
+
+def test_a_real_anthropic_key_in_env_is_removed_noted_and_restored(run, gateway, home):
+    settings = home / ".claude" / "settings.json"
+    settings.parent.mkdir()
+    original = json.dumps({"env": {"ANTHROPIC_API_KEY": REAL_ANTHROPIC_KEY,
+                                   "CLAUDE_CODE_USE_BEDROCK": "1", "KEEP": "x"},
+                           "model": "opus"}, indent=2) + "\n"
+    settings.write_text(original)
+    code, body = run("setup", "claude")
+    assert code == 0, body
+    env = json.loads(settings.read_text())["env"]
+    assert "ANTHROPIC_API_KEY" not in env and "CLAUDE_CODE_USE_BEDROCK" not in env
+    assert env["KEEP"] == "x" and env["ANTHROPIC_AUTH_TOKEN"] == KEY
+    notes = " ".join(body["data"]["notes"])
+    assert "removed ANTHROPIC_API_KEY (sk-…cdef)" in notes and "CLAUDE_CODE_USE_BEDROCK" in notes
+    assert REAL_ANTHROPIC_KEY not in json.dumps(body)
+    assert run("setup", "claude")[1]["data"]["up_to_date"]
+    assert run("restore", "claude")[0] == 0
+    assert settings.read_text() == original
+
+
+def test_a_key_put_back_by_hand_is_a_hand_edit(run, gateway, home):
+    assert run("setup", "claude")[0] == 0
+    settings = home / ".claude" / "settings.json"
+    data = json.loads(settings.read_text())
+    data["env"]["ANTHROPIC_API_KEY"] = REAL_ANTHROPIC_KEY
+    settings.write_text(json.dumps(data, indent=2))
+    code, body = run("setup", "claude", "--model", "gpt-5.4")
+    assert code != 0 and body["error"]["code"] == "hand_edited"
+    assert REAL_ANTHROPIC_KEY not in json.dumps(body)
+
+
+def test_secondary_models_on_the_vendor_are_re_pointed(run, gateway, home):
+    settings = home / ".claude" / "settings.json"
+    settings.parent.mkdir()
+    settings.write_text(json.dumps({"env": {
+        "ANTHROPIC_SMALL_FAST_MODEL": "claude-3-5-haiku-20241022",
+        "CLAUDE_CODE_SUBAGENT_MODEL": "claude-opus-4-1"}}))
+    code, body = run("setup", "claude", "--model", "gpt-5.4")
+    assert code == 0, body
+    env = json.loads(settings.read_text())["env"]
+    assert env["ANTHROPIC_SMALL_FAST_MODEL"] == "claude-haiku-5-5"  # the haiku tier
+    assert env["CLAUDE_CODE_SUBAGENT_MODEL"] == "gpt-5.4"
+    assert sum("does not offer" in n for n in body["data"]["notes"]) == 2
+
+
+def test_shell_variables_that_settings_json_does_not_override():
+    from byecore_cli.clients.claude import Claude
+
+    assert Claude().check_env({"ANTHROPIC_BASE_URL": "https://x", "ANTHROPIC_MODEL": "m",
+                               "CLAUDE_CODE_USE_VERTEX": "0"}) == []
+    found = Claude().check_env({"ANTHROPIC_API_KEY": REAL_ANTHROPIC_KEY,
+                                "CLAUDE_CODE_USE_FOUNDRY": "1",
+                                "CLAUDE_CODE_SUBAGENT_MODEL": "claude-opus-4-1"})
+    assert [p.split(":")[0] for p in found] == [
+        "your shell sets ANTHROPIC_API_KEY", "your shell sets CLAUDE_CODE_USE_FOUNDRY",
+        "your shell sets CLAUDE_CODE_SUBAGENT_MODEL"]
+    assert "reaches the gateway" in found[0] and REAL_ANTHROPIC_KEY not in " ".join(found)
