@@ -3,6 +3,12 @@
 ``assemble``: fold a stream of hub events into a ``Response`` (a non-streaming client
 over a streaming upstream). ``explode``: turn a ``Response`` into the events a stream
 would have carried (a streaming client over a non-streaming upstream).
+
+Errors: ``StreamFailed`` when the stream itself ended with an error (a ``StreamError``,
+or no ``MessageStop``); ``UpstreamFault`` for an event order the hub rules forbid (a delta
+for a part never started or already stopped, a part started twice or out of order,
+anything but usage after ``MessageStop``). ``UpstreamError`` is the one both ways: an
+error the upstream reported inside a success answer, with the upstream's own kind.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 
+from byecore_cli.codecs.base import UpstreamFault
 from byecore_cli.hub.events import (
     Event,
     MessageStart,
@@ -34,6 +41,21 @@ class StreamFailed(Exception):
         self.error = error
 
 
+class UpstreamError(StreamFailed, UpstreamFault):
+    """An error object in an upstream's 2xx answer (a Chat ``{"error": …}``, an Anthropic
+    ``{"type": "error"}``, a Responses ``status: "failed"``): the upstream's fault, so an
+    ``UpstreamFault`` (next fallback target), but ``info()`` is the upstream's own error —
+    its kind and message, so a context overflow or a rate limit reaches the client as one —
+    rather than "malformed answer". Also a ``StreamFailed``: ``error`` is the same info.
+    """
+
+    def __init__(self, error: ErrorInfo) -> None:
+        StreamFailed.__init__(self, error)  # → UpstreamFault.__init__(error.message)
+
+    def info(self) -> ErrorInfo:
+        return self.error
+
+
 class Assembler:
     """Incremental: ``feed`` events as they come, then ``result()``."""
 
@@ -44,18 +66,32 @@ class Assembler:
 
     def feed(self, event: Event) -> None:
         r = self.response
-        if isinstance(event, MessageStart):
+        if isinstance(event, (TextDelta, ReasoningDelta, ToolArgsDelta)):  # most events
+            try:
+                self._chunks[event.index].append(event.text)
+            except KeyError:
+                raise UpstreamFault(f"a delta for part {event.index}, which is not open",
+                                    where="stream") from None
+        elif isinstance(event, MessageStart):
+            if self._stopped or r.parts:
+                raise UpstreamFault("the message started again", where="stream")
             r.id, r.model, r.created = event.id, event.model, event.created
             if event.usage:
                 r.usage = replace(event.usage)
         elif isinstance(event, PartStart):
+            if self._stopped or event.index != len(r.parts):
+                raise UpstreamFault(f"part {event.index} started out of order (expected "
+                                    f"{len(r.parts)})", where="stream")
             r.parts.append(replace(event.part))
             self._chunks[event.index] = []
-        elif isinstance(event, (TextDelta, ReasoningDelta, ToolArgsDelta)):
-            self._chunks[event.index].append(event.text)
         elif isinstance(event, PartStop):
+            try:
+                chunks = self._chunks.pop(event.index)
+            except KeyError:
+                raise UpstreamFault(f"part {event.index} stopped but is not open",
+                                    where="stream") from None
             part = r.parts[event.index]
-            joined = "".join(self._chunks.pop(event.index, []))
+            joined = "".join(chunks)
             if isinstance(part, (Text, Reasoning)):
                 part.text += joined
             elif isinstance(part, ToolCall):
@@ -68,6 +104,9 @@ class Assembler:
         elif isinstance(event, UsageUpdate):
             r.usage = replace(event.usage)
         elif isinstance(event, MessageStop):
+            if self._stopped or self._chunks:
+                raise UpstreamFault("the message stopped twice or with parts still open",
+                                    where="stream")
             r.stop, r.stop_sequence = event.stop, event.stop_sequence
             r.usage = replace(event.usage)
             self._stopped = True

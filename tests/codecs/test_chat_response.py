@@ -7,7 +7,7 @@ from openai.types.chat import ChatCompletion
 from pydantic import BaseModel
 
 from byecore_cli.codecs import get
-from byecore_cli.codecs.base import CodecError
+from byecore_cli.codecs.base import CodecError, UpstreamFault
 from byecore_cli.hub import (
     Reasoning,
     Request,
@@ -165,6 +165,7 @@ def test_encoded_finish_reasons(stop, finish):
     {"choices": [{"message": {"role": "assistant", "tool_calls": [{"id": "a"}]}}]},
     {"choices": [{"message": {"role": "assistant", "tool_calls": "nope"}}]},
 ])
-def test_bad_bodies(body):
-    with pytest.raises(CodecError):
+def test_bad_bodies_are_the_upstreams_fault(body):
+    with pytest.raises(UpstreamFault) as raised:
         chat.decode_response(body, Request(model="m"))
+    assert not isinstance(raised.value, CodecError)  # not the client's 400

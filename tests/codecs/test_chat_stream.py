@@ -9,6 +9,7 @@ import openai
 import pytest
 
 from byecore_cli.codecs import get
+from byecore_cli.codecs.base import UpstreamFault
 from byecore_cli.codecs.sse import SSEDecoder
 from byecore_cli.hub import (
     MessageStart,
@@ -159,7 +160,10 @@ def test_truncated_stream_is_an_error_but_missing_done_is_not():
     raw = load("stream_deepseek.sse").replace(b"data: [DONE]\n\n", b"")
     assert isinstance(decode(raw)[-1], MessageStop)
     cut = raw[: raw.index(b'"finish_reason":"stop"') - 200]
-    assert isinstance(decode(cut)[-1], StreamError)
+    whole_events = cut[: cut.rindex(b"\n\n") + 2]
+    assert isinstance(decode(whole_events)[-1], StreamError)
+    with pytest.raises(UpstreamFault, match="not JSON"):  # cut inside an event's JSON
+        decode(cut)
 
 
 def test_custom_tool_sent_as_function_comes_back_custom():
@@ -183,11 +187,11 @@ def test_custom_tool_sent_as_function_comes_back_custom():
 
 @pytest.mark.parametrize("data", ["not json", "[1,2]", '{"choices":"x"}',
                                   '{"choices":[{"delta":{"tool_calls":[1,{"index":"a"}]}}]}'])
-def test_garbage_chunks_never_crash(data):
+def test_garbage_chunks_are_upstream_faults(data):
     decoder = chat.stream_decoder(Request(model="m"))
     from byecore_cli.codecs.sse import SSEEvent
-    events = decoder.feed(SSEEvent(data)) + decoder.flush()
-    assert isinstance(events[-1], (StreamError, MessageStop))
+    with pytest.raises(UpstreamFault):
+        decoder.feed(SSEEvent(data))
 
 
 # --- encoding ---------------------------------------------------------------------------

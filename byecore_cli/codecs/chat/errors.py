@@ -111,14 +111,19 @@ def _status_body(error: ErrorInfo) -> tuple[int, dict]:
 
 
 def decode_stream_error(value: dict) -> ErrorInfo:
-    """An ``{"error": …}`` chunk in the middle of a stream (no HTTP status to go by)."""
+    """An ``{"error": …}`` chunk in a stream, or the body of a 2xx answer (no error status
+    to go by). The upstream's ``code`` is kept in the message, where users look."""
     error = value.get("error")
+    code = None
     if isinstance(error, dict):
         message = error.get("message")
         words = f"{error.get('code') or ''} {error.get('type') or ''}".lower()
+        code = error.get("code") if isinstance(error.get("code"), (str, int)) else None
     else:
         message, words = error, ""
     message = message if isinstance(message, str) and message else json.dumps(error)[:2000]
+    if code is not None and str(code) not in message:
+        message = f"{message} (code {code})"
     lowered = f"{words} {message.lower()}"
     if any(word in lowered for word in OVERFLOW_WORDS):
         return ErrorInfo(400, "context_overflow", message)

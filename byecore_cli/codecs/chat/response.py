@@ -24,6 +24,12 @@ next request echoes it under the same field (see encode.py). Toward a Chat clien
 reasoning is sent as ``reasoning_content`` (or the field it came in): not in OpenAI's
 schema, but the de-facto extension Chat clients (OpenCode, the AI SDK, LiteLLM) display.
 
+Malformed upstream answers (no ``choices``, a wrong type where the schema has one:
+``content`` a number, ``finish_reason: 5``, usage counts as strings…) raise
+``UpstreamFault``; an ``{"error": …}`` answer with a 2xx raises ``UpstreamError`` with the
+upstream's error. Lenient where vendors are sloppy but readable: null usage and details,
+unknown finish reasons (→ END), tool arguments sent as an object, text-part arrays.
+
 Tool calls from an upstream get their request names back (``ToolNames``): a flattened
 namespaced name → ``name`` + ``namespace``; a custom tool sent as a function → a
 ``custom`` call whose arguments are the unwrapped raw input.
@@ -35,8 +41,9 @@ import json
 import time
 from typing import Any
 
-from byecore_cli.codecs.base import CodecError
+from byecore_cli.codecs.base import CodecError, UpstreamFault
 from byecore_cli.codecs.chat.encode import _call
+from byecore_cli.codecs.chat.errors import decode_stream_error
 from byecore_cli.codecs.chat.request import REASONING_FIELDS, P
 from byecore_cli.hub import (
     Reasoning,
@@ -48,6 +55,7 @@ from byecore_cli.hub import (
     Usage,
     meta_for,
 )
+from byecore_cli.hub.assemble import UpstreamError
 from byecore_cli.hub.tools import ToolNames, unwrap_custom_input
 
 FINISH = {
@@ -89,8 +97,23 @@ def finish_reason(stop: StopReason, has_calls: bool, refusal_field: bool) -> str
     return "stop" if reason == "tool_calls" else reason
 
 
-def _int(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+def _int(value: Any, where: str) -> int:
+    if value.__class__ is int:
+        return value
+    if value is None:
+        return 0
+    if value.__class__ is float and value.is_integer():  # 12.0 from a JS-built gateway
+        return int(value)
+    raise UpstreamFault("a token count must be an integer", where=where)
+
+
+def _details(usage: dict, key: str) -> dict:
+    value = usage.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise UpstreamFault("must be an object", where=f"usage.{key}")
+    return value
 
 
 def chunk_usage(chunk: dict) -> Any:
@@ -105,19 +128,20 @@ def chunk_usage(chunk: dict) -> Any:
 
 
 def decode_usage(usage: Any) -> Usage:
-    if not isinstance(usage, dict):
+    """An upstream's usage object (None: no usage); wrong types raise ``UpstreamFault``."""
+    if usage is None:
         return Usage()
-    prompt = usage.get("prompt_tokens_details")
-    prompt = prompt if isinstance(prompt, dict) else {}
-    completion = usage.get("completion_tokens_details")
-    completion = completion if isinstance(completion, dict) else {}
+    if not isinstance(usage, dict):
+        raise UpstreamFault("usage must be an object", where="usage")
+    prompt = _details(usage, "prompt_tokens_details")
+    completion = _details(usage, "completion_tokens_details")
     return Usage(
-        input_tokens=_int(usage.get("prompt_tokens")),
-        output_tokens=_int(usage.get("completion_tokens")),
-        cache_read_tokens=_int(prompt.get("cached_tokens"))
-        or _int(usage.get("prompt_cache_hit_tokens")),
-        cache_write_tokens=_int(prompt.get("cache_write_tokens")),
-        reasoning_tokens=_int(completion.get("reasoning_tokens")),
+        input_tokens=_int(usage.get("prompt_tokens"), "usage.prompt_tokens"),
+        output_tokens=_int(usage.get("completion_tokens"), "usage.completion_tokens"),
+        cache_read_tokens=_int(prompt.get("cached_tokens"), "usage.cached_tokens")
+        or _int(usage.get("prompt_cache_hit_tokens"), "usage.prompt_cache_hit_tokens"),
+        cache_write_tokens=_int(prompt.get("cache_write_tokens"), "usage.cache_write_tokens"),
+        reasoning_tokens=_int(completion.get("reasoning_tokens"), "usage.reasoning_tokens"),
     )
 
 
@@ -157,19 +181,30 @@ class CallNames:
 
 
 def decode_response(body: Any, request: Request) -> Response:
+    """An upstream's answer; ``UpstreamFault`` (or ``UpstreamError``) when it is not one."""
+    try:
+        return _decode_response(body, request)
+    except UpstreamFault:
+        raise
+    except (CodecError, KeyError, TypeError, AttributeError, IndexError, ValueError) as exc:
+        raise UpstreamFault(f"unreadable answer ({type(exc).__name__}: {exc})") from exc
+
+
+def _decode_response(body: Any, request: Request) -> Response:
     if not isinstance(body, dict):
-        raise CodecError("the response body must be an object")
+        raise UpstreamFault("the answer must be a JSON object")
     error = body.get("error")
     choices = body.get("choices")
     if error and not choices:
-        message = error.get("message") if isinstance(error, dict) else error
-        raise CodecError(f"the upstream answered with an error: {message}")
-    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
-        raise CodecError("the response has no choices", param="choices")
+        raise UpstreamError(decode_stream_error(body))
+    if not isinstance(choices, list) or not choices:
+        raise UpstreamFault("the answer has no choices", where="choices")
     choice = choices[0]
+    if not isinstance(choice, dict):
+        raise UpstreamFault("must be an object", where="choices[0]")
     message = choice.get("message")
     if not isinstance(message, dict):
-        raise CodecError("choices[0].message must be an object", param="choices[0].message")
+        raise UpstreamFault("must be an object", where="choices[0].message")
     parts: list = []
     for field in REASONING_FIELDS:
         value = message.get(field)
@@ -178,20 +213,30 @@ def decode_response(body: Any, request: Request) -> Response:
             break
     content = message.get("content")
     if isinstance(content, list):  # a few vendors answer with text parts
-        content = "".join(p.get("text") or "" for p in content if isinstance(p, dict))
-    if isinstance(content, str) and content:
-        parts.append(Text(content))
+        content = "".join(_part_text(p, i) for i, p in enumerate(content))
+    if isinstance(content, str):
+        if content:
+            parts.append(Text(content))
+    elif content is not None:
+        raise UpstreamFault("must be a string or null", where="choices[0].message.content")
     refusal = message.get("refusal")
-    if isinstance(refusal, str) and refusal:
-        parts.append(Text(refusal, {P: {"refusal": True}}))
+    if isinstance(refusal, str):
+        if refusal:
+            parts.append(Text(refusal, {P: {"refusal": True}}))
+    elif refusal is not None:
+        raise UpstreamFault("must be a string or null", where="choices[0].message.refusal")
     names = CallNames(request)
-    calls = message.get("tool_calls") or []
-    if not isinstance(calls, list):
-        raise CodecError("tool_calls must be an array", param="choices[0].message.tool_calls")
-    for i, raw in enumerate(calls):
-        parts.append(_decode_call(raw, i, names))
+    calls = message.get("tool_calls")
+    if calls is not None:
+        if not isinstance(calls, list):
+            raise UpstreamFault("must be an array", where="choices[0].message.tool_calls")
+        for i, raw in enumerate(calls):
+            parts.append(_decode_call(raw, i, names))
     has_calls = any(isinstance(p, ToolCall) for p in parts)
-    stop = final_stop(choice.get("finish_reason"), has_calls, bool(refusal))
+    finish = choice.get("finish_reason")
+    if finish is not None and not isinstance(finish, str):
+        raise UpstreamFault("must be a string", where="choices[0].finish_reason")
+    stop = final_stop(finish, has_calls, bool(refusal))
     created = body.get("created")
     return Response(
         id=str(body.get("id") or ""), model=str(body.get("model") or request.model),
@@ -199,22 +244,36 @@ def decode_response(body: Any, request: Request) -> Response:
         created=created if isinstance(created, int) else None)
 
 
+def _part_text(part: Any, i: int) -> str:
+    """The text of one part of an array ``content`` (non-text parts have none)."""
+    where = f"choices[0].message.content[{i}]"
+    if not isinstance(part, dict):
+        raise UpstreamFault("must be an object", where=where)
+    text = part.get("text")
+    if text is None or isinstance(text, str):
+        return text or ""
+    raise UpstreamFault("must be a string", where=f"{where}.text")
+
+
 def _decode_call(raw: Any, i: int, names: CallNames) -> ToolCall:
-    param = f"choices[0].message.tool_calls[{i}]"
+    where = f"choices[0].message.tool_calls[{i}]"
     if not isinstance(raw, dict):
-        raise CodecError("a tool call must be an object", param=param)
+        raise UpstreamFault("a tool call must be an object", where=where)
     call_id = raw.get("id")
     call_id = call_id if isinstance(call_id, str) and call_id else f"call_{i}"
     meta = {P: {"extra_content": raw["extra_content"]}} if "extra_content" in raw else None
     native = raw.get("type") == "custom"
     spec = raw.get("custom" if native else "function")
     if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
-        raise CodecError("a tool call needs a name", param=param)
+        raise UpstreamFault("a tool call needs a name", where=where)
     arguments = spec.get("input" if native else "arguments")
     if isinstance(arguments, (dict, list)):  # a few vendors send an object
         arguments = json.dumps(arguments, ensure_ascii=False)
-    return names.call(call_id, spec["name"], arguments if isinstance(arguments, str) else "",
-                      native, meta)
+    elif arguments is None:
+        arguments = ""
+    elif not isinstance(arguments, str):
+        raise UpstreamFault("must be a string", where=f"{where}.function.arguments")
+    return names.call(call_id, spec["name"], arguments, native, meta)
 
 
 def encode_response(response: Response, request: Request) -> dict:

@@ -23,14 +23,18 @@ So:
   end of the stream when the upstream omits ``[DONE]``), after the usage chunk
   (``choices: []``) the encoder asked for with ``stream_options.include_usage``; the stop
   reason is "tool calls" exactly when calls exist.
-- ``{"error": …}`` mid-stream, a chunk that is not JSON, or an end without
-  ``finish_reason`` → ``StreamError``; nothing is decoded after it.
+- ``{"error": …}`` mid-stream or an end without ``finish_reason`` → ``StreamError``;
+  nothing is decoded after it. A chunk that is not a JSON object, or holds a wrong type
+  where the schema has one (``choices`` not an array, ``content`` a number,
+  ``finish_reason: 5``, usage counts as strings…) raises ``UpstreamFault``. Ignored:
+  ``[DONE]`` (the end), empty data, choices other than index 0, unknown fields.
 """
 
 from __future__ import annotations
 
 import json
 
+from byecore_cli.codecs.base import UpstreamFault
 from byecore_cli.codecs.chat.errors import decode_stream_error
 from byecore_cli.codecs.chat.request import REASONING_FIELDS, P
 from byecore_cli.codecs.chat.response import CallNames, chunk_usage, decode_usage, final_stop
@@ -102,11 +106,10 @@ class ChatStreamDecoder:
             chunk, end = _decode(data)
             if end != len(data) and data[end:].strip():
                 raise ValueError("extra data")
-        except ValueError:
-            return self._fail(ErrorInfo(
-                502, "api_error", f"the upstream sent a chunk that is not JSON: {data[:200]}"))
+        except (ValueError, RecursionError):
+            raise UpstreamFault(f"a chunk that is not JSON: {data[:200]}") from None
         if not isinstance(chunk, dict):
-            return self._fail(ErrorInfo(502, "api_error", "the upstream sent a non-object chunk"))
+            raise UpstreamFault(f"a chunk that is not a JSON object: {data[:200]}")
         if chunk.get("error"):
             return self._fail(decode_stream_error(chunk))
         out: list[Event] = []
@@ -116,14 +119,23 @@ class ChatStreamDecoder:
             out.append(MessageStart(str(chunk.get("id") or ""), str(chunk.get("model") or ""),
                                     created if isinstance(created, int) else None))
         choices = chunk.get("choices")
-        if isinstance(choices, list):
-            for choice in choices:
-                if isinstance(choice, dict) and choice.get("index", 0) in (0, None):
-                    self._choice(choice, out)
-        usage = chunk_usage(chunk)
-        if isinstance(usage, dict):
-            self._usage = decode_usage(usage)
-            out.append(UsageUpdate(self._usage))
+        try:
+            if isinstance(choices, list):
+                for choice in choices:
+                    if not isinstance(choice, dict):
+                        raise UpstreamFault("must be an object", where="choices[]")
+                    if choice.get("index", 0) in (0, None):
+                        self._choice(choice, out)
+            elif choices is not None:
+                raise UpstreamFault("must be an array", where="choices")
+            usage = chunk_usage(chunk)
+            if usage is not None:
+                self._usage = decode_usage(usage)
+                out.append(UsageUpdate(self._usage))
+        except UpstreamFault:
+            raise
+        except (KeyError, TypeError, AttributeError, IndexError, ValueError) as exc:
+            raise UpstreamFault(f"an unreadable chunk ({type(exc).__name__}: {exc})") from exc
         return out
 
     def flush(self) -> list[Event]:
@@ -155,8 +167,11 @@ class ChatStreamDecoder:
         delta = choice.get("delta")
         if type(delta) is dict and len(delta) == 1 and "content" in delta:
             content = delta["content"]  # the usual chunk: one piece of text, nothing else
-            if isinstance(content, str) and content:
-                self._text("text", content, out)
+            if isinstance(content, str):
+                if content:
+                    self._text("text", content, out)
+            elif content is not None:
+                raise UpstreamFault("must be a string", where="delta.content")
         elif isinstance(delta, dict):
             for field in REASONING_FIELDS:
                 value = delta.get(field)
@@ -164,22 +179,36 @@ class ChatStreamDecoder:
                     self._text(field, value, out)
                     break
             content = delta.get("content")
-            if isinstance(content, str) and content:
-                self._text("text", content, out)
+            if isinstance(content, str):
+                if content:
+                    self._text("text", content, out)
+            elif content is not None:
+                raise UpstreamFault("must be a string", where="delta.content")
             refusal = delta.get("refusal")
-            if isinstance(refusal, str) and refusal:
-                self._refused = True
-                self._text("refusal", refusal, out)
+            if isinstance(refusal, str):
+                if refusal:
+                    self._refused = True
+                    self._text("refusal", refusal, out)
+            elif refusal is not None:
+                raise UpstreamFault("must be a string", where="delta.refusal")
             calls = delta.get("tool_calls")
             if isinstance(calls, list):
                 for raw in calls:
-                    if isinstance(raw, dict):
-                        self._call_delta(raw, out)
+                    if not isinstance(raw, dict):
+                        raise UpstreamFault("must be an object", where="delta.tool_calls[]")
+                    self._call_delta(raw, out)
                 self._advance(out)
+            elif calls is not None:
+                raise UpstreamFault("must be an array", where="delta.tool_calls")
+        elif delta is not None:
+            raise UpstreamFault("must be an object", where="delta")
         finish = choice.get("finish_reason")
-        if isinstance(finish, str) and finish:
-            self._finish = finish
-            self._close_all(out)
+        if isinstance(finish, str):
+            if finish:
+                self._finish = finish
+                self._close_all(out)
+        elif finish is not None:
+            raise UpstreamFault("must be a string", where="finish_reason")
 
     def _text(self, kind: str, text: str, out: list[Event]) -> None:
         if self._open is None or self._open[0] != kind:
@@ -230,13 +259,21 @@ class ChatStreamDecoder:
         if "extra_content" in raw:
             call.meta = {P: {"extra_content": raw["extra_content"]}}
         if not isinstance(spec, dict):
+            if spec is not None:
+                raise UpstreamFault("must be an object", where="delta.tool_calls[].function")
             return
         name = spec.get("name")
-        if isinstance(name, str) and name and not call.name:
-            call.name = name
+        if isinstance(name, str):
+            if name and not call.name:
+                call.name = name
+        elif name is not None:
+            raise UpstreamFault("must be a string", where="delta.tool_calls[].function.name")
         fragment = spec.get("input" if native else "arguments")
-        if isinstance(fragment, (dict, list)):
+        if isinstance(fragment, (dict, list)):  # a few vendors send an object
             fragment = json.dumps(fragment, ensure_ascii=False)
+        elif fragment is not None and not isinstance(fragment, str):
+            raise UpstreamFault("must be a string",
+                                where="delta.tool_calls[].function.arguments")
         if isinstance(fragment, str) and fragment:
             call.args.append(fragment)
             if call.index is not None and id(call) not in self._buffered and \
