@@ -18,6 +18,18 @@ the user's comments there are allowed; other entries are left alone.
 
 Aider also reads these files from the git root and the current folder, which win over
 the home ones; byecore edits only the home ones and says so.
+
+``weak-model`` and ``editor-model`` (commit messages and summaries; architect mode's
+editor) are left out when absent: aider then uses the main model. When set to a model
+the provider does not offer they would go to the vendor, or to the gateway by a name it
+does not serve, so byecore points them at the main model and says so.
+
+What wins over the file (aider 0.86.2, litellm 1.81.10; ``check_env``): ``AIDER_*``
+variables (configargparse: command line > environment > config file), also from a
+``.env`` file, which aider loads into its environment with override; and
+``OPENAI_BASE_URL``, which litellm reads before ``OPENAI_API_BASE`` — the variable aider
+sets from ``openai-api-base``. A shell ``OPENAI_API_BASE`` or ``OPENAI_API_KEY`` loses to
+the file's values, so it is no problem.
 """
 
 from __future__ import annotations
@@ -41,6 +53,14 @@ _NO_KEY = "byecore-no-key"  # litellm refuses to send a request with no key at a
 # Names in Reading.owned: spelled so history masks the key (it looks for "api_key").
 _OWNED = {"openai-api-base": "openai-api-base", "openai-api-key": "openai_api_key",
           "model": "model"}
+_SECONDARY = ("weak-model", "editor-model")
+# Variables that beat .aider.conf.yml inside aider, and what each beats there.
+_OVERRIDES = {
+    "OPENAI_BASE_URL": "openai-api-base (litellm reads OPENAI_BASE_URL first)",
+    "AIDER_OPENAI_API_BASE": "openai-api-base", "AIDER_OPENAI_API_KEY": "openai-api-key",
+    "AIDER_MODEL": "model", "AIDER_WEAK_MODEL": "weak-model",
+    "AIDER_EDITOR_MODEL": "editor-model", "AIDER_CONFIG": "the whole file",
+}
 
 
 class Aider:
@@ -76,6 +96,7 @@ class Aider:
                 notes.append(f"aider's YAML cannot refer to ${target.key_env}, so its current "
                              "value went into .aider.conf.yml (mode 0600)")
         wanted["model"] = f"openai/{target.model}"
+        wanted.update(_secondary_models(yamledit.load(text, "config"), target, notes))
         out = text
         for key, value in wanted.items():
             out = yamledit.set_top(out, key, value, "config")
@@ -94,6 +115,8 @@ class Aider:
                           base_url=conf.get("openai-api-base"),
                           model=model if isinstance(model, str) else None)
         reading.owned = {name: conf.get(key) for key, name in _OWNED.items()}
+        # only when present: a file byecore wrote before it owned them has none
+        reading.owned.update({key: conf[key] for key in _SECONDARY if key in conf})
         if isinstance(model, str):
             reading.owned[f"metadata.{model}"] = meta.get(model)
         url = str(conf.get("openai-api-base") or "")
@@ -106,14 +129,49 @@ class Aider:
         if isinstance(model, str) and url and not model.startswith("openai/"):
             reading.problems.append(f"model {model} has no openai/ prefix: litellm may not "
                                     "send it to openai-api-base")
+        for entry in conf.get("set-env") or ():
+            if isinstance(entry, str) and entry.split("=", 1)[0].strip() == "OPENAI_BASE_URL":
+                reading.problems.append("set-env sets OPENAI_BASE_URL, which litellm reads "
+                                        "before openai-api-base: remove that set-env entry")
         return reading
 
     def check_env(self, env: Mapping[str, str]) -> list[str]:
-        # aider's precedence: command line > AIDER_* variables > config file
-        return [f"your shell sets {name}, which wins over .aider.conf.yml"
-                for name in ("AIDER_MODEL", "AIDER_OPENAI_API_BASE", "AIDER_OPENAI_API_KEY",
-                             "AIDER_CONFIG")
-                if env.get(name)]
+        problems = [f"your shell sets {name}, which wins over {what} in .aider.conf.yml"
+                    for name, what in _OVERRIDES.items() if env.get(name)]
+        dotenv = Path(env["HOME"]) / ".env" if env.get("HOME") else None
+        for name, line in _dotenv_overrides(dotenv):
+            problems.append(f"~/.env sets {name} (line {line}): aider loads that file into "
+                            f"its environment, where it wins over {_OVERRIDES[name]} in "
+                            ".aider.conf.yml")
+        return problems
+
+
+def _secondary_models(conf: dict, target: Target, notes: list[str]) -> dict[str, str]:
+    offered = {f"openai/{m}" for m in target.models}
+    out = {}
+    for key in _SECONDARY:
+        value = conf.get(key)
+        if key in conf and value not in offered:
+            out[key] = f"openai/{target.model}"
+            notes.append(f"{key} was {value!r}, which {target.provider} does not offer: now "
+                         f"{out[key]} (edit {key} in .aider.conf.yml to choose another of "
+                         "its models)")
+    return out
+
+
+def _dotenv_overrides(path: Path | None) -> list[tuple[str, int]]:
+    """The overriding variables a ``.env`` file sets, with their lines."""
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines() if path \
+            else []
+    except OSError:
+        return []
+    found = []
+    for number, line in enumerate(lines, 1):
+        name = line.strip().removeprefix("export ").split("=", 1)[0].strip()
+        if "=" in line and name in _OVERRIDES and line.split("=", 1)[1].strip():
+            found.append((name, number))
+    return found
 
 
 def _plan_metadata(target: Target, data: bytes | None) -> str:

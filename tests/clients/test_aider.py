@@ -107,5 +107,47 @@ def test_read_reports_what_aider_points_at():
 
 def test_check_env_names_aider_variables_that_win():
     assert Aider().check_env({"AIDER_MODEL": "x"}) == [
-        "your shell sets AIDER_MODEL, which wins over .aider.conf.yml"]
+        "your shell sets AIDER_MODEL, which wins over model in .aider.conf.yml"]
     assert Aider().check_env({}) == []
+
+
+def test_openai_base_url_in_the_shell_wins_over_the_file():
+    # litellm 1.81.10 (aider 0.86.2's pin) picks api_base as OPENAI_BASE_URL or
+    # OPENAI_API_BASE, and aider puts openai-api-base into OPENAI_API_BASE
+    found = Aider().check_env({"OPENAI_BASE_URL": "https://api.openai.com/v1",
+                               "OPENAI_API_BASE": "https://loses.example.com/v1",
+                               "OPENAI_API_KEY": "sk-loses-to-the-file-000"})
+    assert found == ["your shell sets OPENAI_BASE_URL, which wins over openai-api-base "
+                     "(litellm reads OPENAI_BASE_URL first) in .aider.conf.yml"]
+
+
+def test_a_dotenv_in_home_counts_as_the_environment(tmp_path):
+    (tmp_path / ".env").write_text("# keys\nOPENAI_API_KEY=sk-x\n"
+                                   "export AIDER_WEAK_MODEL=gpt-4o-mini\nOPENAI_BASE_URL=\n")
+    assert Aider().check_env({"HOME": str(tmp_path)}) == [
+        "~/.env sets AIDER_WEAK_MODEL (line 3): aider loads that file into its environment, "
+        "where it wins over weak-model in .aider.conf.yml"]
+
+
+def test_secondary_models_on_the_vendor_move_to_the_main_model():
+    conf = CONF + b"weak-model: gpt-4o-mini  # cheap\neditor-model: anthropic/claude-sonnet-4-5\n"
+    p = plan(conf=conf)
+    data = yaml.safe_load(p.files["config"])
+    assert data["weak-model"] == "openai/gpt-5.4" and data["editor-model"] == "openai/gpt-5.4"
+    assert "weak-model: openai/gpt-5.4  # cheap\n" in p.files["config"].decode()
+    assert [n.split(" was ")[0] for n in p.notes if "does not offer" in n] == [
+        "weak-model", "editor-model"]
+    reading = Aider().read(p.files)
+    assert reading.owned["weak-model"] == "openai/gpt-5.4"
+    # one the provider offers stays; none at all stays none
+    kept = plan(conf=CONF + b"weak-model: openai/gpt-5.4-mini\n")
+    assert yaml.safe_load(kept.files["config"])["weak-model"] == "openai/gpt-5.4-mini"
+    assert "weak-model" not in yaml.safe_load(plan().files["config"])
+    assert "weak-model" not in Aider().read(plan().files).owned
+
+
+def test_set_env_openai_base_url_is_a_problem():
+    reading = Aider().read({"config": b"openai-api-base: https://gw/v1\nmodel: openai/m\n"
+                                      b"set-env:\n  - OPENAI_BASE_URL=https://api.openai.com/v1\n",
+                            "metadata": None})
+    assert any("set-env sets OPENAI_BASE_URL" in p for p in reading.problems)
