@@ -3,10 +3,17 @@
 It works on hub values only, so the client's own codec encodes its answer exactly as a
 real upstream's would be, streaming or not. What it says:
 
-- when tools are offered and the last message is not a tool result: a call to the first
-  function tool, with arguments made from its JSON schema (a shell-like tool gets
-  ``echo hello from byecore``), so a client's tool loop can be tried end to end;
-- after a tool result: a sentence quoting the start of that result;
+- when tools are offered and the conversation has no tool result yet: one call to a
+  *harmless* tool, so a client's tool loop can be tried end to end. It picks by name, in
+  this order: a file lister (``Glob``, ``LS``, ``list_files``…, pattern ``*``), a shell
+  (``Bash``, ``exec_command``, ``shell``, Droid's ``Execute``…) running
+  ``echo hello from byecore``, a file reader (``Read``, ``read_file``…). Never a
+  sub-agent, a writer or an unknown tool: Claude Code offers ``Agent`` first, and
+  calling it spawned sub-agents that called it again, without end. When none of the
+  offered tools is harmless it answers in text, unless the client forces one by name;
+- once the conversation holds a tool result (or after a few assistant turns): a sentence
+  quoting the start of the last result, and no further call, so every task ends after
+  at most one tool round;
 - otherwise: a greeting that echoes the start of the last user message.
 
 Usage is estimated at about four characters a token.
@@ -15,6 +22,7 @@ Usage is estimated at about four characters a token.
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 
@@ -25,33 +33,41 @@ from byecore_cli.hub import (
     StopReason,
     Text,
     TextDelta,
+    Tool,
     ToolCall,
     ToolResult,
     Usage,
 )
 from byecore_cli.hub.assemble import explode
 
+ECHO = "echo hello from byecore"
+# After this many assistant turns the demo only talks: a bound even for a client whose
+# tool results it cannot see as such.
+MAX_TOOL_TURNS = 2
+# Harmless tools by their name with case, "_" and "-" dropped; best kind first.
+_LISTERS = ("glob", "ls", "listfiles", "listdir", "listdirectory", "find", "findfiles")
+_SHELLS = ("bash", "shell", "execcommand", "execute", "shellcommand", "runshellcommand",
+           "runterminalcmd", "runcommand", "terminal", "localshell")
+_READERS = ("read", "readfile", "view", "viewfile", "cat")
 _SHELL_WORDS = ("cmd", "command", "script")
+_PATH_WORDS = ("path", "dir", "directory", "folder", "cwd", "workdir")
+_TEXT_WORDS = ("description", "summary", "reason", "title")
 
 
 def answer(request: Request) -> Response:
-    last = request.messages[-1] if request.messages else None
-    last_results = [p for p in (last.parts if last else []) if isinstance(p, ToolResult)]
-    tools = [t for t in request.tools if t.kind in ("function", "custom")]
-    choice = request.tool_choice.mode if request.tool_choice else "auto"
-    parts: list = []
-    if tools and not last_results and choice != "none":
-        tool = tools[0]
-        if choice == "tool" and request.tool_choice and request.tool_choice.name:
-            tool = next((t for t in tools if t.name == request.tool_choice.name), tool)
-        arguments = (_sample_args(tool.parameters) if tool.kind == "function"
-                     else "echo hello from byecore")
+    results = [p for m in request.messages for p in m.parts if isinstance(p, ToolResult)]
+    turns = sum(m.role == "assistant" for m in request.messages)
+    tool = None
+    if not results and turns < MAX_TOOL_TURNS:
+        tool = _pick_tool(request)
+    if tool is not None:
+        arguments = (_sample_args(tool.parameters) if tool.kind == "function" else ECHO)
         parts = [Text("Let me call a tool. "),
                  ToolCall(id=f"call_demo_{uuid.uuid4().hex[:12]}", name=tool.name,
                           arguments=arguments, kind=tool.kind, namespace=tool.namespace)]
         stop = StopReason.TOOL_CALLS
-    elif last_results:
-        said = _short(last_results[-1].text())
+    elif results:
+        said = _short(results[-1].text())
         parts = [Text(f"The tool answered: {said}. That is all the demo provider does; "
                       "save a real provider with: byecore provider add")]
         stop = StopReason.END
@@ -66,6 +82,30 @@ def answer(request: Request) -> Response:
     usage = Usage(input_tokens=max(1, prompt // 4), output_tokens=max(1, out // 4))
     return Response(id=f"demo-{uuid.uuid4().hex[:16]}", model=request.model, parts=parts,
                     stop=stop, usage=usage, created=int(time.time()))
+
+
+def _pick_tool(request: Request) -> Tool | None:
+    """The tool to call, or None to answer in text."""
+    choice = request.tool_choice
+    if choice is not None and choice.mode == "none":
+        return None
+    callable_ = [t for t in request.tools if t.kind in ("function", "custom")]
+    if choice is not None and choice.mode == "tool" and choice.name:
+        forced = next((t for t in callable_ if t.name == choice.name), None)
+        if forced is not None:
+            return forced  # the client asked for this one: its call, not the demo's
+    # Namespaced tools are Codex's sub-agent family; freeform ones edit files.
+    plain = {_key(t.name): t for t in reversed(callable_)
+             if t.kind == "function" and not t.namespace}
+    for kind in (_LISTERS, _SHELLS, _READERS):
+        for name in kind:
+            if name in plain:
+                return plain[name]
+    return None
+
+
+def _key(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
 
 
 def events(request: Request) -> list[Event]:
@@ -94,8 +134,9 @@ def _sample_args(schema: dict | None) -> str:
 
 def _sample_value(name: str, spec: dict):
     kind = spec.get("type")
+    lowered = name.lower()
     if "enum" in spec and spec["enum"]:
-        return spec["enum"][0]
+        return spec["enum"][0]  # Droid's riskLevel: "low"
     if kind == "array":
         item = spec.get("items") or {}
         return ["echo", "hello from byecore"] if item.get("type") == "string" else []
@@ -105,8 +146,14 @@ def _sample_value(name: str, spec: dict):
         return False
     if kind == "object":
         return {}
-    if any(word in name.lower() for word in _SHELL_WORDS):
-        return "echo hello from byecore"
+    if any(word in lowered for word in _SHELL_WORDS):
+        return ECHO
+    if "pattern" in lowered or "glob" in lowered:
+        return "*"
+    if any(lowered.endswith(word) for word in _PATH_WORDS):
+        return "."
+    if any(word in lowered for word in _TEXT_WORDS):
+        return "Say hello from the demo provider"  # Droid wants a capital first letter
     return "hello from byecore"
 
 
