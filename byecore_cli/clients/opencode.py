@@ -13,6 +13,12 @@ keeps it in an environment variable, so no key lands in a file; otherwise it is
 written and the file becomes 0600. Each model gets ``limit.context`` and
 ``limit.output`` so OpenCode can track context for ids models.dev does not know.
 
+``small_model`` (titles and summaries) is left out when absent: OpenCode then picks a
+small model of the main model's provider, here byecore's. When it names a model byecore's
+provider does not offer (say ``anthropic/claude-haiku-4-5``), that traffic would stay on
+the vendor, so byecore points it at the main model and says so; the backup keeps the old
+value for ``byecore restore opencode``.
+
 Comments, trailing commas, other providers, MCP servers and key order are edited
 around with ``clients/jsonedit.py``, never re-dumped.
 """
@@ -78,11 +84,15 @@ class OpenCode:
         if config.get("model") != f"{PROVIDER_ID}/{target.model}":
             out = jsonedit.set_value(out, ("model",), f"{PROVIDER_ID}/{target.model}",
                                      comments=True)
-        small = config.get("small_model")
-        if isinstance(small, str) and small.startswith(f"{PROVIDER_ID}/") and \
-                small.removeprefix(f"{PROVIDER_ID}/") not in target.models:
-            notes.append(f"small_model {small} is not offered by {target.provider}; "
-                         "OpenCode falls back to its own choice if it cannot find it")
+        small = _merged(current, role, "small_model")
+        offered = {f"{PROVIDER_ID}/{m}" for m in target.models}
+        if small is not None and small not in offered:
+            out = jsonedit.set_value(out, ("small_model",), f"{PROVIDER_ID}/{target.model}",
+                                     comments=True)
+            notes.append(f"small_model was {small!r}, which {target.provider} does not offer: "
+                         f"now {PROVIDER_ID}/{target.model} (edit small_model in "
+                         f"{'opencode.jsonc' if role == 'jsonc' else 'opencode.json'} to "
+                         "choose another of its models)")
         if role == "jsonc" and current.get("json") is not None:
             notes.append("both opencode.json and opencode.jsonc exist; byecore edited "
                          "opencode.jsonc, whose settings win")
@@ -91,10 +101,7 @@ class OpenCode:
     def read(self, current: Current) -> Reading:
         role = _role(current)
         config = _parse(file_text(current.get(role), role), role)
-        other = "json" if role == "jsonc" else "jsonc"
-        merged_model = config.get("model")
-        if merged_model is None and current.get(other) is not None:
-            merged_model = _parse(file_text(current.get(other), other), other).get("model")
+        merged_model = _merged(current, role, "model")
         providers = config.get("provider") or {}
         ours = providers.get(PROVIDER_ID) if isinstance(providers, dict) else None
         model = merged_model if isinstance(merged_model, str) else None
@@ -113,6 +120,8 @@ class OpenCode:
             "provider.byecore.api_key": (ours.get("options") or {}).get("apiKey"),
             "provider.byecore.models": ours.get("models"),
         }
+        if "small_model" in config:  # only when present: older writes did not own it
+            reading.owned["small_model"] = config["small_model"]
         url = str(options.get("baseURL") or "")
         if url and not url.rstrip("/").endswith("/v1") and "/v1" not in url:
             reading.problems.append(f"baseURL {url} has no /v1: OpenCode posts to "
@@ -126,15 +135,26 @@ class OpenCode:
         return reading
 
     def check_env(self, env: Mapping[str, str]) -> list[str]:
-        return [f"your shell sets {name}: OpenCode loads that config on top of the global "
-                "file byecore edits" for name in ("OPENCODE_CONFIG", "OPENCODE_CONFIG_CONTENT")
-                if env.get(name)]
+        what = {"OPENCODE_CONFIG": "a config file", "OPENCODE_CONFIG_DIR": "a config folder",
+                "OPENCODE_CONFIG_CONTENT": "inline config"}
+        return [f"your shell sets {name}: OpenCode loads {thing} from it on top of the "
+                "global file byecore edits, so its model and provider settings win"
+                for name, thing in what.items() if env.get(name)]
 
 
 def _model(target: Target, model: str) -> dict:
     limits = target.limits_for(model)
     return {"name": model, "limit": {"context": limits.context_window,
                                      "output": limits.max_output}}
+
+
+def _merged(current: Current, role: str, key: str):
+    """``key`` as OpenCode sees it: ``role``'s file wins, the other file fills in."""
+    value = _parse(file_text(current.get(role), role), role).get(key)
+    other = "json" if role == "jsonc" else "jsonc"
+    if value is None and current.get(other) is not None:
+        value = _parse(file_text(current.get(other), other), other).get(key)
+    return value
 
 
 def _role(current: Current) -> str:

@@ -96,3 +96,31 @@ def test_read_reports_the_active_provider():
 def test_check_env():
     assert OpenCode().check_env({"OPENCODE_CONFIG": "/x.json"})
     assert OpenCode().check_env({}) == []
+
+
+def test_a_small_model_on_the_vendor_moves_to_the_main_model():
+    text = b'{\n  // mine\n  "model": "anthropic/claude-sonnet-4-5",\n' \
+           b'  "small_model": "anthropic/claude-haiku-4-5"\n}\n'
+    p = plan(json=None, jsonc=text)
+    out = p.files["jsonc"].decode()
+    data = json5.loads(out)
+    assert data["small_model"] == "byecore/gpt-5.4" and "// mine" in out
+    assert any("small_model was 'anthropic/claude-haiku-4-5'" in n for n in p.notes)
+    assert OpenCode().read({"json": None, "jsonc": p.files["jsonc"]}).owned[
+        "small_model"] == "byecore/gpt-5.4"
+    # one byecore's provider offers stays, and none at all stays none
+    kept = plan(json=None, jsonc=b'{"small_model": "byecore/gpt-5.4-mini"}')
+    assert json5.loads(kept.files["jsonc"])["small_model"] == "byecore/gpt-5.4-mini"
+    assert "small_model" not in json5.loads(plan(json=None, jsonc=b"{}").files["jsonc"])
+
+
+def test_a_small_model_in_the_other_file_is_overridden_in_the_edited_one():
+    p = plan(json=b'{"small_model": "openai/gpt-4o-mini"}', jsonc=b"{}")
+    assert json5.loads(p.files["jsonc"])["small_model"] == "byecore/gpt-5.4"
+    assert "json" not in p.files  # the other file is not touched
+
+
+def test_check_env_names_every_variable_that_loads_config_over_the_global_file():
+    found = OpenCode().check_env({"OPENCODE_CONFIG_DIR": "/x", "OPENCODE_CONFIG_CONTENT": "{}"})
+    assert [p.split(":")[0] for p in found] == ["your shell sets OPENCODE_CONFIG_DIR",
+                                                "your shell sets OPENCODE_CONFIG_CONTENT"]
