@@ -11,7 +11,10 @@ line and the field, with what was expected.
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import re
+import time
 from pathlib import Path
 from typing import get_args
 
@@ -45,6 +48,10 @@ class SettingsStore:
             return Settings(), tomlkit.parse(HEADER)
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"cannot read the file ({exc})", path=str(self.path)) from None
+        return self.parse(text)
+
+    def parse(self, text: str) -> tuple[Settings, TOMLDocument]:
+        """Validate ``text`` as this file's content (errors name the file and line)."""
         try:
             doc = tomlkit.parse(text)
         except TOMLKitError as exc:
@@ -64,6 +71,125 @@ class SettingsStore:
         ensure_private_dir(self.path.parent)
         write_atomic(self.path, text, mode=SECRET_MODE)
         return settings
+
+
+# A change that drops providers is trusted once the file has stayed the same this long
+# (or was last written this long ago): before that it may be a file cut short mid-write.
+SETTLE = 1.0
+# The coarsest file-time granularity allowed for (FAT: 2 s): a rewrite this soon after
+# the last one may keep the same mtime and size, so such a file is hashed again.
+MTIME_SLACK = 2.0
+log = logging.getLogger("byecore.proxy")
+
+
+class SettingsWatch:
+    """``settings.toml`` as a running proxy follows it: the last good settings, and news.
+
+    Editors save by truncating the file and writing it again, or by deleting and
+    recreating it, so a reader in between sees an empty, missing or half-written file.
+    None of those is news: the last good settings stay (the problem is logged once, if
+    it lasts) until the file is complete and valid again, and then it is used at once.
+    A valid file that drops providers may still be one cut short (the tables after the
+    cut are missing), so it is used once it has stayed the same for ``SETTLE`` seconds:
+    removing providers on purpose works, a second later.
+
+    The file's (mtime, size) stamp says when to read it again; a rewrite within the
+    mtime's granularity can keep both, so while the last read came less than
+    ``MTIME_SLACK`` after the mtime, the bytes are read and hashed again.
+    """
+
+    def __init__(self, path: Path, settings: Settings) -> None:
+        self.path = path
+        self.settings = settings
+        self._stamp = _stamp(path)
+        self._read_at = time.time()
+        self._digest = _digest(_read(path))  # of what ``settings`` came from
+        self._since = time.monotonic()  # when the file's current bytes were first seen
+        self._state = "ok"  # "ok", "bad" (keeping the last good) or "pending" (to settle)
+        self._pending: Settings | None = None
+        self._problem: str | None = None
+        self._logged: str | None = None  # the problem last logged, so it is logged once
+
+    @property
+    def unsettled(self) -> bool:
+        """Worth another look soon: the file is in flux, or was just written."""
+        return self._state != "ok" or self._may_hide_a_rewrite(self._stamp)
+
+    def check(self) -> Settings | None:
+        """The settings to use from now on, or None when they stay as they are."""
+        stamp = _stamp(self.path)
+        if stamp == self._stamp and self._state == "ok" and not self._may_hide_a_rewrite(stamp):
+            return None
+        wall, now = time.time(), time.monotonic()
+        data = _read(self.path)
+        self._stamp, self._read_at = stamp, wall
+        digest = _digest(data)
+        if digest != self._digest:
+            self._digest, self._since = digest, now
+            self._assess(data)
+        elif self._state == "ok":
+            return None
+        settled = now - self._since >= SETTLE or (
+            stamp is not None and wall - stamp[0] / 1e9 >= SETTLE)
+        if self._state == "bad":
+            if settled and self._problem != self._logged:
+                log.warning("%s; the proxy keeps its previous settings until it is fixed",
+                            self._problem)
+                self._logged = self._problem
+            return None
+        if self._state == "pending" and not settled:
+            return None
+        self._state, self._logged = "ok", None
+        if self._pending is None:
+            return None
+        self.settings, self._pending = self._pending, None
+        return self.settings
+
+    def _assess(self, data: bytes | None) -> None:
+        """Judge new bytes: sets the state, and the settings they would bring."""
+        self._state, self._pending = "bad", None
+        if data is None:
+            self._problem = f"{self.path} is missing or cannot be read"
+            return
+        if not data.strip():
+            self._problem = f"{self.path} is empty"
+            return
+        try:
+            settings, _ = SettingsStore(self.path).parse(data.decode("utf-8"))
+        except UnicodeDecodeError:
+            self._problem = f"{self.path} is not UTF-8 text"
+            return
+        except ConfigError as exc:
+            self._problem = exc.message
+            return
+        self._problem = None
+        if settings == self.settings:
+            self._state = "ok"  # the same settings written again
+            return
+        dropped = not set(self.settings.providers) <= set(settings.providers)
+        self._state, self._pending = ("pending" if dropped else "ready"), settings
+
+    def _may_hide_a_rewrite(self, stamp: tuple[int, int] | None) -> bool:
+        return stamp is not None and self._read_at - stamp[0] / 1e9 < MTIME_SLACK
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:  # missing, or a folder, or unreadable: all "not there" to the proxy
+        return None
+
+
+def _digest(data: bytes | None) -> bytes | None:
+    return None if data is None else hashlib.blake2b(data, digest_size=16).digest()
 
 
 def set_provider(doc: TOMLDocument, name: str, provider: Provider) -> None:

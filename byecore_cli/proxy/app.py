@@ -19,6 +19,7 @@ from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
 from byecore_cli.config.models import Settings
+from byecore_cli.config.store import SettingsWatch
 from byecore_cli.paths import Paths
 from byecore_cli.proxy.auth import LocalKeys
 from byecore_cli.proxy.cooldown import Cooldowns
@@ -28,14 +29,6 @@ from byecore_cli.proxy.usage import UsageLog
 
 MB = 1024 * 1024
 log = logging.getLogger("byecore.proxy")
-
-
-def _stamp(path: Path) -> tuple[int, int] | None:
-    try:
-        st = path.stat()
-    except FileNotFoundError:
-        return None
-    return st.st_mtime_ns, st.st_size
 
 
 @dataclass
@@ -48,34 +41,30 @@ class ProxyState:
     extra: dict = field(default_factory=dict)
     cooldowns: Cooldowns = field(default_factory=Cooldowns)  # outlives settings reloads
     refuses_stream_options: set[str] = field(default_factory=set)  # provider names
+    no_count_tokens: set[str] = field(default_factory=set)  # providers that 404 a count
     settings_path: Path | None = None  # watched for edits when set
-    _seen: tuple[int, int] | None = None
-    _checked: float = 0.0
+    _watch: SettingsWatch | None = None
+    _checked: float = 0.0  # when the file was last looked at (0: look at the next request)
 
     def refresh(self) -> None:
         """Pick up an edited settings file: a provider added with ``byecore provider add``
-        or a route changed by hand works without a restart. Checked at most once a second;
-        a file that no longer validates is reported and the previous settings stay.
+        or a route changed by hand works without a restart. Looked at once a second, and
+        every tenth of a second while the file is in flux; an empty, missing, half-written
+        or invalid file keeps the previous settings (SettingsWatch says how).
         (The port and the upstream session's defaults are read at start only.)"""
+        watch = self._watch
+        if watch is None:
+            return
         now = time.monotonic()
-        if self.settings_path is None or now - self._checked < 1.0:
+        if now - self._checked < (0.1 if watch.unsettled else 1.0):
             return
         self._checked = now
-        stamp = _stamp(self.settings_path)
-        if stamp == self._seen:
-            return
-        self._seen = stamp
-        from byecore_cli.config.store import SettingsStore
-        from byecore_cli.errors import ConfigError
-
-        try:
-            settings, _ = SettingsStore(self.settings_path).load()
-        except ConfigError as exc:
-            log.warning("settings changed but not reloaded (keeping the previous ones): %s",
-                        exc.message)
+        settings = watch.check()
+        if settings is None:
             return
         self.settings, self.router = settings, Router(settings)
         self.refuses_stream_options.clear()  # a provider's URL may have changed
+        self.no_count_tokens.clear()
         log.info("settings reloaded: %s", ", ".join(settings.providers) or "demo provider")
 
 
@@ -133,7 +122,8 @@ def create_app(settings: Settings, *, open_access: bool = False,
     app[STATE] = ProxyState(settings=settings, router=Router(settings),
                             keys=LocalKeys(open_access=open_access),
                             settings_path=settings_path,
-                            _seen=_stamp(settings_path) if settings_path else None,
+                            _watch=SettingsWatch(settings_path, settings)
+                            if settings_path else None,
                             _checked=time.monotonic())
     app.cleanup_ctx.append(_upstream_session)
     setup_routes(app)
