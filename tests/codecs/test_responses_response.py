@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from byecore_cli.codecs.base import CodecError
+from byecore_cli.codecs.base import CodecError, UpstreamFault
 from byecore_cli.hub import (
     Reasoning,
     Request,
@@ -124,6 +124,7 @@ def test_refusal_and_hosted_items_from_upstream():
     {"output": [{"type": "function_call", "name": "x"}]}, {"output": [{}]},
     {"output": [], "usage": {"input_tokens": "many"}},
 ])
-def test_malformed_upstream_body_is_a_codec_error(body):
-    with pytest.raises(CodecError):
+def test_malformed_upstream_body_is_the_upstreams_fault(body):
+    with pytest.raises(UpstreamFault) as raised:
         CODEC.decode_response(body, REQUEST)
+    assert not isinstance(raised.value, CodecError)  # not the client's 400

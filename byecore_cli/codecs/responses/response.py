@@ -14,6 +14,12 @@ CONTEXT_OVERFLOW  ``status: "failed"``, ``error.code: "context_length_exceeded"`
 ================  ==========================================================
 
 A refusal is sent as ``output_text`` (Codex drops a message holding a ``refusal`` part).
+Decoding an upstream's body: ``status: "failed"``, or an ``error`` object with no
+``completed``/``incomplete`` status, raises ``UpstreamError`` (the upstream's error, its
+code kept in the message); a body that is not a valid Response (``output`` not an array,
+an item without its fields, counts as strings…) raises ``UpstreamFault``. A missing or
+null ``output``, ``usage`` or ``created_at`` is fine.
+
 Usage: ``input_tokens`` includes cached tokens on both sides (hub and Responses), and
 ``total_tokens`` is always present (Codex requires it). Output items other than
 reasoning, message, function_call and custom_tool_call (hosted-tool calls) are dropped
@@ -26,6 +32,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from byecore_cli.codecs.base import CodecError, UpstreamFault
 from byecore_cli.codecs.responses.errors import error_info, failed_error
 from byecore_cli.codecs.responses.items import (
     P,
@@ -50,7 +57,7 @@ from byecore_cli.hub import (
     Usage,
     meta_for,
 )
-from byecore_cli.hub.assemble import StreamFailed
+from byecore_cli.hub.assemble import UpstreamError
 
 INCOMPLETE = {StopReason.LENGTH: "max_output_tokens",
               StopReason.CONTENT_FILTER: "content_filter"}
@@ -114,11 +121,16 @@ def decode_output_item(item: Any, param: str) -> list:
 
 
 def failure(raw: Any) -> ErrorInfo:
-    """The hub error for a failed response's ``error`` object."""
+    """The hub error for a failed response's ``error`` object (its code kept in the
+    message too, for the user reading it)."""
     error = raw if isinstance(raw, dict) else {}
     message = error.get("message") if isinstance(error.get("message"), str) else ""
+    message = raw if isinstance(raw, str) else message  # {"error": "text"}
     code = error.get("code") if isinstance(error.get("code"), str) else None
-    return error_info(code, message or "the upstream response failed")
+    info = error_info(code, message or "the upstream response failed")
+    if code and code not in info.message:
+        info.message = f"{info.message} (code {code})"
+    return info
 
 
 def decode_stop(status: Any, incomplete: Any, parts: list) -> StopReason:
@@ -133,12 +145,28 @@ def decode_stop(status: Any, incomplete: Any, parts: list) -> StopReason:
 
 
 def decode_response(body: Any, request: Request) -> Response:
+    """An upstream's answer; ``UpstreamFault`` (or ``UpstreamError``) when it is not one."""
+    try:
+        return _decode_response(body, request)
+    except UpstreamFault:
+        raise
+    except CodecError as exc:  # the shared item readers (items.py) speak CodecError
+        raise UpstreamFault(exc.message, where=exc.param) from None
+    except (KeyError, TypeError, AttributeError, IndexError, ValueError) as exc:
+        raise UpstreamFault(f"unreadable answer ({type(exc).__name__}: {exc})") from exc
+
+
+def _decode_response(body: Any, request: Request) -> Response:
     body = obj(body, "body")
     status = body.get("status")
-    if status == "failed":
-        raise StreamFailed(failure(body.get("error")))
+    error = body.get("error")
+    if status == "failed" or (error and status not in ("completed", "incomplete")):
+        raise UpstreamError(failure(error))
+    if status is not None and not isinstance(status, str):
+        raise UpstreamFault("must be a string", where="status")
     parts: list = []
-    for i, item in enumerate(arr(body.get("output") or [], "output")):
+    output = body.get("output")
+    for i, item in enumerate(arr(output, "output") if output is not None else ()):
         parts.extend(decode_output_item(item, f"output[{i}]"))
     created = body.get("created_at")
     return Response(

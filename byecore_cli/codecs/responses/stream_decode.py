@@ -18,13 +18,18 @@ emitted whole at its ``done``; items present only in the final ``response.output
 emitted at the end, and an empty final ``output`` is fine. A missing ``response.created``
 is tolerated. ``response.failed`` and ``error`` end the stream with ``StreamError``; a
 stream that just stops ends with one from ``flush``.
+
+An event that is not valid Responses raises ``UpstreamFault``: data that is not a JSON
+object, a ``type`` or ``delta`` that is not a string, an ``item`` or final ``output``
+of the wrong shape. Ignored: ``[DONE]``, empty data, an object with no ``type``, event
+types this decoder does not know.
 """
 
 from __future__ import annotations
 
 import re
 
-from byecore_cli.codecs.base import CodecError
+from byecore_cli.codecs.base import CodecError, UpstreamFault
 from byecore_cli.codecs.responses.errors import error_info
 from byecore_cli.codecs.responses.items import P, meta
 from byecore_cli.codecs.responses.response import (
@@ -65,11 +70,25 @@ FILLERS = frozenset(("response.output_text.done", "response.refusal.done",
                      "response.function_call_arguments.done",
                      "response.custom_tool_call_input.done"))
 SKIPPABLE = IDLE | FILLERS  # the SSE event name only says when to look at the JSON
+ITEM_EVENTS = ("response.output_item.added", "response.output_item.done")
 _TYPE = re.compile(r'\{\s*"type"\s*:\s*"([a-z_.]+)"')
 
 
-def _str(value) -> str:
-    return value if isinstance(value, str) else ""
+def _str(value, where: str = "event") -> str:
+    """A string field of an event ("" when absent or null)."""
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    raise UpstreamFault("must be a string", where=where)
+
+
+def _obj(data: dict, key: str) -> dict | None:
+    """An object field of an event (None when absent or null)."""
+    value = data.get(key)
+    if value is None or isinstance(value, dict):
+        return value
+    raise UpstreamFault("must be an object", where=key)
 
 
 class StreamDecoder:
@@ -148,24 +167,41 @@ class StreamDecoder:
                 return []
         try:
             data = loads(event.data)
-        except ValueError:
-            return []  # "[DONE]" or a keep-alive payload
+        except (ValueError, RecursionError):
+            if event.data.strip() in ("", "[DONE]"):  # not Responses, but harmless
+                return []
+            raise UpstreamFault(f"an event that is not JSON: {event.data[:200]}") from None
         if not isinstance(data, dict):
-            return []
+            raise UpstreamFault(f"an event that is not a JSON object: {event.data[:200]}")
         kind = data.get("type") or event.event
         if not isinstance(kind, str):
-            return []
+            if kind is None:  # "{}": a keep-alive
+                return []
+            raise UpstreamFault("must be a string", where="type")
         fast = FAST.get(kind)
         if fast is not None and type(self.part) is fast:  # the hot path: a plain delta
             delta = data.get("delta")
-            if not isinstance(delta, str) or not delta:
+            if delta.__class__ is not str or not delta:
+                _str(delta, "delta")
                 return []
             self.got = True
             return [DELTAS[fast](self.next, delta)]
+        try:
+            return self._event(kind, data)
+        except UpstreamFault:
+            raise
+        except CodecError as exc:  # a malformed item (the readers of items.py)
+            raise UpstreamFault(exc.message, where=exc.param) from None
+        except (KeyError, TypeError, AttributeError, IndexError, ValueError) as exc:
+            raise UpstreamFault(f"an unreadable {kind} event ({type(exc).__name__}: "
+                                f"{exc})") from exc
+
+    def _event(self, kind: str, data: dict) -> list[Event]:
         out: list[Event] = []
-        response = data.get("response") if isinstance(data.get("response"), dict) else {}
+        response = _obj(data, "response") or {}
         if kind in ("response.created", "response.in_progress", "response.queued"):
-            self._begin(out, _str(response.get("id")), _str(response.get("model")),
+            self._begin(out, _str(response.get("id"), "response.id"),
+                        _str(response.get("model"), "response.model"),
                         response.get("created_at"))
             return out
         if kind == "error":
@@ -175,18 +211,16 @@ class StreamDecoder:
         if kind == "response.failed":
             self.done = True
             return [StreamError(failure(response.get("error")))]
-        self._begin(out, _str(response.get("id")), _str(response.get("model")))
-        try:
-            self._dispatch(kind, data, response, out)
-        except CodecError as error:  # a malformed item from the upstream
-            self.done = True
-            out.append(StreamError(ErrorInfo(502, "api_error",
-                                             f"malformed upstream event: {error.message}")))
+        self._begin(out, _str(response.get("id"), "response.id"),
+                    _str(response.get("model"), "response.model"))
+        self._dispatch(kind, data, response, out)
         return out
 
     def _dispatch(self, kind, data: dict, response: dict, out: list[Event]) -> None:
-        item = data.get("item") if isinstance(data.get("item"), dict) else None
-        if kind == "response.output_item.added" and item is not None:
+        item = _obj(data, "item") if kind in ITEM_EVENTS else None
+        if kind in ITEM_EVENTS and item is None:
+            raise UpstreamFault(f"{kind} without its item", where="item")
+        if kind == "response.output_item.added":
             self._close(out)
             self.item, self.summaries = item, []
             itype = item.get("type")
@@ -231,7 +265,7 @@ class StreamDecoder:
                       "response.custom_tool_call_input.done"):
             if isinstance(self.part, ToolCall) and not self.got:
                 self._text(out, _str(data.get("arguments") or data.get("input")))
-        elif kind == "response.output_item.done" and item is not None:
+        elif kind == "response.output_item.done":
             self._item_done(out, item, data.get("output_index"))
         elif kind in TERMINAL:
             self._finish(out, kind, response)
@@ -279,10 +313,14 @@ class StreamDecoder:
             self._close(out)
 
     def _finish(self, out: list[Event], kind: str, response: dict) -> None:
-        output = response.get("output") if isinstance(response.get("output"), list) else []
+        output = response.get("output")
+        if output is None:
+            output = []
+        elif not isinstance(output, list):
+            raise UpstreamFault("must be an array", where="response.output")
         for index, item in enumerate(output):
             if not isinstance(item, dict):
-                continue
+                raise UpstreamFault("must be an object", where=f"response.output[{index}]")
             iid = item.get("id")
             if self.item is not None and iid and self.item.get("id") == iid:
                 self._item_done(out, item, index)  # its output_item.done never came
