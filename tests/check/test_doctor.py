@@ -91,3 +91,69 @@ def test_human_output(cli, fake_bin):
     result = cli("doctor", "--offline")
     assert result.exit_code == 1
     assert "Codex" in result.stdout and "fix: byecore provider add byecore" in result.stdout
+
+
+def _findings(data, name):
+    return _client(data, name)["findings"]
+
+
+def test_a_shell_openai_base_url_over_aider_is_reported_with_its_profile_line(
+        cli, fake_bin, tmp_path, monkeypatch):
+    fake_bin("aider", "aider 0.86.2")
+    cli("provider", "add", "gw", "--base-url", "https://gw.test", "--key", KEY,
+        "--protocol", "chat", "--model", "m1")
+    assert cli("setup", "aider", "--yes").exit_code == 0
+    code, data = _doctor(cli, "--offline")
+    assert code == 0 and _findings(data, "aider") == [], data  # clean before
+
+    home = tmp_path / "user-home"
+    (home / ".bashrc").write_text("# mine\nalias ll='ls -l'\n"
+                                  "export OPENAI_BASE_URL=https://api.openai.com/v1\n")
+    monkeypatch.setenv("OPENAI_BASE_URL", "https://api.openai.com/v1")
+    code, data = _doctor(cli, "--offline")
+    assert code == 1
+    [found] = _findings(data, "aider")
+    assert "OPENAI_BASE_URL" in found["problem"]
+    assert "now OPENAI_BASE_URL=https://api.openai.com/v1" in found["problem"]
+    assert found["fix"] == ("unset OPENAI_BASE_URL, and delete line 3 of ~/.bashrc so new "
+                            "shells do not set it again")
+
+
+def test_a_shell_key_is_shown_masked_and_the_fix_is_unset(cli, fake_bin, monkeypatch):
+    fake_bin("claude", "2.1.332 (Claude Code)")
+    real = "sk-ant-api03-REALKEY0123456789abcdef"
+    monkeypatch.setenv("ANTHROPIC_API_KEY", real)
+    result = cli("doctor", "--offline", "--json")
+    assert real not in result.stdout
+    data = json.loads(result.stdout)["data"]
+    [found] = [f for f in _findings(data, "claude") if "ANTHROPIC_API_KEY" in f["problem"]]
+    assert "now ANTHROPIC_API_KEY=sk-…cdef" in found["problem"]
+    assert found["fix"].startswith("unset ANTHROPIC_API_KEY")
+    assert "byecore setup" not in found["fix"]
+
+
+def test_a_folder_where_the_file_belongs_is_moved_not_set_up(cli, fake_bin, tmp_path):
+    folder = tmp_path / "user-home" / ".claude" / "settings.json"
+    folder.mkdir(parents=True)
+    code, data = _doctor(cli, "--offline")
+    [found] = _findings(data, "claude")
+    assert code == 1 and "is a folder" in found["problem"]
+    assert found["fix"].startswith(f"move the folder away (mv {folder} {folder}.old)")
+
+
+def test_a_file_that_does_not_parse_is_edited_at_its_line(cli, fake_bin, tmp_path):
+    conf = tmp_path / "user-home" / ".aider.conf.yml"
+    conf.parent.mkdir(parents=True, exist_ok=True)
+    conf.write_text("dark-mode: true\nmodel: [unclosed\n")
+    code, data = _doctor(cli, "--offline")
+    [found] = _findings(data, "aider")
+    assert code == 1 and str(conf) in found["problem"]
+    assert found["fix"].startswith(f"edit {conf} at line ")
+    assert not found["fix"].startswith("byecore setup")
+
+
+def test_shell_variables_of_a_client_not_in_use_are_not_findings(cli, fake_bin, monkeypatch):
+    monkeypatch.setenv("OPENAI_BASE_URL", "https://api.openai.com/v1")
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-api03-REALKEY0123456789abcdef")
+    code, data = _doctor(cli, "--offline")
+    assert all(not r["findings"] for r in data["clients"]), data
