@@ -7,11 +7,16 @@ LF, CR or CRLF (a CRLF split across two chunks is one line end); ``:`` starts a 
 ``feed`` accepts any chunking of the bytes, down to one byte at a time, and returns the
 events completed so far; ``flush`` dispatches an event left without its final blank line
 (an upstream that closes early).
+
+``event_ends``/``last_event_end`` are the framer for code that passes an event stream on
+as bytes (the pass-through relay, its usage sniffer): where whole events end, by the
+same line-end rules, without decoding anything.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 
@@ -29,6 +34,12 @@ class SSEDecoder:
         self._event: str | None = None
         self._id: str | None = None
         self._pending_cr = False
+        self._data_size = 0  # characters in ``_data``: an event still being gathered
+
+    @property
+    def buffered(self) -> int:
+        """Roughly how much of an unfinished event is held (to cap one event's size)."""
+        return len(self._buffer) + self._data_size
 
     def feed(self, chunk: bytes) -> list[SSEEvent]:
         if self._pending_cr and chunk.startswith(b"\n"):
@@ -99,7 +110,7 @@ class SSEDecoder:
     def _dispatch(self, out: list[SSEEvent]) -> None:
         if self._data or self._event is not None:
             out.append(SSEEvent("\n".join(self._data), self._event, self._id))
-        self._data, self._event = [], None
+        self._data, self._event, self._data_size = [], None, 0
 
     def _field(self, line: str, out: list[SSEEvent]) -> None:
         if not line:
@@ -112,11 +123,41 @@ class SSEDecoder:
             value = value[1:]
         if name == "data":
             self._data.append(value)
+            self._data_size += len(value) + 1
         elif name == "event":
             self._event = value
         elif name == "id" and "\0" not in value:
             self._id = value
         # "retry" and unknown fields are ignored, as the spec says
+
+
+# A blank line: a line end right after another one. A CR followed by LF is one line end,
+# so ``\r(?!\n)`` keeps "\r\n" from counting twice; a CR that ends the buffer counts as a
+# whole line end (its LF, if one follows in the next chunk, then starts the next block,
+# where a lone line end is an empty line that dispatches nothing).
+_LINE_END = rb"(?:\r\n|\r(?!\n)|\n)"
+_BLANK_LINE = re.compile(_LINE_END + _LINE_END)
+
+
+def event_ends(data: bytes) -> list[int]:
+    """Offsets just past each blank line in ``data``, which starts at an event boundary:
+    ``data[a:b]`` between two of them (or 0 and the first) is whole events."""
+    if b"\r" not in data:  # the usual LF-only stream: a plain byte search
+        ends, at = [], data.find(b"\n\n")
+        while at >= 0:
+            ends.append(at + 2)
+            at = data.find(b"\n\n", at + 2)
+        return ends
+    return [m.end() for m in _BLANK_LINE.finditer(data)]
+
+
+def last_event_end(data: bytes) -> int:
+    """Where the last whole event in ``data`` ends (0: none is whole yet)."""
+    if b"\r" not in data:
+        at = data.rfind(b"\n\n")
+        return at + 2 if at >= 0 else 0
+    ends = event_ends(data)
+    return ends[-1] if ends else 0
 
 
 _raw_decode = json.JSONDecoder().raw_decode

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 
-from byecore_cli.codecs.sse import SSEDecoder, SSEEvent
+from byecore_cli.codecs.sse import SSEDecoder, SSEEvent, event_ends
 from byecore_cli.hub import Usage
 
 _DECODER = json.JSONDecoder()
@@ -73,15 +73,13 @@ _USAGE_KEY = re.compile(rb'"usage"\s*:\s*(?!null)')
 _OBJECT_AFTER_KEY = re.compile(rb'\s*:\s*\{')
 
 
-_EVENT_END = re.compile(rb"\r\n\r\n|\n\n")  # the blank lines the relay cuts at
-
-
 def _event_spans(block: bytes) -> list[tuple[int, int]]:
-    """(start, end) of each event in ``block``, its blank line included."""
+    """(start, end) of each event in ``block``, its blank line included (cut where the
+    relay cuts: codecs/sse.py's framer)."""
     spans, start = [], 0
-    for match in _EVENT_END.finditer(block):
-        spans.append((start, match.end()))
-        start = match.end()
+    for end in event_ends(block):
+        spans.append((start, end))
+        start = end
     if start < len(block):
         spans.append((start, len(block)))
     return spans
