@@ -23,6 +23,18 @@ MAX_SECONDS = 300.0
 log = logging.getLogger("byecore.proxy")
 
 
+def _wait(retry_after) -> float:
+    """The cooldown for a Retry-After: 0 to MAX_SECONDS, DEFAULT_SECONDS when it is unknown
+    or no number (NaN would cool a target for ever: it compares false with every time)."""
+    try:
+        wait = float(retry_after)
+    except (TypeError, ValueError, OverflowError):
+        return DEFAULT_SECONDS
+    if wait != wait:
+        return DEFAULT_SECONDS
+    return min(max(wait, 0.0), MAX_SECONDS)
+
+
 class Cooldowns:
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
@@ -31,8 +43,7 @@ class Cooldowns:
     def note(self, target: str, info: ErrorInfo) -> None:
         """Remember a failure of ``target`` (``provider/model``) if it asked to back off."""
         if info.status in (429, 529) or (info.status == 503 and info.retry_after):
-            wait = DEFAULT_SECONDS if info.retry_after is None else info.retry_after
-            self._until[target] = self._clock() + min(wait, MAX_SECONDS)
+            self._until[target] = self._clock() + _wait(info.retry_after)
 
     def answered(self, target: str) -> None:
         if self._until:

@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 import re
 import time
 from dataclasses import dataclass, field, replace
@@ -31,7 +32,7 @@ import aiohttp
 from aiohttp import web
 
 from byecore_cli import codecs
-from byecore_cli.codecs.base import CodecError
+from byecore_cli.codecs.base import CodecError, UpstreamFault
 from byecore_cli.hub import ErrorInfo, Request, StreamError
 from byecore_cli.hub.assemble import Assembler, StreamFailed, explode
 from byecore_cli.providers import quirks
@@ -44,6 +45,7 @@ from byecore_cli.proxy.upstream import (
     deadline,
     open_upstream,
     response_headers,
+    shown_url,
     upstream_headers,
 )
 
@@ -100,6 +102,7 @@ class Pipeline:
         # byecore's own stream_options on the upstream request (not the client's): on the
         # pass-through, the usage chunk it brings is hidden from the client
         self.added_stream_options = False
+        self.sink: streaming.Sink | None = None  # the client's stream, once opened
 
     @property
     def codec(self):
@@ -107,13 +110,31 @@ class Pipeline:
         return codecs.get(self.call.inbound)
 
     async def run(self, chain: list[Target]) -> web.StreamResponse:
-        status = 499  # the client went away before an answer
+        """The client's answer; a bug still answers in the client's protocol (a 500, or
+        its error event once a stream has begun), and the usage row says what it got."""
+        status = 499  # only if this never returns: the client went away (cancelled)
         try:
             answer = await self._chain(chain)
+        except Exception as exc:
+            log.exception("internal error on %s", self.request.path)
+            answer = await self._internal_error(exc)
+        try:
             status = answer.status
             return answer
         finally:
             self._log(status)
+
+    async def _internal_error(self, exc: Exception) -> web.StreamResponse:
+        info = ErrorInfo(500, "api_error", f"byecore internal error ({type(exc).__name__}); "
+                                           "see the proxy's log")
+        sink = self.sink
+        if sink is None or not sink.response.prepared:
+            return error_response(self.call.inbound, info)
+        self.row["error_status"] = 500
+        with contextlib.suppress(streaming.ClientGone):
+            await sink.write(self.codec.encode_stream_error(info))
+        await sink.close()
+        return sink.response
 
     async def _chain(self, chain: list[Target]) -> web.StreamResponse:
         failure: Retry | None = None
@@ -137,8 +158,12 @@ class Pipeline:
                 if answer.status < 400:
                     cooldowns.answered(target.name)
                 return answer
-            except CodecError as exc:
+            except CodecError as exc:  # the client's request (upstream answers: Retry)
                 return error_response(self.call.inbound, exc.info())
+            except UpstreamFault as exc:  # a codec found it after all: still not the client's
+                exc = Retry(exc.info())
+                cooldowns.note(target.name, exc.info)
+                failure = exc
             except Retry as exc:
                 cooldowns.note(target.name, exc.info)
                 failure = exc
@@ -201,8 +226,14 @@ class Pipeline:
             raise Retry(ErrorInfo(504, "timeout", f"{target.provider}: {exc}")) from None
         except (aiohttp.ClientError, OSError) as exc:
             raise Retry(ErrorInfo(502, "api_error",
-                                  f"{target.provider} could not be reached at {url} "
-                                  f"({type(exc).__name__})")) from None
+                                  f"{target.provider} could not be reached at "
+                                  f"{shown_url(url)} ({type(exc).__name__})")) from None
+        except Exception as exc:  # aiohttp refusing the request itself: a bad base_url
+            log.warning("%s: the request could not be made: %s", target.provider, exc)
+            raise Retry(ErrorInfo(502, "api_error",
+                                  f"{target.provider}: no request could be made to "
+                                  f"{shown_url(url)} ({type(exc).__name__}); check the "
+                                  "provider's base_url in byecore's settings")) from None
         try:
             return await self._answer(target, upstream, up_codec, up_hub)
         except _UnaskedFieldRefused:
@@ -234,43 +265,56 @@ class Pipeline:
         return json.dumps(body, ensure_ascii=False).encode()
 
     async def _answer(self, target, upstream, up_codec, up_hub) -> web.StreamResponse:
-        timeouts = self.state.settings.proxy.timeouts
+        proxy = self.state.settings.proxy
+        timeouts, cap = proxy.timeouts, _cap(proxy)
         key = target.config.resolve_key()
         kept = response_headers(upstream.headers)
-        if upstream.status >= 400:
-            body = redact(await _read(upstream, timeouts.idle, target), key)
-            if (self.added_stream_options and upstream.status in (400, 422)
+        status = upstream.status
+        if status >= 400:
+            body = redact(await _read(upstream, timeouts.idle, target, cap), key)
+            if (self.added_stream_options and status in (400, 422)
                     and b"stream_options" in body):
                 raise _UnaskedFieldRefused()  # byecore's addition, not the client's request
-            info = up_codec.decode_error(upstream.status, body)
+            info = up_codec.decode_error(status, body)
             info.message = redact(info.message, key)
+            info.retry_after = _seconds(info.retry_after)
             if info.retry_after is None:
                 info.retry_after = _retry_after(upstream.headers)
-            if target.passthrough:
-                answer = web.Response(body=body, status=upstream.status, headers={
+            json_body = _is_json_object(body)
+            if not json_body:  # an HTML page from a gateway: nothing a client can parse
+                info.message = (f"{target.provider} answered HTTP {status} with something "
+                                f"other than JSON{_snippet(body)}")
+            if target.passthrough and json_body:
+                answer = web.Response(body=body, status=status, headers={
                     **kept, "Content-Type": upstream.headers.get("Content-Type",
                                                                  "application/json")})
             else:
                 answer = error_response(self.call.inbound, info)
-            if upstream.status in RETRY_STATUSES:
+            if status in RETRY_STATUSES:
                 raise Retry(info, answer)
             return answer
+        if not 200 <= status < 300 or status in (204, 205):  # a redirect, or no body
+            raise Retry(ErrorInfo(502, "api_error", _not_an_answer(target, upstream)))
         is_sse = upstream.headers.get("Content-Type", "").startswith("text/event-stream")
         if not is_sse:
-            body = await _read(upstream, timeouts.idle, target)
+            body = await _read(upstream, timeouts.idle, target, cap)
             if target.passthrough and not self.call.stream:
+                if not _looks_like_answer(target.protocol, body):
+                    raise Retry(ErrorInfo(502, "api_error", (
+                        f"{target.provider} answered HTTP {status} with something other "
+                        f"than a {target.protocol} answer{_snippet(redact(body, key))}")))
                 self.row["raw_body"] = body
                 return web.Response(body=body, headers={**kept,
                                                         "Content-Type": "application/json"})
-            hub_response = up_codec.decode_response(_json(body, target), up_hub or
-                                                    self.call.hub_request())
+            hub_response = _upstream_decoded(lambda: up_codec.decode_response(
+                _json(body, target), up_hub or self.call.hub_request()), target)
             self.row["usage"] = hub_response.usage
             hub_response.model = self.call.model if up_hub else hub_response.model
             if not self.call.stream:
                 return web.json_response(
                     self.codec.encode_response(hub_response, self.call.hub_request()),
                     headers=kept)
-            sink = await self._open_sink(kept)
+            sink = await self._open_sink(kept, key)
             with contextlib.suppress(streaming.ClientGone):
                 await streaming.send_events(explode(hub_response), sink,
                                             self.codec.stream_encoder(self.call.hub_request()),
@@ -280,40 +324,54 @@ class Pipeline:
         first = await _first_chunk(upstream, timeouts.first_byte, target)
         if not self.call.stream:
             return await self._assemble(upstream, first, up_codec, up_hub, kept, target)
-        sink = await self._open_sink(kept)
-        await self._stream(target, upstream, first, sink, up_codec, up_hub)
+        if target.passthrough:
+            problem = streaming.first_problem(first)
+            if problem is not None:
+                problem.message = redact(f"{target.provider}: {problem.message}", key)
+                raise Retry(problem)
+            sink = await self._open_sink(kept, key)
+            await self._relay(target, upstream, first, sink)
+            return sink.response
+        translating = _Translating(self.codec.stream_encoder(self.call.hub_request()),
+                                   up_codec.stream_decoder(up_hub))
+        ready = _upstream_decoded(lambda: translating.first(first), target)
+        sink = await self._open_sink(kept, key)
+        await self._translate(translating, upstream, first, ready, sink)
         return sink.response
 
-    async def _stream(self, target, upstream, first, sink, up_codec, up_hub) -> None:
+    async def _relay(self, target, upstream, first, sink) -> None:
         proxy = self.state.settings.proxy
-        limits = {"idle": proxy.timeouts.idle, "keepalive": proxy.keepalive}
-        tracker = None
+        sniffer = UsageSniffer(target.protocol, hide_usage_chunk=self.added_stream_options)
+        seen = streaming.Relayed(target.protocol)
         try:
-            if target.passthrough:
-                sniffer = UsageSniffer(target.protocol,
-                                       hide_usage_chunk=self.added_stream_options)
-                try:
-                    await streaming.relay(upstream, first, sink, sniffer, **limits)
-                finally:
-                    self.row["usage"] = sniffer.usage
-            else:
-                client_hub = self.call.hub_request()
-                encoder = self.codec.stream_encoder(client_hub)
-                tracker = streaming.Tracker()
-                try:
-                    await streaming.translate(upstream, first, sink,
-                                              up_codec.stream_decoder(up_hub), encoder,
-                                              tracker, **limits)
-                except streaming.UpstreamBroke as exc:
-                    await sink.write(encoder.feed(StreamError(exc.info)))
-                    self.row["error_status"] = exc.info.status
-                finally:
-                    self.row["usage"] = tracker.usage
+            await streaming.relay(upstream, first, sink, sniffer, idle=proxy.timeouts.idle,
+                                  keepalive=proxy.keepalive, max_event=_cap(proxy), seen=seen)
         except streaming.UpstreamBroke as exc:
             self.row["error_status"] = exc.info.status
-            await sink.write(self.codec.encode_stream_error(exc.info))
+            with contextlib.suppress(streaming.ClientGone):
+                await sink.write(seen.error_event(exc.info, self.codec))
         except streaming.ClientGone:
             pass
+        finally:
+            self.row["usage"] = sniffer.usage
+        await sink.close()
+
+    async def _translate(self, translating, upstream, first, ready, sink) -> None:
+        proxy = self.state.settings.proxy
+        encoder, tracker = translating.encoder, translating.tracker
+        try:
+            await streaming.translate(upstream, first, sink, translating.decoder, encoder,
+                                      tracker, idle=proxy.timeouts.idle,
+                                      keepalive=proxy.keepalive, max_event=_cap(proxy),
+                                      sse=translating.sse, ready=ready)
+        except streaming.UpstreamBroke as exc:
+            self.row["error_status"] = exc.info.status
+            with contextlib.suppress(streaming.ClientGone):
+                await sink.write(encoder.feed(StreamError(exc.info)))
+        except streaming.ClientGone:
+            pass
+        finally:
+            self.row["usage"] = tracker.usage
         await sink.close()
 
     async def _assemble(self, upstream, first, up_codec, up_hub, kept, target):
@@ -322,9 +380,13 @@ class Pipeline:
 
         sse, decoder, assembler = SSEDecoder(), up_codec.stream_decoder(
             up_hub or self.call.hub_request()), Assembler()
-        chunk = first
+        cap = _cap(self.state.settings.proxy)
+        chunk, size = first, 0
         try:
             while chunk:
+                size += len(chunk)
+                if size > cap:
+                    raise Retry(ErrorInfo(502, "api_error", _too_big(target, cap)))
                 for event in sse.feed(chunk):
                     for hub in decoder.feed(event):
                         assembler.feed(hub)
@@ -338,6 +400,8 @@ class Pipeline:
             response = assembler.result()
         except StreamFailed as exc:
             return error_response(self.call.inbound, exc.error)
+        except (UpstreamFault, CodecError) as exc:
+            raise Retry(_fault_info(exc, target)) from None
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
             raise Retry(ErrorInfo(502, "api_error", f"{target.provider}: the stream broke "
                                   f"({type(exc).__name__})")) from None
@@ -347,10 +411,11 @@ class Pipeline:
         return web.json_response(self.codec.encode_response(response, self.call.hub_request()),
                                  headers=kept)
 
-    async def _open_sink(self, headers: dict) -> streaming.Sink:
-        sink = await streaming.open_sink(self.request, self.call.inbound, headers)
+    async def _open_sink(self, headers: dict, secret: str | None = None) -> streaming.Sink:
+        """The client's stream; ``secret`` (the upstream's key) is masked in all it gets."""
+        self.sink = await streaming.open_sink(self.request, self.call.inbound, headers, secret)
         self.ttfb = time.monotonic()
-        return sink
+        return self.sink
 
     def _log(self, status: int) -> None:
         done = time.monotonic()
@@ -362,13 +427,33 @@ class Pipeline:
         self.state.usage.record(row)
 
 
-async def _read(upstream: aiohttp.ClientResponse, idle: float, target: Target) -> bytes:
+async def _read(upstream: aiohttp.ClientResponse, idle: float, target: Target,
+                cap: int) -> bytes:
+    """The whole body, at most ``cap`` bytes: past it the answer is refused, not held."""
+    length = upstream.content_length
+    if length is not None and length > cap:
+        raise Retry(ErrorInfo(502, "api_error", _too_big(target, cap)))
+    parts, size = [], 0
     try:
         async with deadline(idle):
-            return await upstream.read()
+            while chunk := await upstream.content.readany():
+                size += len(chunk)
+                if size > cap:
+                    raise Retry(ErrorInfo(502, "api_error", _too_big(target, cap)))
+                parts.append(chunk)
     except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
         raise Retry(ErrorInfo(502, "api_error", f"{target.provider}: the answer broke off "
                               f"({type(exc).__name__})")) from None
+    return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
+def _cap(proxy) -> int:
+    return int(proxy.max_answer_mb * 2 ** 20)
+
+
+def _too_big(target: Target, cap: int) -> str:
+    return (f"{target.provider}'s answer is over {cap / 2 ** 20:g} MB: refused (raise "
+            "[proxy] max_answer_mb in byecore's settings if it is expected)")
 
 
 async def _first_chunk(upstream: aiohttp.ClientResponse, wait: float, target: Target) -> bytes:
@@ -393,20 +478,112 @@ def _json(body: bytes, target: Target) -> dict:
         value = None
     if not isinstance(value, dict):
         raise Retry(ErrorInfo(502, "api_error",
-                              f"{target.provider} answered with something other than JSON"))
+                              f"{target.provider} answered with something other than JSON"
+                              f"{_snippet(body)}"))
     return value
 
 
+def _is_json_object(body: bytes) -> bool:
+    try:
+        return isinstance(json.loads(body), dict)
+    except ValueError:
+        return False
+
+
+# Each protocol's answer has this top-level key: a cheap test that a pass-through body is
+# an answer (the client parses it), not a gateway's page or an empty 200.
+_ANSWER_KEY = {"chat": b'"choices"', "responses": b'"output"', "messages": b'"content"'}
+
+
+def _looks_like_answer(protocol: str, body: bytes) -> bool:
+    head, tail = body[:64].lstrip(), body[-64:].rstrip()
+    return head[:1] == b"{" and tail[-1:] == b"}" and _ANSWER_KEY[protocol] in body
+
+
+def _snippet(body: bytes) -> str:
+    """A few words of a body that is not JSON, for the error message (already redacted)."""
+    text = " ".join(body[:200].decode("utf-8", "replace").split())[:120]
+    return f" (it began: {text!r})" if text else " (an empty body)"
+
+
+def _not_an_answer(target: Target, upstream: aiohttp.ClientResponse) -> str:
+    status = upstream.status
+    if 300 <= status < 400:
+        where = upstream.headers.get("Location")
+        where = f" to {shown_url(where)}" if where else ""
+        return (f"{target.provider} answered HTTP {status} (a redirect{where}); byecore does "
+                "not follow redirects: check the provider's base_url")
+    return f"{target.provider} answered HTTP {status} without an answer"
+
+
+def _fault_info(exc: Exception, target: Target) -> ErrorInfo:
+    """A codec's complaint about an upstream answer: a 502, never the client's 400."""
+    info = exc.info() if isinstance(exc, UpstreamFault) else ErrorInfo(
+        502, "api_error", f"the upstream's answer is malformed: {exc}")
+    return replace(info, status=502, kind="api_error",
+                   message=f"{target.provider}: {info.message}")
+
+
+def _upstream_decoded(decode, target: Target):
+    """``decode()``, with a codec error in it made the upstream's fault (Retry, 502)."""
+    try:
+        return decode()
+    except (UpstreamFault, CodecError) as exc:
+        raise Retry(_fault_info(exc, target)) from None
+
+
+class _Translating:
+    """A translated stream's coders, the first chunk decoded before the client sees a byte."""
+
+    def __init__(self, encoder, decoder) -> None:
+        from byecore_cli.codecs.sse import SSEDecoder
+
+        self.encoder, self.decoder = encoder, decoder
+        self.sse, self.tracker = SSEDecoder(), streaming.Tracker()
+
+    def first(self, chunk: bytes) -> bytes:
+        return streaming.decode_first(chunk, self.sse, self.decoder, self.encoder,
+                                      self.tracker)
+
+
+MAX_RETRY_AFTER = 3600.0  # longer than any cooldown or backoff: more says nothing
+
+
+def _seconds(value) -> float | None:
+    """A wait in seconds made safe: finite, 0 to MAX_RETRY_AFTER; None when meaningless."""
+    if value is None or value != value:  # None, NaN
+        return None
+    return min(max(0.0, float(value)), MAX_RETRY_AFTER)
+
+
 def _retry_after(headers) -> float | None:
-    """Seconds from ``retry-after-ms`` or ``Retry-After`` (an HTTP date counts as unknown)."""
+    """Seconds from ``retry-after-ms`` or ``Retry-After`` (delay seconds or an HTTP date);
+    None for anything else (``inf``, ``nan``, garbage), never an exception."""
     for name, scale in (("retry-after-ms", 0.001), ("Retry-After", 1.0)):
         value = headers.get(name)
-        if value:
-            try:
-                return max(0.0, float(value) * scale)
-            except ValueError:
-                continue
+        if not value:
+            continue
+        try:
+            number = float(value)
+        except ValueError:
+            seconds = _http_date(value) if scale == 1.0 else None
+        else:
+            seconds = _seconds(number * scale) if math.isfinite(number) else None
+        if seconds is not None:
+            return seconds
     return None
+
+
+def _http_date(value: str) -> float | None:
+    from email.utils import parsedate_to_datetime
+
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return _seconds(when.timestamp() - time.time())
 
 
 class _LazyCodec:
@@ -426,24 +603,63 @@ def _backoff(info: ErrorInfo, attempt: int, *, same: bool) -> float:
     return min(0.05 * 2 ** attempt, 1.0)
 
 
-_MODEL_RE = re.compile(rb'"model"\s*:\s*')
+_MODEL_KEY = re.compile(rb'"model"\s*:\s*')
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.S)
+_OPENING = re.compile(rb'\s*\{\s*')
+_WS = re.compile(r"[ \t\n\r]*")
+_scan = json.JSONDecoder().raw_decode
 
 
 def rewrite_model(raw: bytes, old: str, new: str) -> bytes:
-    """The client's body with only the model name changed (byte-exact elsewhere).
+    """The client's body with only its top-level ``model`` changed (byte-exact elsewhere).
 
     Thinking signatures and the like must reach the upstream untouched, so the body is
-    not re-serialised; the ``"model": "<old>"`` pair is replaced in place when it occurs
-    once, and the body is re-serialised only when that cannot be told apart.
+    not re-serialised: the top-level value's bytes are found and replaced. Usually one
+    ``"model":`` key is in the body at all (one byte search); with more (tool arguments,
+    metadata), the top-level members are stepped over to find the right one.
     """
     if old == new:
         return raw
-    value = json.dumps(old, ensure_ascii=False).encode()
-    hits = [m for m in _MODEL_RE.finditer(raw) if raw.startswith(value, m.end())]
-    if len(hits) == 1:
-        start = hits[0].end()
-        return raw[:start] + json.dumps(new, ensure_ascii=False).encode() + \
-            raw[start + len(value):]
-    body = json.loads(raw)
-    body["model"] = new
-    return json.dumps(body, ensure_ascii=False).encode()
+    span = _top_level_model(raw)
+    if span is None:  # not an object with a string model: cannot happen after routes.py
+        body = json.loads(raw)
+        body["model"] = new
+        return json.dumps(body, ensure_ascii=False).encode()
+    start, end = span
+    return raw[:start] + json.dumps(new, ensure_ascii=False).encode() + raw[end:]
+
+
+def _top_level_model(raw: bytes) -> tuple[int, int] | None:
+    """The byte span of the top-level ``"model"`` string value of the JSON object ``raw``."""
+    keys = list(_MODEL_KEY.finditer(raw))
+    if not keys:
+        return None
+    opening = _OPENING.match(raw)
+    first_key = opening is not None and keys[0].start() == opening.end()
+    if len(keys) == 1 or first_key:  # the only one, or the object's first member
+        value = _JSON_STRING.match(raw, keys[0].end())
+        return value.span() if value else None
+    # Latin-1 maps each byte to one character, so offsets stay byte offsets, and JSON's
+    # structure is ASCII: a UTF-8 sequence is just string content to the scanner.
+    text, ws = raw.decode("latin-1"), _WS.match
+    pos = opening.end() if opening else 0
+    while text.startswith('"', pos):
+        key = _JSON_STRING.match(raw, pos)
+        if key is None:
+            return None
+        colon = ws(text, key.end()).end()
+        if not text.startswith(":", colon):
+            return None
+        value_at = ws(text, colon + 1).end()
+        if raw[pos:key.end()] == b'"model"':
+            value = _JSON_STRING.match(raw, value_at)
+            return value.span() if value else None
+        try:
+            _, pos = _scan(text, value_at)  # step over this member's value
+        except ValueError:
+            return None
+        pos = ws(text, pos).end()
+        if not text.startswith(",", pos):
+            return None
+        pos = ws(text, pos + 1).end()
+    return None

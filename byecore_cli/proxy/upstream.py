@@ -103,26 +103,43 @@ if sys.version_info >= (3, 11):
 else:  # aiohttp depends on async-timeout before 3.11
     from async_timeout import timeout as deadline
 
-_ROUTES: dict[str, tuple[dict, str | None]] = {}
+_ROUTES: dict[str, tuple[str, dict, str | None, str | None]] = {}
 
 
-def env_route(url: str) -> tuple[dict, str | None]:
-    """The environment's say on requests to ``url``: proxy keywords, and netrc's auth header.
+def env_route(url: str) -> tuple[str, dict, str | None, str | None]:
+    """Where a request to ``url`` goes and the environment's say on it: the URL without
+    ``user:password@`` (aiohttp refuses those beside an auth header), proxy keywords,
+    the basic-auth header for those credentials, and ``~/.netrc``'s.
 
     Looked up on first use per URL and kept: the environment does not change under a
     running proxy, and reading it (and ``~/.netrc``) costs more than the request.
     """
     route = _ROUTES.get(url)  # a provider has a handful of endpoint URLs
     if route is None:
-        from yarl import URL
-
-        route = _ROUTES[url] = _lookup_env(URL(url))
+        route = _ROUTES[url] = _lookup_env(url)
     return route
 
 
-def _lookup_env(url) -> tuple[dict, str | None]:
-    from aiohttp import helpers
+def shown_url(url: str) -> str:
+    """``url`` fit for a message or a log: any ``user:password@`` left out."""
+    try:
+        from yarl import URL
 
+        parsed = URL(url)
+        return str(parsed.with_user(None)) if parsed.user or parsed.password else url
+    except (ValueError, TypeError):
+        return "(an invalid URL)"
+
+
+def _lookup_env(raw: str) -> tuple[str, dict, str | None, str | None]:
+    from aiohttp import BasicAuth, helpers
+    from yarl import URL
+
+    url, userinfo = URL(raw), None
+    if url.user is not None or url.password is not None:
+        userinfo = BasicAuth(url.user or "", url.password or "").encode()
+        url = url.with_user(None)
+        raw = str(url)
     proxy: dict = {}
     with contextlib.suppress(LookupError):
         address, auth = helpers.get_env_proxy_for_url(url)
@@ -131,7 +148,7 @@ def _lookup_env(url) -> tuple[dict, str | None]:
     if url.host and hasattr(helpers, "basicauth_from_netrc"):
         with contextlib.suppress(LookupError):
             netrc = helpers.basicauth_from_netrc(helpers.netrc_from_env(), url.host).encode()
-    return proxy, netrc
+    return raw, proxy, userinfo, netrc
 
 
 class FirstByteTimeout(Exception):
@@ -145,9 +162,10 @@ class IdleTimeout(Exception):
 async def open_upstream(session: aiohttp.ClientSession, url: str, body: bytes, headers,
                         first_byte: float) -> aiohttp.ClientResponse:
     """POST and wait for the status line; the caller must ``release()`` the response."""
-    proxy, netrc = env_route(url)
-    if netrc and "Authorization" not in headers and "x-api-key" not in headers:
-        headers["Authorization"] = netrc  # a keyless provider: ~/.netrc, as trust_env did
+    url, proxy, userinfo, netrc = env_route(url)
+    if (userinfo or netrc) and "Authorization" not in headers and "x-api-key" not in headers:
+        # a keyless provider: the base_url's user:password, else ~/.netrc (as trust_env did)
+        headers["Authorization"] = userinfo or netrc
     try:
         async with deadline(first_byte):
             return await session.post(url, data=body, headers=headers,
