@@ -11,13 +11,17 @@ path, by ``sniff.usage_from_body``.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import queue
+import re
 import sqlite3
 import threading
 import time
 from pathlib import Path
 
+from byecore_cli.files import SECRET_MODE, ensure_private_dir
 from byecore_cli.hub import Usage
 from byecore_cli.proxy.sniff import usage_from_body
 
@@ -42,12 +46,24 @@ BATCH_SECONDS = 0.25
 
 
 def connect(path: Path) -> sqlite3.Connection:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Open (creating if need be) the usage log: private to the user, as it says who asked
+    what of which model when; its -wal and -shm files too, which SQLite creates with the
+    database file's mode."""
+    ensure_private_dir(path.parent)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, SECRET_MODE))
+    _make_private(path)  # an older byecore left these 0644
     db = sqlite3.connect(path, timeout=10, check_same_thread=False)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")  # WAL stays consistent; no fsync per commit
     db.executescript(_SCHEMA)
+    _make_private(path)
     return db
+
+
+def _make_private(path: Path) -> None:
+    for name in (path.name, path.name + "-wal", path.name + "-shm"):
+        with contextlib.suppress(OSError):  # absent, or a platform without modes
+            os.chmod(path.with_name(name), SECRET_MODE)
 
 
 class UsageLog:
@@ -71,7 +87,12 @@ class UsageLog:
         self._thread.join(timeout)
 
     def _run(self) -> None:
-        db = connect(self.path)
+        try:
+            db = connect(self.path)
+        except Exception as exc:  # the proxy serves on; flush() and close() still answer
+            log.error("cannot open the usage log %s (%s): requests are not logged",
+                      self.path, exc)
+            db = None
         try:
             while True:
                 row = self._queue.get()
@@ -83,43 +104,92 @@ class UsageLog:
                         batch.append(self._queue.get_nowait())
                     except queue.Empty:
                         break
-                try:
-                    rows = [_finish(r) for r in batch if isinstance(r, dict)]
-                    if rows:
-                        with db:
-                            db.executemany(_INSERT, [tuple(r.get(c) for c in COLUMNS)
-                                                     for r in rows])
-                except Exception:  # a full disk must not stop the proxy
-                    log.exception("could not write the usage log")
+                rows = [_finish(r) for r in batch if isinstance(r, dict)]
+                if rows and db is not None:
+                    _write(db, rows)
                 for marker in batch:
                     if isinstance(marker, threading.Event):
                         marker.set()
                 if None in batch:
                     return
         finally:
-            db.close()
+            if db is not None:
+                db.close()
 
 
 def _finish(row: dict) -> dict:
     raw = row.pop("raw_body", None)
     usage = row.pop("usage", None)
-    if raw is not None and usage is None:
-        usage = usage_from_body(row.get("upstream_protocol", ""), raw)
-    usage = usage or Usage()
-    row.update(input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
-               cached_tokens=usage.cache_read_tokens, reasoning_tokens=usage.reasoning_tokens)
+    try:
+        if raw is not None and usage is None:
+            usage = usage_from_body(row.get("upstream_protocol", ""), raw)
+        usage = usage or Usage()
+        row.update(input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
+                   cached_tokens=usage.cache_read_tokens,
+                   reasoning_tokens=usage.reasoning_tokens)
+    except Exception:  # the row is still worth keeping, without its tokens
+        log.warning("could not read the usage of a %s answer", row.get("provider"),
+                    exc_info=True)
     return row
+
+
+def _write(db: sqlite3.Connection, rows: list[dict]) -> None:
+    """One transaction for the batch; if that fails, row by row, so that one row that
+    SQLite refuses never costs the others. A full disk must not stop the proxy."""
+    values = [tuple(_column_value(c, r.get(c)) for c in COLUMNS) for r in rows]
+    try:
+        with db:
+            db.executemany(_INSERT, values)
+        return
+    except Exception as exc:
+        problem = exc
+    lost = 0
+    for one in values:
+        try:
+            with db:
+                db.execute(_INSERT, one)
+        except Exception as exc:
+            lost, problem = lost + 1, exc
+    if lost:
+        log.warning("could not write %d of %d usage-log rows (%s: %s)", lost, len(values),
+                    type(problem).__name__, problem)
+
+
+_REAL = frozenset(("ts", "latency_ms", "ttfb_ms"))
+_INTEGER = frozenset(c for c in COLUMNS if c in ("stream", "status") or c.endswith("tokens"))
+MAX_TEXT = 256  # model names, client names: anything longer is not one
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def _column_value(column: str, value):
+    """``value`` as its column stores it, or None: rows come from requests, and a client
+    can put anything in a model name (a lone surrogate cannot even be encoded)."""
+    if value is None:
+        return None
+    if column in _REAL:
+        return float(value) if isinstance(value, (int, float)) else None
+    if column in _INTEGER:
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, int) and -(2 ** 63) <= value < 2 ** 63:
+            return int(value)
+        return None
+    if not isinstance(value, str):
+        return None
+    return _SURROGATES.sub("\ufffd", value[:MAX_TEXT])
 
 
 def now() -> float:
     return time.time()
 
 
+# A request refused before routing has no provider or model: shown as "-".
 _GROUPS = {
-    "client": "client",
-    "model": "provider || '/' || model",
-    "provider": "provider",
-    "day": "date(ts, 'unixepoch', 'localtime')",
+    "client": "COALESCE(client, '-')",
+    "model": "CASE WHEN provider IS NULL AND model IS NULL THEN '-' "
+             "ELSE COALESCE(provider, '-') || '/' || COALESCE(model, '-') END",
+    "provider": "COALESCE(provider, '-')",
+    "day": "COALESCE(date(ts, 'unixepoch', 'localtime'), '-')",
 }
 
 
