@@ -8,7 +8,11 @@ otherwise ``<protocol> says: <last user text>``. Usage is fixed and protocol-sha
 ``plan`` holds what the next inference requests do, one entry each (then "ok"):
 ``"ok"``; ``("status", code, headers[, message])``; ``"hang"`` (never answers; ``cancelled`` is set
 when the proxy drops the request); ``("cut", n)`` (a stream cut after n events);
-``("slow", seconds)`` (a stream that goes silent before its last events).
+``("slow", seconds)`` (a stream that goes silent before its last events);
+``("raw", status, headers, body)`` (exactly these bytes; a list of bytes is sent as
+that many chunks, a moment apart, then a clean end); ``("echo_key", "first"|"mid")``
+(a 200 stream whose first event, or an event after the first two, is the protocol's
+error event quoting the key the request came with, as some gateways do; ``echoed_error``).
 
 ``refuse_fields`` names request fields it rejects (``refuse_status``, 400 by default),
 as strict vendors do.
@@ -77,6 +81,8 @@ class FakeUpstream:
                     raise
             if isinstance(action, tuple) and action[0] == "status":
                 return _error(protocol, *action[1:])
+            if isinstance(action, tuple) and action[0] == "raw":
+                return await _raw(request, *action[1:])
             try:
                 reply = _reply(protocol, body)
             except (KeyError, IndexError, TypeError, AttributeError):
@@ -88,6 +94,12 @@ class FakeUpstream:
             events = _events(protocol, body, reply)
             if self.reasoning:
                 events = with_reasoning_events(protocol, events)
+            if isinstance(action, tuple) and action[0] == "echo_key":
+                key = (request.headers.get("x-api-key")
+                       or request.headers.get("Authorization", "").removeprefix("Bearer "))
+                first = action[1] == "first"
+                error = echoed_error(protocol, key, 0 if first else 2)
+                events = [error] if first else [*events[:2], error]
             response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
             await response.prepare(request)
             for n, (name, data) in enumerate(events):
@@ -107,6 +119,33 @@ class FakeUpstream:
             return response
 
         return handle
+
+
+async def _raw(request: web.Request, status: int, headers: dict,
+               body: bytes | list[bytes]) -> web.StreamResponse:
+    if isinstance(body, bytes):
+        return web.Response(status=status, headers=headers, body=body)
+    response = web.StreamResponse(status=status, headers=headers)
+    await response.prepare(request)
+    for part in body:
+        await response.write(part)
+        await asyncio.sleep(0.02)  # separate reads on the proxy's side
+    await response.write_eof()
+    return response
+
+
+def echoed_error(protocol: str, key: str, seq: int) -> tuple[str, str]:
+    """The protocol's stream error event, its message quoting ``key``."""
+    message = f"Incorrect API key provided: {key}"
+    if protocol == "chat":
+        return None, json.dumps({"error": {"message": message, "type": "invalid_request_error",
+                                           "code": "invalid_api_key"}})
+    if protocol == "responses":
+        return "error", json.dumps({"type": "error", "code": "invalid_api_key",
+                                    "message": message, "param": None,
+                                    "sequence_number": seq})
+    return "error", json.dumps({"type": "error", "error": {"type": "authentication_error",
+                                                           "message": message}})
 
 
 def _error(protocol: str, status: int, headers: dict | None = None,
