@@ -9,7 +9,7 @@ from anthropic.types import Message as SDKMessage
 from pydantic import BaseModel
 
 from byecore_cli.codecs import get
-from byecore_cli.codecs.base import CodecError
+from byecore_cli.codecs.base import CodecError, UpstreamFault
 from byecore_cli.codecs.messages.blocks import safe_id
 from byecore_cli.hub import (
     Image,
@@ -143,6 +143,7 @@ def test_server_tool_blocks_stay_opaque_but_readable():
 
 @pytest.mark.parametrize("bad", [None, {}, {"content": "x"}, {"content": [1]},
                                  {"content": [{"type": "tool_use", "id": 1}]}])
-def test_malformed_bodies(bad):
-    with pytest.raises(CodecError):
+def test_malformed_bodies_are_the_upstreams_fault(bad):
+    with pytest.raises(UpstreamFault) as raised:
         CODEC.decode_response(bad, Request("m"))
+    assert not isinstance(raised.value, CodecError)  # not the client's 400

@@ -9,6 +9,7 @@ import httpx2
 import pytest
 
 from byecore_cli.codecs import get
+from byecore_cli.codecs.base import UpstreamFault
 from byecore_cli.codecs.messages.blocks import safe_id
 from byecore_cli.codecs.sse import SSEDecoder
 from byecore_cli.hub import (
@@ -160,7 +161,8 @@ def test_errors_mid_stream_and_truncation():
     # an upstream that closes after message_delta but before message_stop still completes
     closed_early = decode(_sse(START, STOP[0]))
     assert isinstance(closed_early[-1], MessageStop)
-    assert decode(b"data: {not json\n\n")[-1].error.kind == "api_error"
+    with pytest.raises(UpstreamFault, match="not JSON"):
+        decode(b"data: {not json\n\n")
 
 
 def test_pings_unknown_events_and_stray_deltas_are_ignored():

@@ -30,12 +30,7 @@ class MessagesCodec:
         return encode_request(request)
 
     def decode_response(self, body: dict, request: Request) -> Response:
-        try:
-            return response.decode_response(body, request)
-        except CodecError:
-            raise
-        except (KeyError, TypeError, AttributeError, ValueError) as exc:  # safety net
-            raise CodecError(f"malformed Messages response: {exc}") from exc
+        return response.decode_response(body, request)  # raises UpstreamFault, never a 400
 
     def encode_response(self, resp: Response, request: Request) -> dict:
         return response.encode_response(resp, request)

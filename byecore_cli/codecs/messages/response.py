@@ -19,6 +19,12 @@ Usage: Anthropic ``input_tokens`` EXCLUDES ``cache_read_input_tokens`` and
 ``cache_creation_input_tokens``; the hub's includes both. Decoding adds them, encoding
 subtracts them. ``output_tokens_details.thinking_tokens`` ↔ ``reasoning_tokens``.
 
+Decoding an upstream's body: ``{"type": "error", …}`` in a 2xx raises ``UpstreamError``
+(the upstream's error); a body that is not a valid message (no ``content`` array, a block
+without ``type``, a ``tool_use`` whose ``input`` is not an object, ``stop_reason: []``,
+counts as strings…) raises ``UpstreamFault``. Null usage, unknown stop reasons (→ END)
+and unknown block types (kept opaque) are fine.
+
 Response content: text (``citations`` kept in meta), thinking (signature in meta),
 redacted_thinking, tool_use (id restored through ``IdMap``, flattened name restored to
 name + namespace, a custom tool's ``{"input": …}`` unwrapped to the raw input), and
@@ -31,7 +37,7 @@ from __future__ import annotations
 
 import json
 
-from byecore_cli.codecs.base import CodecError
+from byecore_cli.codecs.base import CodecError, UpstreamFault
 from byecore_cli.codecs.messages.blocks import (
     IdMap,
     P,
@@ -41,6 +47,7 @@ from byecore_cli.codecs.messages.blocks import (
     text_of,
     thinking_block,
 )
+from byecore_cli.codecs.messages.errors import info
 from byecore_cli.hub import (
     Image,
     Reasoning,
@@ -52,6 +59,7 @@ from byecore_cli.hub import (
     Usage,
     meta_for,
 )
+from byecore_cli.hub.assemble import UpstreamError
 from byecore_cli.hub.tools import CUSTOM_ARG, ToolNames
 
 STOP_IN = {
@@ -68,6 +76,9 @@ STOP_OUT[StopReason.CONTENT_FILTER] = "refusal"
 
 
 def stop_in(reason, has_calls: bool) -> StopReason:
+    """``stop_reason`` → hub (unknown words → END; not a string → ``UpstreamFault``)."""
+    if reason.__class__ is not str and reason is not None:
+        raise UpstreamFault("must be a string", where="stop_reason")
     stop = STOP_IN.get(reason, StopReason.END)
     if has_calls and stop == StopReason.END:
         return StopReason.TOOL_CALLS
@@ -86,7 +97,13 @@ def stop_out(stop: StopReason, has_calls: bool) -> str:
 
 def _count(usage: dict, key: str) -> int:
     value = usage.get(key)
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+    if value.__class__ is int:
+        return value
+    if value is None:
+        return 0
+    if value.__class__ is float and value.is_integer():  # 12.0 from a JS-built gateway
+        return int(value)
+    raise UpstreamFault("a token count must be an integer", where=f"usage.{key}")
 
 
 def usage_in(usage, base: Usage | None = None) -> Usage:
@@ -95,6 +112,8 @@ def usage_in(usage, base: Usage | None = None) -> Usage:
                                              base.cache_read_tokens, base.cache_write_tokens,
                                              base.reasoning_tokens)
     if not isinstance(usage, dict):
+        if usage is not None:
+            raise UpstreamFault("must be an object", where="usage")
         return out
     if "cache_read_input_tokens" in usage or "cache_creation_input_tokens" in usage \
             or "input_tokens" in usage:
@@ -111,6 +130,8 @@ def usage_in(usage, base: Usage | None = None) -> Usage:
     details = usage.get("output_tokens_details")
     if isinstance(details, dict):
         out.reasoning_tokens = _count(details, "thinking_tokens")
+    elif details is not None:
+        raise UpstreamFault("must be an object", where="usage.output_tokens_details")
     return out
 
 
@@ -159,11 +180,26 @@ class ToolBack:
 
 
 def decode_response(body: dict, request: Request) -> Response:
+    """An upstream's answer; ``UpstreamFault`` (or ``UpstreamError``) when it is not one."""
+    try:
+        return _decode_response(body, request)
+    except UpstreamFault:
+        raise
+    except CodecError as exc:  # the block readers (blocks.py) are shared with requests
+        raise UpstreamFault(exc.message, where=exc.param) from None
+    except (KeyError, TypeError, AttributeError, IndexError, ValueError) as exc:
+        raise UpstreamFault(f"unreadable answer ({type(exc).__name__}: {exc})") from exc
+
+
+def _decode_response(body: dict, request: Request) -> Response:
     if not isinstance(body, dict):
-        raise CodecError("response must be an object")
+        raise UpstreamFault("the answer must be a JSON object")
+    if body.get("type") == "error":
+        error = body.get("error") if isinstance(body.get("error"), dict) else {}
+        raise UpstreamError(info(error.get("type"), error.get("message")))
     content = body.get("content")
     if not isinstance(content, list):
-        raise CodecError("response content must be an array", param="content")
+        raise UpstreamFault("must be an array", where="content")
     back = ToolBack(request)
     parts = []
     for i, block in enumerate(content):
@@ -171,8 +207,11 @@ def decode_response(body: dict, request: Request) -> Response:
             call = back.call(text_of(block.get("id"), f"content[{i}].id"),
                              text_of(block.get("name"), f"content[{i}].name"))
             args = block.get("input")
-            call.arguments = back.arguments(
-                call, json.dumps(args if isinstance(args, dict) else {}, ensure_ascii=False))
+            if args is None:
+                args = {}
+            elif not isinstance(args, dict):
+                raise UpstreamFault("must be an object", where=f"content[{i}].input")
+            call.arguments = back.arguments(call, json.dumps(args, ensure_ascii=False))
             extra = keep(block, "caller")
             call.meta = {P: extra} if extra else None
             parts.append(call)
@@ -180,6 +219,8 @@ def decode_response(body: dict, request: Request) -> Response:
             parts.append(decode_block(block, f"content[{i}]"))
     has_calls = any(isinstance(p, ToolCall) for p in parts)
     stop_sequence = body.get("stop_sequence")
+    if stop_sequence is not None and not isinstance(stop_sequence, str):
+        raise UpstreamFault("must be a string", where="stop_sequence")
     return Response(
         id=body.get("id") if isinstance(body.get("id"), str) else "",
         model=body.get("model") if isinstance(body.get("model"), str) else request.model,

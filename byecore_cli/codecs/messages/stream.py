@@ -18,7 +18,11 @@ thinking block without ``signature_delta`` closes without a signature; a tool ca
 no argument deltas gets ``"{}"``; a custom tool's ``{"input": …}`` is buffered and
 unwrapped at its stop (the raw input is only known then); the stream closing after
 ``message_delta`` without ``message_stop`` still ends normally, closing earlier is a
-``StreamError``.
+``StreamError``. An event that is not valid Messages raises ``UpstreamFault``: data that
+is not a JSON object, a ``type`` that is not a string, a block without ``type``, a
+``tool_use`` without ``id`` and ``name``, a delta or text of the wrong type,
+``stop_reason: []``, counts as strings. Empty data and an object with no ``type`` are
+ignored.
 
 Encoder: a thinking block always closes with a ``signature_delta`` (Claude Code drops
 unsigned thinking): Anthropic's own signature, or a minted one carrying the reasoning's
@@ -32,6 +36,7 @@ from __future__ import annotations
 import contextlib
 import json
 
+from byecore_cli.codecs.base import UpstreamFault
 from byecore_cli.codecs.messages.blocks import P, mint_signature, reasoning_meta, render
 from byecore_cli.codecs.messages.errors import encode_stream_error, info
 from byecore_cli.codecs.messages.response import (
@@ -99,18 +104,33 @@ class StreamDecoder:
         if self._done:
             return []
         try:
-            data = loads(event.data) if event.data else None
-        except ValueError:
-            return self._fail(ErrorInfo(502, "api_error", "malformed event from the upstream"))
+            data = loads(event.data)
+        except (ValueError, RecursionError):
+            if not event.data.strip():
+                return []
+            raise UpstreamFault(f"an event that is not JSON: {event.data[:200]}") from None
         if not isinstance(data, dict):
-            return []
-        kind = data.get("type") or event.event
+            raise UpstreamFault(f"an event that is not a JSON object: {event.data[:200]}")
+        try:
+            return self._event(data, data.get("type") or event.event)
+        except UpstreamFault:
+            raise
+        except (KeyError, TypeError, AttributeError, IndexError, ValueError) as exc:
+            raise UpstreamFault(f"an unreadable event ({type(exc).__name__}: {exc})") from exc
+
+    def _event(self, data: dict, kind) -> list[Event]:
         out: list[Event] = []
         if kind == "content_block_delta" and self._started:  # the hot path
             self._delta(data, out)
             return out
+        if kind.__class__ is not str:
+            if kind is None:  # "{}": nothing to read
+                return out
+            raise UpstreamFault("must be a string", where="type")
         if kind == "message_start":
-            message = data.get("message") if isinstance(data.get("message"), dict) else {}
+            message = data.get("message")
+            if not isinstance(message, dict):
+                raise UpstreamFault("must be an object", where="message")
             self._usage = usage_in(message.get("usage"))
             if not self._started:
                 self._started = True
@@ -136,13 +156,20 @@ class StreamDecoder:
             if self._open is not None and data.get("index", self._open.wire) == self._open.wire:
                 self._close(out)
         elif kind == "message_delta":
-            delta = data.get("delta") if isinstance(data.get("delta"), dict) else {}
-            if delta.get("stop_reason") is not None:
-                self._reason = delta["stop_reason"]
+            delta = data.get("delta")
+            if delta is None:
+                delta = {}
+            elif not isinstance(delta, dict):
+                raise UpstreamFault("must be an object", where="message_delta.delta")
+            reason = delta.get("stop_reason")
+            if reason is not None:
+                stop_in(reason, False)  # checks its type
+                self._reason = reason
             if isinstance(delta.get("stop_sequence"), str):
                 self._stop_sequence = delta["stop_sequence"]
-            if isinstance(data.get("usage"), dict):
-                self._usage = usage_in(data["usage"], self._usage)
+            usage = data.get("usage")
+            if usage is not None:
+                self._usage = usage_in(usage, self._usage)
                 out.append(UsageUpdate(self._usage))
         else:
             self._finish(out)
@@ -174,34 +201,45 @@ class StreamDecoder:
     def _start(self, data: dict, out: list[Event]) -> None:
         block = data.get("content_block")
         if not isinstance(block, dict):
-            return
+            raise UpstreamFault("must be an object", where="content_block")
+        kind = block.get("type")
+        if not isinstance(kind, str) or not kind:
+            raise UpstreamFault("a content block needs a type", where="content_block.type")
         if self._open is not None:
             self._close(out)
         index, self._next = self._next, self._next + 1
-        kind = block.get("type")
         wire = data.get("index")
         if kind == "text":
             state = _Open("text", index, wire)
             out.append(PartStart(index, Text("")))
-            if isinstance(block.get("text"), str) and block["text"]:
-                out.append(TextDelta(index, block["text"]))
+            text = _text(block, "text")
+            if text:
+                out.append(TextDelta(index, text))
         elif kind == "thinking":
             state = _Open("thinking", index, wire)
             out.append(PartStart(index, Reasoning("")))
-            if isinstance(block.get("thinking"), str) and block["thinking"]:
-                out.append(ReasoningDelta(index, block["thinking"]))
-            if isinstance(block.get("signature"), str) and block["signature"]:
-                state.signature = block["signature"]
-        elif kind == "redacted_thinking" and isinstance(block.get("data"), str):
+            text = _text(block, "thinking")
+            if text:
+                out.append(ReasoningDelta(index, text))
+            state.signature = _text(block, "signature") or None
+        elif kind == "redacted_thinking":
             state = _Open("redacted", index, wire)
-            out.append(PartStart(index, Reasoning("", meta={P: {"redacted": block["data"]}})))
-        elif kind == "tool_use" and isinstance(block.get("id"), str) \
-                and isinstance(block.get("name"), str):
+            data = _text(block, "data")
+            if not data:
+                raise UpstreamFault("redacted_thinking needs its data", where="content_block")
+            out.append(PartStart(index, Reasoning("", meta={P: {"redacted": data}})))
+        elif kind == "tool_use":
+            if not isinstance(block.get("id"), str) or not isinstance(block.get("name"), str):
+                raise UpstreamFault("a tool_use block needs an id and a name",
+                                    where="content_block")
             state = _Open("tool", index, wire)
             if self._back is None:
                 self._back = ToolBack(self._request)
             state.call = self._back.call(block["id"], block["name"])
-            state.block = block.get("input") if isinstance(block.get("input"), dict) else None
+            args = block.get("input")
+            if args is not None and not isinstance(args, dict):
+                raise UpstreamFault("must be an object", where="content_block.input")
+            state.block = args
             self._calls = True
             out.append(PartStart(index, state.call))
         else:
@@ -213,22 +251,26 @@ class StreamDecoder:
     def _delta(self, data: dict, out: list[Event]) -> None:
         state = self._open
         delta = data.get("delta")
-        if state is None or not isinstance(delta, dict) \
-                or data.get("index", state.wire) != state.wire:
+        if delta.__class__ is not dict:
+            raise UpstreamFault("must be an object", where="content_block_delta.delta")
+        if state is None or data.get("index", state.wire) != state.wire:
             return
         kind = delta.get("type")
         if kind == "text_delta" and state.kind == "text":
             text = delta.get("text")
-            if isinstance(text, str) and text:
-                out.append(TextDelta(state.index, text))
+            if text.__class__ is str:
+                if text:
+                    out.append(TextDelta(state.index, text))
+            else:
+                _text(delta, "text")
         elif kind == "thinking_delta" and state.kind == "thinking":
-            text = delta.get("thinking")
-            if isinstance(text, str) and text:
+            text = _text(delta, "thinking")
+            if text:
                 out.append(ReasoningDelta(state.index, text))
-        elif kind == "signature_delta" and isinstance(delta.get("signature"), str):
-            state.signature = delta["signature"]
-        elif kind == "input_json_delta" and isinstance(delta.get("partial_json"), str):
-            fragment = delta["partial_json"]
+        elif kind == "signature_delta":
+            state.signature = _text(delta, "signature")
+        elif kind == "input_json_delta":
+            fragment = _text(delta, "partial_json")
             if state.kind == "tool" and state.call.kind != "custom":
                 if fragment:
                     state.sent = True
@@ -237,6 +279,8 @@ class StreamDecoder:
                 state.buffer.append(fragment)
         elif kind == "citations_delta" and state.kind == "text":
             state.citations = (state.citations or []) + [delta.get("citation")]
+        elif not isinstance(kind, str):
+            raise UpstreamFault("a delta needs a type", where="content_block_delta.delta.type")
 
     def _close(self, out: list[Event]) -> None:
         state, self._open = self._open, None
@@ -261,6 +305,16 @@ class StreamDecoder:
             out.append(TextDelta(state.index, render(block)))
             meta = {P: {"block": block}}
         out.append(PartStop(state.index, meta))
+
+
+def _text(value: dict, key: str) -> str:
+    """A string field of a block or delta ("" when absent or null)."""
+    text = value.get(key)
+    if text.__class__ is str:
+        return text
+    if text is None:
+        return ""
+    raise UpstreamFault("must be a string", where=key)
 
 
 class StreamEncoder:
