@@ -130,7 +130,7 @@ def test_default_and_remove(cli, byecore_home):
     assert cli("provider", "default", "zzz").exit_code == 1
 
     removed = _json(cli("provider", "remove", "b", "--json"))
-    assert removed["data"] == {"removed": "b", "was_default": True}
+    assert removed["data"] == {"removed": "b", "was_default": True, "clients": []}
     stored = _settings(byecore_home)
     assert list(stored["providers"]) == ["a"] and "default_provider" not in stored
     missing = _json(cli("provider", "remove", "b", "--json"))
@@ -193,3 +193,40 @@ def test_presets_list_the_quirks(cli):
     lmstudio = next(p for p in data["presets"] if p["name"] == "lmstudio")
     assert lmstudio["quirks"] == ["system_first"]
     assert "system_first" in cli("provider", "presets").stdout
+
+
+def test_remove_refuses_a_provider_clients_still_use_unless_forced(cli, byecore_home):
+    cli("provider", "add", "gw", "--base-url", "https://gw.test", "--protocol", "chat",
+        "--model", "m1", "--key", "k-0123456789")
+    assert cli("setup", "aider", "--yes").exit_code == 0
+    assert cli("setup", "opencode", "--yes").exit_code == 0
+    refused = cli("provider", "remove", "gw", "--json")
+    assert refused.exit_code == 2
+    error = _json(refused)["error"]
+    assert error["code"] == "provider_in_use" and error["clients"] == ["aider", "opencode"]
+    assert "--force" in error["hint"]
+    assert "gw" in _settings(byecore_home)["providers"]
+    plain = cli("provider", "remove", "gw")
+    assert plain.exit_code == 2 and "aider, opencode are set up with provider 'gw'" in (
+        plain.stderr)
+
+    forced = _json(cli("provider", "remove", "gw", "--force", "--json"))
+    assert forced["data"]["clients"] == ["aider", "opencode"]
+    assert "gw" not in _settings(byecore_home).get("providers", {})
+
+
+def test_remove_asks_on_a_terminal_and_no_keeps_it(cli, byecore_home):
+    import os
+
+    from tests.terminal import run_in_pty
+
+    cli("provider", "add", "gw", "--base-url", "https://gw.test", "--protocol", "chat",
+        "--model", "m1", "--key", "k-0123456789")
+    assert cli("setup", "aider", "--yes").exit_code == 0
+    env = {**os.environ, "BYECORE_HOME": str(byecore_home), "NO_COLOR": "1"}
+    code, screen = run_in_pty(["provider", "remove", "gw"], [(b"anyway?", b"n\r")], env)
+    assert code == 1 and b"aider is set up with provider 'gw'" in screen
+    assert "gw" in _settings(byecore_home)["providers"]
+    code, screen = run_in_pty(["provider", "remove", "gw"], [(b"anyway?", b"y\r")], env)
+    assert code == 0, screen.decode(errors="replace")
+    assert "gw" not in _settings(byecore_home).get("providers", {})

@@ -1,7 +1,8 @@
-"""``byecore provider …``: save, list, show, remove and choose upstream providers."""
+"""``byecore provider …``: save, list, show, re-key, remove and choose upstream providers."""
 
 from __future__ import annotations
 
+import os
 import sys
 
 import typer
@@ -33,9 +34,34 @@ def _require(settings, name: str):
     return settings.providers[name]
 
 
+class ProviderInUse(UsageError):
+    """Removing a provider that clients still point at, without --force."""
+
+    code = "provider_in_use"
+
+    def __init__(self, message: str, clients: list[str], **kw) -> None:
+        super().__init__(message, **kw)
+        self.clients = clients
+
+    def as_dict(self) -> dict:
+        return {**super().as_dict(), "clients": self.clients}
+
+
+def _clients_using(name: str) -> list[str]:
+    """The clients byecore last pointed at provider ``name`` (from its state file)."""
+    from byecore_cli.clients import history
+
+    clients = history.load_state()["clients"]
+    return sorted(c for c, entry in clients.items() if (entry or {}).get("provider") == name)
+
+
 def _read_key(out: Output, key: str | None, key_stdin: bool, key_env: str | None,
-              preset_key_env: str | None, needs_key: bool) -> tuple[str | None, str | None]:
-    """Where the key comes from: an option, stdin, a hidden prompt, or an env var name."""
+              preset_key_env: str | None, needs_key: bool,
+              command: str = "provider add") -> tuple[str | None, str | None]:
+    """Where the key comes from: an option, stdin (``--key -`` or ``--key-stdin``), a
+    hidden prompt, or an env var name."""
+    if key == "-":
+        key, key_stdin = None, True
     given = [opt for opt, val in (("--key", key is not None), ("--key-stdin", key_stdin),
                                   ("--key-env", key_env is not None)) if val]
     if len(given) > 1:
@@ -61,7 +87,7 @@ def _read_key(out: Output, key: str | None, key_stdin: bool, key_env: str | None
         return None, preset_key_env
     raise UsageError(
         "no key given",
-        hint="pass --key-stdin (e.g. printf %s \"$KEY\" | byecore provider add …), "
+        hint=f"pass --key - (e.g. printf %s \"$KEY\" | byecore {command} --key -), "
         "--key-env VAR, or run on a terminal to be prompted",
     )
 
@@ -205,25 +231,105 @@ def show(
         out.done(data, human)
 
 
+@app.command("set-key")
+def set_key(
+    name: str = typer.Argument(..., help="The saved provider's name."),
+    key: str | None = typer.Option(
+        None, "--key", help="The new key; '-' reads it from standard input (a key typed "
+        "here lands in shell history)."),
+    key_env: str | None = typer.Option(
+        None, "--key-env", help="Keep the key out of byecore's files: read this environment "
+        "variable when the key is needed."),
+    key_stdin: bool = typer.Option(False, "--key-stdin", help="Read the key from standard input."),
+    json_out: bool = JSON_OPTION,
+) -> None:
+    """Change only a provider's key. With no key option on a terminal, asks for it with
+    hidden input; nothing else about the provider changes."""
+    from byecore_cli.config.models import Provider
+    from byecore_cli.config.providers import describe
+    from byecore_cli.config.store import set_provider
+    from byecore_cli.providers.keys import BadKey, clean_key
+
+    with Output("provider set-key", json_out) as out:
+        store = _store()
+        settings, doc = store.load()
+        old = _require(settings, name)
+        raw_key, env_name = _read_key(out, key, key_stdin, key_env, preset_key_env=None,
+                                      needs_key=True, command=f"provider set-key {name}")
+        notes: list[str] = []
+        new_key = None
+        if raw_key is not None:
+            try:
+                new_key, key_notes = clean_key(raw_key)
+            except BadKey as exc:
+                raise UsageError(str(exc)) from None
+            notes += [f"key: {n}" for n in key_notes]
+        try:
+            provider = Provider.model_validate(
+                {**old.model_dump(), "key": new_key, "key_env": env_name})
+        except ValueError:  # pydantic's ValidationError: a bad variable name
+            raise UsageError(f"--key-env {env_name!r} is not a usable variable name",
+                             hint="e.g. --key-env BYECORE_API_KEY") from None
+        if env_name and not os.environ.get(env_name, "").strip():
+            notes.append(f"warning: ${env_name} is not set in this shell; set it before use")
+        set_provider(doc, name, provider)
+        store.save(doc)
+        clients = _clients_using(name)
+        if clients:
+            notes.append("clients that keep a copy of the key in their own files get the new "
+                         "one when you run: " + "; ".join(f"byecore setup {c}" for c in clients))
+        data = describe(name, provider, is_default=settings.default_provider == name)
+        data.update(notes=notes, clients=clients, settings_file=str(store.path))
+
+        def human(console, d):
+            for note in d["notes"]:
+                console.print(f"[dim]•[/] {note}")
+            console.print(f"[green]✓[/] new key for provider [bold]{name}[/]: {_key_cell(d)}")
+            console.print(f"[dim]  in {d['settings_file']}[/]")
+
+        out.done(data, human)
+
+
 @app.command()
 def remove(
     name: str = typer.Argument(..., help="The saved provider's name."),
+    force: bool = typer.Option(False, "--force", help="Remove it even if clients byecore "
+                               "set up still point at it."),
     json_out: bool = JSON_OPTION,
 ) -> None:
-    """Forget a saved provider (its key goes with it)."""
+    """Forget a saved provider (its key goes with it). Asks first, or needs --force, when
+    clients byecore set up still use it."""
     from byecore_cli.config.store import remove_provider
 
     with Output("provider remove", json_out) as out:
         store = _store()
         settings, doc = store.load()
         _require(settings, name)
+        clients = _clients_using(name)
+        if clients and not force:
+            used = (f"{', '.join(clients)} {'is' if len(clients) == 1 else 'are'} set up "
+                    f"with provider {name!r}")
+            if sys.stdin.isatty() and not out.json_mode:
+                if not typer.confirm(f"{used}; they would point at a provider byecore no "
+                                     "longer knows. Remove it anyway?", default=False):
+                    out.err.print("[yellow]not removed[/]")
+                    raise typer.Exit(1)
+            else:
+                raise ProviderInUse(
+                    used, clients,
+                    hint=f"point them elsewhere first (byecore setup CLIENT --provider OTHER, "
+                         f"or byecore restore CLIENT), or pass --force to remove {name} anyway")
         was_default = settings.default_provider == name
         remove_provider(doc, name)
         store.save(doc)
-        data = {"removed": name, "was_default": was_default}
+        data = {"removed": name, "was_default": was_default, "clients": clients}
 
         def human(console, d):
             console.print(f"[green]✓[/] removed provider [bold]{name}[/]")
+            if d["clients"]:
+                console.print(f"[yellow]Still set up with it: {', '.join(d['clients'])}; "
+                              "point them at another provider with 'byecore setup CLIENT "
+                              "--provider NAME'.[/]")
             if was_default:
                 console.print("[yellow]There is no default provider now; choose one with "
                               "'byecore provider default NAME'.[/]")
