@@ -151,3 +151,17 @@ def test_set_env_openai_base_url_is_a_problem():
                                       b"set-env:\n  - OPENAI_BASE_URL=https://api.openai.com/v1\n",
                             "metadata": None})
     assert any("set-env sets OPENAI_BASE_URL" in p for p in reading.problems)
+
+
+def test_restore_brings_back_the_vendor_weak_model(run, gateway, home):
+    from tests.clients.conftest import snapshot
+
+    conf = home / ".aider.conf.yml"
+    conf.write_bytes(CONF + b"weak-model: gpt-4o-mini\n")
+    before = snapshot(home)
+    code, body = run("setup", "aider", "--model", "gpt-5.4")
+    assert code == 0, body
+    assert yaml.safe_load(conf.read_text())["weak-model"] == "openai/gpt-5.4"
+    assert any(n.startswith("weak-model was 'gpt-4o-mini'") for n in body["data"]["notes"])
+    assert run("restore", "aider")[0] == 0
+    assert snapshot(home) == before

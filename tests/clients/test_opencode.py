@@ -124,3 +124,17 @@ def test_check_env_names_every_variable_that_loads_config_over_the_global_file()
     found = OpenCode().check_env({"OPENCODE_CONFIG_DIR": "/x", "OPENCODE_CONFIG_CONTENT": "{}"})
     assert [p.split(":")[0] for p in found] == ["your shell sets OPENCODE_CONFIG_DIR",
                                                 "your shell sets OPENCODE_CONFIG_CONTENT"]
+
+
+def test_restore_brings_back_the_vendor_small_model(run, gateway, home):
+    from tests.clients.conftest import snapshot
+
+    path = home / ".config" / "opencode" / "opencode.json"
+    path.parent.mkdir(parents=True)
+    path.write_text('{\n  "small_model": "anthropic/claude-haiku-4-5"\n}\n')
+    before = snapshot(home)
+    code, body = run("setup", "opencode", "--model", "gpt-5.4")
+    assert code == 0, body
+    assert json5.loads(path.read_text())["small_model"] == "byecore/gpt-5.4"
+    assert run("restore", "opencode")[0] == 0
+    assert snapshot(home) == before
