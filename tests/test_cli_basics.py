@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from byecore_cli import __version__
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,3 +66,48 @@ def test_shell_completions_are_current():
         committed = (ROOT / "completions" / filename).read_text()
         assert committed == render(shell), (
             f"completions/{filename} is stale: run python scripts/gen_completions.py")
+
+
+@pytest.mark.parametrize("argv, command, words", [
+    (["setup", "codex", "--frobnicate", "--json"], "setup", "No such option: --frobnicate"),
+    (["setup", "--json"], "setup", "Missing argument 'client'"),
+    (["provider", "add", "--json"], "provider add", "Missing argument 'name'"),
+    (["check", "--timeout", "soon", "--json"], "check", "Invalid value for '--timeout'"),
+    (["frobnicate", "--json"], "byecore", "No such command 'frobnicate'"),
+    (["--json", "paths"], "byecore", "No such option: --json"),  # the root has no --json
+])
+def test_json_parse_errors_are_json(cli, argv, command, words):
+    result = cli(*argv)
+    assert result.exit_code == 2
+    body = json.loads(result.stdout)  # nothing but the envelope on stdout
+    assert body["schema"] == "byecore.v1" and body["ok"] is False
+    assert body["command"] == command
+    assert body["error"]["code"] == "usage" and words in body["error"]["message"]
+    assert body["error"]["hint"].startswith("see: byecore") and "--help" in body["error"]["hint"]
+
+
+def test_without_json_parse_errors_stay_text(cli):
+    result = cli("setup", "codex", "--frobnicate")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "No such option: --frobnicate" in result.stderr and "schema" not in result.stderr
+
+
+def test_json_after_a_double_dash_is_an_argument_not_the_flag(cli):
+    result = cli("setup", "--", "--json")
+    assert result.exit_code == 2 and result.stdout == ""
+
+
+def test_json_commands_keep_their_exit_codes(cli):
+    ok = cli("paths", "--json")
+    assert ok.exit_code == 0 and json.loads(ok.stdout)["ok"] is True
+    failed = cli("check", "--json")  # parses, then finds no provider
+    assert failed.exit_code == 1 and json.loads(failed.stdout)["error"]["code"] == "not_found"
+    helped = cli("setup", "--help", "--json")
+    assert helped.exit_code == 0 and "Usage:" in helped.stdout
+
+
+def test_the_installed_command_prints_json_parse_errors():
+    out = subprocess.run([sys.executable, "-m", "byecore_cli", "check", "--nope", "--json"],
+                         capture_output=True, text=True)
+    assert out.returncode == 2 and json.loads(out.stdout)["error"]["code"] == "usage"
+    assert "Traceback" not in out.stderr

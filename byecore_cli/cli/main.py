@@ -7,7 +7,11 @@ server and the codecs are imported inside the commands that use them.
 
 from __future__ import annotations
 
+import os
+import sys
+
 import typer
+from typer.core import TyperGroup
 
 from byecore_cli import __version__
 from byecore_cli.cli import (
@@ -19,10 +23,96 @@ from byecore_cli.cli import (
     translate_cmd,
 )
 from byecore_cli.cli.options import JSON_OPTION
-from byecore_cli.cli.output import Output
+from byecore_cli.cli.output import Output, parse_error
+
+# The variable the completion scripts in completions/ set when they ask for candidates.
+COMPLETE_VAR = "_BYECORE_COMPLETE"
+
+
+class ByecoreGroup(TyperGroup):
+    """The root command: shell completion that works, and --json on parse errors."""
+
+    def _main_shell_completion(self, ctx_args, prog_name, complete_var=None) -> None:
+        if os.environ.get(COMPLETE_VAR):
+            # typer registers its bash, zsh and fish completers only when it adds its own
+            # --install-completion options, which byecore leaves out (add_completion=False
+            # below): without this every shell got "Shell bash not supported."
+            from typer.completion import completion_init
+
+            completion_init()
+            _add_name_completers(self)
+        super()._main_shell_completion(ctx_args, prog_name, COMPLETE_VAR)
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True,
+             **extra):
+        argv = list(sys.argv[1:] if args is None else args)
+        before_dashes = argv[:argv.index("--")] if "--" in argv else argv
+        if not standalone_mode or "--json" not in before_dashes:
+            return super().main(argv, prog_name, complete_var, standalone_mode, **extra)
+        # With --json, a script reads stdout: click's plain-text usage errors would leave
+        # it nothing to parse. Run non-standalone to catch them, and exit as click would.
+        errors = _click_exceptions()
+        try:
+            code = super().main(argv, prog_name, complete_var, False, **extra)
+        except errors.ClickException as exc:
+            sys.exit(parse_error(exc))
+        except errors.Abort:
+            sys.stderr.write("Aborted!\n")
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def _click_exceptions():
+    try:  # typer 0.2x carries its own copy of click
+        from typer._click import exceptions
+    except ImportError:  # older typer runs on click itself
+        from click import exceptions
+    return exceptions
+
+
+def _add_name_completers(root) -> None:
+    """Complete client names after setup and restore, saved providers after --provider.
+
+    Attached only when a shell asks for candidates, so that normal start-up does not
+    import the client writers or read the settings.
+    """
+    def clients(ctx, param, incomplete: str) -> list[str]:
+        from byecore_cli.clients import WRITERS
+
+        names = list(WRITERS)
+        if ctx.command.name == "setup":
+            from byecore_cli.clients.paste import PASTE_CLIENTS
+
+            names += PASTE_CLIENTS
+        return [n for n in names if n.startswith(incomplete)]
+
+    def providers(ctx, param, incomplete: str) -> list[str]:
+        from byecore_cli.config.store import SettingsStore
+        from byecore_cli.paths import Paths
+
+        try:
+            settings, _ = SettingsStore(Paths.current().settings).load()
+        except Exception:  # a broken settings file: no candidates, never a traceback
+            return []
+        return [n for n in settings.providers if n.startswith(incomplete)]
+
+    def walk(command) -> None:
+        for sub in getattr(command, "commands", {}).values():
+            for param in sub.params:
+                # click keeps a parameter's completer here; typer sets it from
+                # autocompletion=, which these shared arguments do not pass
+                if param.name == "client" and sub.name in ("setup", "restore"):
+                    param._custom_shell_complete = clients
+                elif param.name == "provider":
+                    param._custom_shell_complete = providers
+            walk(sub)
+
+    walk(root)
+
 
 app = typer.Typer(
     name="byecore",
+    cls=ByecoreGroup,
     help=(
         "Drive AI coding agents (Codex, Claude Code, Aider, OpenCode…) through an LLM "
         "gateway: save providers, switch clients' configs, translate protocols, diagnose."
@@ -32,7 +122,8 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
     # typer's own --install-completion options would cost every command a slow import;
-    # `byecore completion SHELL` prints the same scripts (also shipped in completions/).
+    # `byecore completion SHELL` prints the same scripts (also shipped in completions/),
+    # and ByecoreGroup answers them.
     add_completion=False,
 )
 # In the order a new user needs them: --help lists commands as registered (groups last).

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from byecore_cli.errors import ByecoreError
+from byecore_cli.errors import ByecoreError, UsageError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -100,6 +100,21 @@ class Output:
         envelope = {"schema": SCHEMA, "command": self.command, **body}
         sys.stdout.write(json.dumps(envelope, indent=2, ensure_ascii=False) + "\n")
         sys.stdout.flush()
+
+
+def parse_error(exc: Exception) -> int:
+    """Print a command line that did not parse (click's error) as the JSON error envelope.
+
+    Returns the exit code: 2 for a usage error, as without --json.
+    """
+    ctx = getattr(exc, "ctx", None)
+    path = ctx.command_path.partition(" ")[2] if ctx is not None else ""
+    message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+    hint = f"see: byecore {path + ' ' if path else ''}--help"
+    kind = UsageError if getattr(exc, "exit_code", 2) == 2 else ByecoreError
+    Output(path or "byecore", True)._json({"ok": False,
+                                           "error": kind(message, hint=hint).as_dict()})
+    return getattr(exc, "exit_code", 2)
 
 
 def _escape(text: str) -> str:
