@@ -77,3 +77,40 @@ def test_misspellings_are_matched_against_their_own_table(cli, byecore_home, tex
     (byecore_home / "settings.toml").write_text(text)
     result = cli("provider", "list")
     assert result.exit_code == 1 and suggestion in result.stderr
+
+
+def test_a_password_in_a_base_url_is_refused_by_name_and_never_echoed(cli, byecore_home):
+    byecore_home.mkdir()
+    path = byecore_home / "settings.toml"
+    path.write_text(GOOD.replace("https://a.test", "https://me:hunter2@a.test"))
+    for argv in (("provider", "list"), ("proxy", "--check-config")):
+        result = cli(*argv)
+        assert result.exit_code == 1, result.stdout
+        assert f"{path}, line 5: providers.a.base_url" in result.stderr
+        assert "key" in result.stderr and "user name or password" in result.stderr
+        assert "hunter2" not in result.stderr + result.stdout
+        assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_provider_add_refuses_a_password_in_the_url_without_a_traceback(cli):
+    result = cli("provider", "add", "gw", "--base-url", "https://me:hunter2@gw.test",
+                 "--key", "sk-test-0123456789")
+    assert result.exit_code == 2
+    assert "'gw'" in result.stderr and "--key" in result.stderr
+    assert "hunter2" not in result.stderr + result.stdout
+    assert "Traceback" not in result.stderr + result.stdout
+    assert cli("provider", "list", "--json").stdout.count('"name"') == 0
+
+
+def test_first_byte_leaves_a_fallback_time_before_the_clients_give_up():
+    """The official SDKs wait DEFAULT_TIMEOUT (600 s) for an answer, as does Claude Code:
+    a fallback must fire in time for the next target to get as long again."""
+    from anthropic._constants import DEFAULT_TIMEOUT as ANTHROPIC_SDK
+    from openai._constants import DEFAULT_TIMEOUT as OPENAI_SDK
+
+    from byecore_cli.config.models import ProxyTimeouts
+
+    waits = ProxyTimeouts()
+    for sdk in (OPENAI_SDK, ANTHROPIC_SDK):
+        assert 2 * waits.first_byte <= sdk.read
+        assert waits.connect < waits.first_byte  # a dead host is left before a slow one

@@ -20,6 +20,12 @@ NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 ENV_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
+CREDENTIALS_IN_URL = (
+    "the URL holds a user name or password ('user:password@'): base URLs are shown and "
+    "logged, so give it without them and put the secret in the provider's key "
+    "(key, or key_env for an environment variable), which byecore keeps masked")
+
+
 # The names in byecore_cli/providers/quirks.py (a test keeps the two lists equal; this one
 # stays here so that loading settings does not import the hub).
 QuirkName = Literal["system_first", "no_stream_options", "max_completion_tokens"]
@@ -45,6 +51,8 @@ class Provider(BaseModel):
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError("expected an http:// or https:// URL such as https://api.byecore.com")
+        if "@" in parts.netloc:  # base URLs are shown and logged; keys are masked
+            raise ValueError(CREDENTIALS_IN_URL)
         return value
 
     @field_validator("protocols")
@@ -95,12 +103,25 @@ SCENARIOS = ("subagent", "web_search", "image", "long_context")
 
 class ProxyTimeouts(BaseModel):
     """Seconds the proxy waits on an upstream: to connect, for its first byte, between bytes;
-    and on a client, for the rest of its request body (``client_body``)."""
+    and on a client, for the rest of its request body (``client_body``).
+
+    The defaults, against what the clients themselves wait (each gives up on its own):
+    - ``first_byte`` 300: the OpenAI and Anthropic SDKs wait 600 s for an answer, and so
+      does Claude Code (API_TIMEOUT_MS); stopping at half of that leaves a fallback as
+      long again before the client gives up (at 600 a fallback never fired in time).
+      A reasoning model answering a request that does not stream sends no byte until it
+      has finished thinking, which takes minutes, so this cannot be much shorter; a
+      stream's first event comes within seconds, so only a stalled upstream waits it out.
+    - ``idle`` 300: the silence Codex (stream_idle_timeout_ms) and Claude Code's stream
+      watchdog allow; the proxy keeps its clients waiting with keep-alives meanwhile.
+    - ``connect`` 10: a reachable host answers in well under a second, even far away;
+      past 10 s the next target is the better bet.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
     connect: float = Field(10.0, gt=0)
-    first_byte: float = Field(600.0, gt=0)
+    first_byte: float = Field(300.0, gt=0)
     idle: float = Field(300.0, gt=0)
     client_body: float = Field(60.0, gt=0)
 

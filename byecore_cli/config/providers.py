@@ -9,6 +9,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from typing import get_args
+from urllib.parse import urlsplit
+
+from pydantic import ValidationError
 
 from byecore_cli.config.models import NAME_RE, Provider, QuirkName
 from byecore_cli.errors import NotFound, UsageError
@@ -70,6 +73,12 @@ def build_provider(req: ProviderRequest) -> tuple[Provider, list[str]]:
             base_url, url_notes = normalise_base_url(req.base_url)
         except BadURL as exc:
             raise UsageError(str(exc), hint="e.g. --base-url https://api.byecore.com") from None
+        if "@" in urlsplit(base_url).netloc:
+            raise UsageError(
+                f"the base URL for {req.name!r} holds a user name or password "
+                "('user:password@'), and base URLs are shown and logged",
+                hint="give --base-url without them and pass the secret with --key "
+                "(or --key-env VAR), which byecore keeps masked")
         notes += [f"base URL: {n}; stored {base_url}" for n in url_notes]
     elif preset:
         base_url = preset.base_url
@@ -115,7 +124,7 @@ def build_provider(req: ProviderRequest) -> tuple[Provider, list[str]]:
     if key_env is not None and not os.environ.get(key_env, "").strip():
         notes.append(f"warning: ${key_env} is not set in this shell; set it before use")
 
-    provider = Provider(
+    fields = dict(
         base_url=base_url,
         protocols=protocols,
         key=key,
@@ -127,6 +136,13 @@ def build_provider(req: ProviderRequest) -> tuple[Provider, list[str]]:
         anthropic_path=preset.anthropic_path if preset else "",
         quirks=quirks,
     )
+    try:
+        provider = Provider(**fields)
+    except ValidationError as exc:  # what the checks above let through: no traceback
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise UsageError(f"provider {req.name!r}: {where}: "
+                         + first["msg"].removeprefix("Value error, ")) from None
     return provider, notes
 
 

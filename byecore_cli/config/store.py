@@ -235,13 +235,21 @@ def _validate(doc: TOMLDocument, text: str, path: Path) -> Settings:
         elif first["type"] == "missing":
             message = "this required setting is missing"
         elif "key" not in loc and first["type"] != "model_type":
-            message = f"{message} (found {first['input']!r})"
+            message = f"{message} (found {_shown(first['input'])!r})"
         more = len(exc.errors()) - 1
         if more:
             message += f"; and {more} more problem{'s' if more > 1 else ''}"
         raise ConfigError(
             message, path=str(path), line=_locate(text, loc), field=field
         ) from None
+
+
+def _shown(value):
+    """A value fit to echo in an error: a URL's ``user:password@`` masked."""
+    return _USERINFO_RE.sub("://***@", value) if isinstance(value, str) else value
+
+
+_USERINFO_RE = re.compile(r"://[^/?#]*@")
 
 
 def _did_you_mean(loc: tuple) -> str:
