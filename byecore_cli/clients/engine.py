@@ -15,6 +15,16 @@ user's settings is decided here, once, for every client:
    holding a key, the file's own mode otherwise), rolls back the files already written
    if a later write fails, and records what it wrote.
 
+Writers see every file with LF lines and no BOM; the engine gives a file that had a
+UTF-8 BOM or CRLF lines its own style back (``files.TextStyle``). A symlinked file
+(dotfiles) is written through the link, which stays; a link to nothing is refused.
+
+``restore`` puts a backup back. When the files changed since byecore last wrote them
+(a ``codex login``, a client rewriting its settings), ``WouldDiscard`` lists what would
+be lost and the restore happens only with ``force``.
+
+Everything that reads and then writes byecore's state holds ``history.state_lock()``.
+
 Diffs (for ``--dry-run`` and confirmation) mask every key byecore knows of.
 """
 
@@ -31,9 +41,17 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from byecore_cli.clients import history
-from byecore_cli.clients.base import ClientFile, Plan, Reading, Target, Unparsable, Writer
+from byecore_cli.clients.base import (
+    ClientFile,
+    Current,
+    Plan,
+    Reading,
+    Target,
+    Unparsable,
+    Writer,
+)
 from byecore_cli.errors import ByecoreError, ConfigError
-from byecore_cli.files import SECRET_MODE, write_atomic
+from byecore_cli.files import SECRET_MODE, TextStyle, put_symlink, write_atomic, writing
 from byecore_cli.providers.keys import mask_key
 
 
@@ -50,6 +68,19 @@ class HandEdited(ByecoreError):
 
 class Conflict(ByecoreError):
     code = "conflict"
+
+
+class WouldDiscard(ByecoreError):
+    """A restore would throw away changes made after byecore's last write."""
+
+    code = "would_discard"
+
+    def __init__(self, message: str, discards: list[dict], edits: list[dict], **kw) -> None:
+        super().__init__(message, **kw)
+        self.discards, self.edits = discards, edits
+
+    def as_dict(self) -> dict:
+        return {**super().as_dict(), "discards": self.discards, "edits": self.edits}
 
 
 @dataclass
@@ -94,17 +125,41 @@ def client_files(writer: Writer, env: Mapping[str, str] | None = None,
 
 
 def read_files(files: dict[str, ClientFile]) -> dict[str, bytes | None]:
-    out: dict[str, bytes | None] = {}
-    for role, f in files.items():
-        try:
-            out[role] = f.path.read_bytes()
-        except FileNotFoundError:
-            out[role] = None
-        except IsADirectoryError:
-            raise ConfigError("expected a file, found a folder", path=str(f.path)) from None
-        except OSError as exc:
-            raise ConfigError(f"cannot read it ({exc.strerror})", path=str(f.path)) from None
-    return out
+    return {role: read_file(f.path) for role, f in files.items()}
+
+
+def read_file(path: Path) -> bytes | None:
+    """A client file's bytes (through a symlink), None when absent."""
+    if path.is_symlink() and not path.exists():
+        # A dotfiles link whose target is gone (repo not cloned, moved, not mounted):
+        # creating a file there, or replacing the link, would both be guesses.
+        raise ConfigError(
+            f"it is a symlink to {os.readlink(path)}, which does not exist", path=str(path),
+            hint="byecore writes through symlinks but will not guess where a missing target "
+                 "should come from: bring the target back (e.g. clone or mount your "
+                 "dotfiles), or remove the link to get a plain file; then run again")
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except IsADirectoryError:
+        raise ConfigError("expected a file, found a folder", path=str(path),
+                          hint="move the folder away, then run again") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read it ({exc.strerror})", path=str(path)) from None
+
+
+def _styles(current: Current) -> dict[str, TextStyle]:
+    return {role: TextStyle.of(data) for role, data in current.items()}
+
+
+def _as_edited(current: Current) -> dict[str, bytes | None]:
+    """What a writer sees: each file with LF lines and no BOM."""
+    return {role: TextStyle.of(data).strip(data) for role, data in current.items()}
+
+
+def _reading(writer: Writer, current: Current) -> Reading:
+    return writer.read(_as_edited(current))
 
 
 def _unparsable_error(exc: Unparsable, files: dict[str, ClientFile],
@@ -125,10 +180,13 @@ def prepare(writer: Writer, target: Target, *, force: bool = False,
     files = client_files(writer, env, home)
     current = read_files(files)
     notes: list[str] = []
-    basis = dict(current)
+    styles = _styles(current)
+    basis = _as_edited(current)
     while True:
         try:
             plan = writer.plan(target, basis)
+            plan.files = {role: current[role] if after == basis[role]  # untouched: as is
+                          else styles[role].apply(after) for role, after in plan.files.items()}
             break
         except Unparsable as exc:
             if not force or basis.get(exc.role) is None:
@@ -137,7 +195,7 @@ def prepare(writer: Writer, target: Target, *, force: bool = False,
                          "starting it afresh (the broken file is backed up first)")
             basis[exc.role] = None
 
-    secrets = _known_secrets(writer, target, current)
+    secrets = _known_secrets(writer, {target.key}, current)
     changes = []
     for role, after in plan.files.items():
         before = current[role]
@@ -167,7 +225,7 @@ def _hand_edits(writer: Writer, current: dict[str, bytes | None]) -> list[dict]:
     if not entry or "owned" not in entry:
         return []
     try:
-        now = history.fingerprint(writer.read(current).owned)
+        now = history.fingerprint(_reading(writer, current).owned)
     except Unparsable:
         return []  # reported as a parse problem instead
     wrote = entry["owned"]
@@ -188,44 +246,61 @@ def commit(prepared: Prepared, *, reason: str = "setup",
     """Write the prepared changes; returns the backup id (None when nothing changed).
 
     ``remember`` is what the state keeps about this setup (provider, model, via_proxy).
+    All or nothing: when a write (or recording it) fails, the files already written get
+    their old bytes back, the backup taken for it goes, and the state stays as it was.
     """
     writer, files = prepared.writer, prepared.files
-    state = history.load_state()
-    old_entry = state["clients"].get(writer.name)
-    if prepared.up_to_date:
-        _remember(state, writer, files, prepared.current, remember, old_entry)
-        return None
-    now = read_files(files)
-    moved = [str(files[r].path) for r in files if now[r] != prepared.current[r]]
-    if moved:
-        raise Conflict(f"{', '.join(moved)} changed while byecore was preparing its edit",
-                       hint="run the command again: byecore re-reads the files")
-    backup = history.take_backup(
-        writer.name, {r: (files[r].path, now[r]) for r in files},
-        reason=reason, state_before=old_entry)
-    modes = {c.role: history.file_mode(c.path) for c in prepared.changes}
-    written: list[FileChange] = []
-    try:
-        for change in prepared.changes:
-            _put(change.path, change.after, SECRET_MODE if change.secret else None)
-            written.append(change)
-    except BaseException:
-        for change in reversed(written):  # leave the set consistent: all or none
-            with contextlib.suppress(OSError):
-                _put(change.path, change.before, modes[change.role])
-        raise
-    final = dict(now)
-    final.update({c.role: c.after for c in prepared.changes})
-    _remember(state, writer, files, final, remember, old_entry)
-    return backup.id
+    with history.state_lock():
+        state = history.load_state()
+        old_entry = state["clients"].get(writer.name)
+        if prepared.up_to_date:
+            _remember(state, writer, files, prepared.current, remember, old_entry)
+            return None
+        now = read_files(files)
+        moved = [str(files[r].path) for r in files if now[r] != prepared.current[r]]
+        if moved:
+            raise Conflict(f"{', '.join(moved)} changed while byecore was preparing its edit",
+                           hint="run the command again: byecore re-reads the files")
+        backup = history.take_backup(
+            writer.name, {r: (files[r].path, now[r]) for r in files},
+            reason=reason, state_before=old_entry)
+        modes = {c.role: history.file_mode(c.path) for c in prepared.changes}
+        written: list[FileChange] = []
+        try:
+            for change in prepared.changes:
+                written.append(change)  # first: a failed write may have made folders
+                _put(change.path, change.after, SECRET_MODE if change.secret else None)
+            final = dict(now)
+            final.update({c.role: c.after for c in prepared.changes})
+            _remember(state, writer, files, final, remember, old_entry)
+        except BaseException:
+            for change in reversed(written):  # leave the set consistent: all or none
+                with contextlib.suppress(OSError, ByecoreError):
+                    _put(change.path, change.before, modes[change.role])
+                    if change.before is None:
+                        _remove_made_dirs(backup.manifest["files"][change.role])
+            history.discard_backup(backup)
+            raise
+        history.prune_backups(writer.name)
+        return backup.id
 
 
 def _put(path: Path, data: bytes | None, mode: int | None) -> None:
     if data is None:
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
+        with writing(path), contextlib.suppress(FileNotFoundError):
+            path.unlink()  # a symlink itself, not what it points at
     else:
         write_atomic(path, data, mode=mode)
+
+
+def _remove_made_dirs(entry: dict) -> list[str]:
+    """Remove the folders byecore made for a file it has just removed, if still empty."""
+    removed = []
+    for folder in entry.get("missing_dirs", ()):
+        with contextlib.suppress(OSError):  # not empty: something else lives there
+            os.rmdir(folder)
+            removed.append(folder)
+    return removed
 
 
 def _remember(state: dict, writer: Writer, files: dict[str, ClientFile],
@@ -236,52 +311,125 @@ def _remember(state: dict, writer: Writer, files: dict[str, ClientFile],
     entry["updated"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     entry["files"] = {r: {"path": str(files[r].path), "sha256": history.sha256(contents[r])}
                       for r in files}
-    entry["owned"] = history.fingerprint(writer.read(contents).owned)
+    entry["owned"] = history.fingerprint(_reading(writer, contents).owned)
     state["clients"][writer.name] = entry
+    state.get("restored", {}).pop(writer.name, None)
     history.save_state(state)
 
 
-def restore(writer: Writer, backup_id: str | None = None, *,
-            env: Mapping[str, str] | None = None, home: Path | None = None) -> dict:
-    """Put back a backup's bytes and modes exactly; files absent then are removed, and so
-    are the folders byecore made for them, if nothing else has moved in."""
+# ---- restoring -------------------------------------------------------------------------
+
+
+@dataclass
+class RestorePlan:
+    """What ``restore`` would do, and what it would throw away, before doing it."""
+
+    writer: Writer
+    backup: history.Backup
+    paths: dict[str, Path]
+    wanted: dict[str, bytes | None]
+    now: dict[str, bytes | None]
+    changed: list[str]  # roles whose bytes, mode or link the restore changes
+    discards: list[dict] = field(default_factory=list)  # changed since byecore's write
+    edits: list[dict] = field(default_factory=list)  # byecore's own keys among them
+
+    def refusal(self) -> WouldDiscard:
+        title = self.writer.title
+        return WouldDiscard(
+            f"restoring {title}'s files would throw away changes made after byecore's "
+            f"last write (by hand or by {title} itself): "
+            + ", ".join(d["path"] for d in self.discards),
+            self.discards, self.edits,
+            hint=f"look at what would be lost (the diff above, or 'discards' in --json), "
+                 f"then run 'byecore restore {self.writer.name} --force' to restore anyway "
+                 f"(the files as they are now are backed up first)")
+
+
+def plan_restore(writer: Writer, backup_id: str | None = None) -> RestorePlan:
     backup = history.find_backup(writer.name, backup_id)
     entries = backup.manifest["files"]
     wanted = {role: history.backup_bytes(backup, role) for role in entries}
     paths = {role: Path(e["path"]) for role, e in entries.items()}
-    now = {role: (p.read_bytes() if p.exists() else None) for role, p in paths.items()}
+    now = {role: read_file(p) for role, p in paths.items()}
+    changed = [role for role in entries if now[role] != wanted[role]
+               or _link(paths[role]) != entries[role].get("link", _link(paths[role]))
+               or (wanted[role] is not None
+                   and history.file_mode(paths[role]) != entries[role]["mode"])]
+    plan = RestorePlan(writer, backup, paths, wanted, now, changed)
     state = history.load_state()
-    changed = [role for role in entries if now[role] != wanted[role]]
-    safety = None
-    if changed:
-        safety = history.take_backup(
-            writer.name, {r: (paths[r], now[r]) for r in entries}, reason="restore",
-            state_before=state["clients"].get(writer.name)).id
-    removed_dirs: list[str] = []
-    for role in entries:
-        data, entry = wanted[role], entries[role]
-        if data is None:
-            with contextlib.suppress(FileNotFoundError):
-                paths[role].unlink()
-            # only for a file this restore removes: a folder made later for another
-            # file, by the client or by hand, is not byecore's to take away
-            for folder in entry.get("missing_dirs", ()) if now[role] is not None else ():
-                with contextlib.suppress(OSError):  # not empty: something else lives there
-                    os.rmdir(folder)
-                    removed_dirs.append(folder)
-        elif now[role] != data or history.file_mode(paths[role]) != entry["mode"]:
+    placed = history.last_placed(state, writer.name)
+    lost = [role for role in entries if now[role] != wanted[role] and (
+        placed is None or history.sha256(now[role]) != placed.get(role))]
+    if lost:
+        secrets = _known_secrets(writer, set(), now) | _known_secrets(writer, set(), wanted)
+        plan.discards = [{"path": str(paths[r]), "diff": unified_diff(
+            paths[r], now[r], wanted[r], secrets)} for r in lost]
+        if writer.name not in state.get("restored", {}):
+            with contextlib.suppress(Unparsable):
+                plan.edits = _hand_edits(writer, now)
+    return plan
+
+
+def _link(path: Path) -> str | None:
+    return os.readlink(path) if path.is_symlink() else None
+
+
+def restore(writer: Writer, backup_id: str | None = None, *, force: bool = False,
+            env: Mapping[str, str] | None = None, home: Path | None = None) -> dict:
+    """Plan and carry out a restore (``force``: even if it throws changes away)."""
+    return apply_restore(plan_restore(writer, backup_id), force=force)
+
+
+def apply_restore(plan: RestorePlan, *, force: bool = False) -> dict:
+    """Put back a backup's bytes, modes and symlinks exactly; files absent then are
+    removed, and so are the folders byecore made for them, if nothing else has moved in.
+    A link that is still there is written through and kept."""
+    if plan.discards and not force:
+        raise plan.refusal()
+    writer, backup, paths, wanted = plan.writer, plan.backup, plan.paths, plan.wanted
+    entries = backup.manifest["files"]
+    with history.state_lock():
+        now = {role: read_file(p) for role, p in paths.items()}
+        moved = [str(paths[r]) for r in paths if now[r] != plan.now[r]]
+        if moved:
+            raise Conflict(f"{', '.join(moved)} changed while byecore was preparing the "
+                           "restore", hint="run the command again: byecore re-reads the files")
+        state = history.load_state()
+        safety = None
+        if plan.changed:
+            safety = history.take_backup(
+                writer.name, {r: (paths[r], now[r]) for r in entries}, reason="restore",
+                state_before=state["clients"].get(writer.name)).id
+        removed_dirs: list[str] = []
+        for role in plan.changed:
+            data, entry = wanted[role], entries[role]
+            if data is None:
+                _put(paths[role], None, None)
+                # only for a file this restore removes: a folder made later for another
+                # file, by the client or by hand, is not byecore's to take away
+                if now[role] is not None:
+                    removed_dirs += _remove_made_dirs(entry)
+                continue
+            if entry.get("link") and _link(paths[role]) != entry["link"]:
+                put_symlink(paths[role], entry["link"])  # something replaced the link
             write_atomic(paths[role], data, mode=entry["mode"])
-    before = backup.manifest.get("state_before")
-    if before is None:
-        state["clients"].pop(writer.name, None)
-    else:
-        state["clients"][writer.name] = before
-    history.save_state(state)
+        before = backup.manifest.get("state_before")
+        if before is None:
+            state["clients"].pop(writer.name, None)
+        else:
+            state["clients"][writer.name] = before
+        state.setdefault("restored", {})[writer.name] = {
+            "backup": backup.id, "files": {r: {"path": str(paths[r]),
+                                               "sha256": history.sha256(wanted[r])}
+                                           for r in entries}}
+        history.save_state(state)
+        history.prune_backups(writer.name)
     return {
         "client": writer.name, "restored": backup.id, "safety_backup": safety,
         "files": [{"path": str(paths[r]), "action": "removed" if wanted[r] is None
-                   else "restored", "changed": r in changed} for r in entries],
+                   else "restored", "changed": r in plan.changed} for r in entries],
         "removed_folders": removed_dirs,
+        "discarded": [d["path"] for d in plan.discards],
     }
 
 
@@ -311,7 +459,7 @@ def inspect(writer: Writer, env: Mapping[str, str] | None = None,
         return out
     out["config_found"] = any(v is not None for v in current.values())
     try:
-        reading: Reading = writer.read(current)
+        reading: Reading = _reading(writer, current)
     except Unparsable as exc:
         where = f"{files[exc.role].path}" + (f", line {exc.line}" if exc.line else "")
         out["problems"].append(f"{where}: {exc.problem}")
@@ -330,10 +478,10 @@ def inspect(writer: Writer, env: Mapping[str, str] | None = None,
 # ---- diffs -----------------------------------------------------------------------------
 
 
-def _known_secrets(writer: Writer, target: Target, current) -> set[str]:
-    found = {target.key} if target.key else set()
+def _known_secrets(writer: Writer, known: set[str | None], current: Current) -> set[str]:
+    found = {k for k in known if k}
     with contextlib.suppress(Unparsable):
-        for name, value in writer.read(current).owned.items():
+        for name, value in _reading(writer, current).owned.items():
             if history.is_secret_name(name) and isinstance(value, str) and value:
                 found.add(value)
     return found

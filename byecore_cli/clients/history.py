@@ -10,26 +10,38 @@ State (``Paths.state``, JSON) holds, per client, the provider and model byecore 
 pointed it at, and per file a hash of the bytes byecore wrote plus a fingerprint of
 each key byecore owns. Keys are never stored: secret values are kept as a hash and a
 masked form, enough to say "you changed this by hand" without holding the secret.
+After a restore, ``restored`` keeps the hashes of what the restore put back, so a later
+restore can still tell what changed since byecore last touched the files.
+
+Every read-modify-write of the state happens under ``state_lock()`` (a lock file beside
+it), so clients set up at the same time in several shells all stay remembered.
+
+Backups are pruned: the newest ``KEEP_BACKUPS`` of each client are kept, and always the
+oldest one — the files as they were before byecore first wrote them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import re
+import shutil
 import stat
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from byecore_cli.errors import ConfigError, NotFound
-from byecore_cli.files import SECRET_MODE, ensure_private_dir, write_atomic
+from byecore_cli.files import SECRET_MODE, ensure_private_dir, write_atomic, writing
 from byecore_cli.paths import Paths
 from byecore_cli.providers.keys import mask_key
 
 STATE_VERSION = 1
+KEEP_BACKUPS = 20  # per client, besides the oldest (pre-byecore) one, which is always kept
 _SECRET_NAME = re.compile(r"(?i)api[-_]?key|token|secret|password")
 
 
@@ -71,10 +83,83 @@ def load_state() -> dict:
 
 
 def save_state(state: dict) -> None:
+    """Write the state atomically; callers that read it first hold ``state_lock()``."""
     paths = Paths.current()
     ensure_private_dir(paths.home)
     write_atomic(paths.state, json.dumps(state, indent=2, ensure_ascii=False) + "\n",
                  mode=SECRET_MODE)
+
+
+def last_placed(state: dict, client: str) -> dict[str, str | None] | None:
+    """role -> hash of the bytes byecore last put in each of a client's files, by a write
+    or by a restore; None when byecore has no record of it."""
+    record = state.get("restored", {}).get(client) or state["clients"].get(client)
+    if not record or "files" not in record:
+        return None
+    return {role: f.get("sha256") for role, f in record["files"].items()}
+
+
+_lock_depth = 0  # the lock is held by this process already (commit → save_state)
+
+
+@contextlib.contextmanager
+def state_lock() -> Iterator[None]:
+    """Hold an exclusive lock on byecore's state (``state.json.lock`` beside it).
+
+    An OS lock (flock; msvcrt on Windows), so it is released when the process dies and
+    a crashed command never leaves the state locked. Re-entrant within one process.
+    """
+    global _lock_depth
+    if _lock_depth:
+        _lock_depth += 1
+        try:
+            yield
+        finally:
+            _lock_depth -= 1
+        return
+    paths = Paths.current()
+    ensure_private_dir(paths.home)
+    lock_path = paths.state.with_name(paths.state.name + ".lock")
+    with writing(lock_path):
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, SECRET_MODE)
+    try:
+        _lock(fd)
+        _lock_depth = 1
+        try:
+            yield
+        finally:
+            _lock_depth = 0
+            _unlock(fd)
+    finally:
+        os.close(fd)
+
+
+def _lock(fd: int) -> None:
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        import msvcrt
+
+        os.lseek(fd, 0, os.SEEK_SET)
+        while True:  # LK_LOCK itself gives up after ten seconds: wait on
+            try:
+                msvcrt.locking(fd, msvcrt.LK_LOCK, 1)
+                return
+            except OSError:
+                continue
+    fcntl.flock(fd, fcntl.LOCK_EX)
+
+
+def _unlock(fd: int) -> None:
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        import msvcrt
+
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+        return
+    fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 # ---- backups ---------------------------------------------------------------------------
@@ -97,41 +182,69 @@ class Backup:
             "created": self.manifest.get("created"),
             "reason": self.reason,
             "provider_before": (self.manifest.get("state_before") or {}).get("provider"),
-            "files": {role: {"path": f["path"], "existed": f["existed"]}
+            "files": {role: {"path": f["path"], "existed": f["existed"],
+                             **({"link": f["link"]} if f.get("link") else {})}
                       for role, f in self.manifest["files"].items()},
         }
 
 
 def take_backup(client: str, files: dict[str, tuple[Path, bytes | None]], *,
                 reason: str, state_before: dict | None) -> Backup:
-    """Copy each file's bytes and mode (or its absence) into a new backup folder."""
+    """Copy each file's bytes and mode (or its absence) into a new backup folder.
+
+    A file reached through a symlink also keeps the link's own text, so a restore can put
+    the link back if something replaced it with a plain file."""
     root = Paths.current().backups / client
     ensure_private_dir(Paths.current().home)
-    root.mkdir(parents=True, exist_ok=True, mode=0o700)
     now = datetime.now(timezone.utc)
     base = now.strftime("%Y%m%dT%H%M%S%fZ")
     backup_id, n = base, 1
-    while (root / backup_id).exists():
-        n += 1
-        backup_id = f"{base}-{n}"
-    folder = root / backup_id
-    folder.mkdir(mode=0o700)
+    with writing(root):
+        root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        while True:
+            folder = root / backup_id
+            try:
+                folder.mkdir(mode=0o700)
+                break
+            except FileExistsError:
+                n += 1
+                backup_id = f"{base}-{n}"
     manifest: dict[str, Any] = {
         "client": client, "id": backup_id, "created": now.isoformat(timespec="seconds"),
         "reason": reason, "state_before": state_before, "files": {},
     }
-    for role, (path, data) in files.items():
-        entry: dict[str, Any] = {"path": str(path), "existed": data is not None}
-        if data is not None:
-            entry["mode"] = file_mode(path)
-            entry["sha256"] = sha256(data)
-            write_atomic(folder / role, data, mode=SECRET_MODE)
-        else:
-            entry["missing_dirs"] = [str(d) for d in missing_dirs(path.absolute())]
-        manifest["files"][role] = entry
-    write_atomic(folder / "manifest.json", json.dumps(manifest, indent=2) + "\n",
-                 mode=SECRET_MODE)
+    try:
+        for role, (path, data) in files.items():
+            entry: dict[str, Any] = {"path": str(path), "existed": data is not None}
+            if path.is_symlink():
+                entry["link"] = os.readlink(path)
+            if data is not None:
+                entry["mode"] = file_mode(path)
+                entry["sha256"] = sha256(data)
+                write_atomic(folder / role, data, mode=SECRET_MODE)
+            else:
+                entry["missing_dirs"] = [str(d) for d in missing_dirs(path.absolute())]
+            manifest["files"][role] = entry
+        write_atomic(folder / "manifest.json", json.dumps(manifest, indent=2) + "\n",
+                     mode=SECRET_MODE)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)  # no half-made backup left behind
+        raise
     return Backup(client, backup_id, folder, manifest)
+
+
+def prune_backups(client: str, keep: int = KEEP_BACKUPS) -> list[str]:
+    """Remove all but the newest ``keep`` backups and the oldest one; returns the ids gone."""
+    backups = list_backups(client)
+    doomed = backups[1:-keep] if keep > 0 else backups[1:]
+    for backup in doomed:
+        shutil.rmtree(backup.folder, ignore_errors=True)
+    return [b.id for b in doomed]
+
+
+def discard_backup(backup: Backup) -> None:
+    """Remove a backup whose write did not happen (it would only shadow the real one)."""
+    shutil.rmtree(backup.folder, ignore_errors=True)
 
 
 def missing_dirs(path: Path) -> list[Path]:
