@@ -124,7 +124,8 @@ def setup(
     provider: str | None = PROVIDER_OPTION,
     model: str | None = MODEL_OPTION,
     via_proxy: bool = typer.Option(False, "--via-proxy", help="Point the client at byecore's "
-                                   "local proxy (http://127.0.0.1:4000) with a local key."),
+                                   "local proxy with a local key: on the port the running "
+                                   "proxy listens on, else [proxy] port (4000 unless set)."),
     dry_run: bool = DRY_RUN_OPTION,
     yes: bool = YES_OPTION,
     force: bool = FORCE_OPTION,
@@ -256,50 +257,99 @@ def use(
 
 
 def restore(
-    client: str = typer.Argument(..., help="codex or claude."),
-    list_: bool = typer.Option(False, "--list", help="List the backups instead."),
+    client: str = typer.Argument(..., help="The client whose files to put back: codex, "
+                                 "claude, aider, opencode, crush, droid, continue or zed."),
+    list_: bool = typer.Option(False, "--list", help="List the backups instead (byecore "
+                               "keeps the newest 20 of each client, and always the oldest: "
+                               "the files as they were before byecore first wrote them)."),
     to: str | None = typer.Option(None, "--to", help="Restore this backup id (see --list) "
                                   "instead of the one taken before byecore's last write."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask, even when the restore "
+                             "throws away changes made after byecore's last write."),
+    force: bool = typer.Option(False, "--force", help="The same as --yes: restore even when "
+                               "the files changed after byecore's last write."),
     json_out: bool = JSON_OPTION,
 ) -> None:
-    """Put a client's files back exactly as they were before byecore's last write."""
+    """Put a client's files back exactly as they were before byecore's last write.
+
+    If the files changed after byecore wrote them (a login, the client's own rewrite, a
+    hand edit), restore shows what would be lost and asks; without a terminal (or with
+    --json) it refuses unless --force or --yes is given. The files as they are now are
+    backed up first, so a restore can itself be undone with --to.
+    """
     from byecore_cli.clients import engine, history
 
     with Output("restore", json_out) as out:
         writer = _writer(client)
         if list_:
-            rows = [b.summary() for b in reversed(history.list_backups(writer.name))]
-
-            def human_list(console, d):
-                if not d["backups"]:
-                    console.print(f"No backups of {writer.title}'s files yet.")
-                    return
-                from rich.table import Table
-
-                table = Table("id", "created", "taken before", "provider then", "files")
-                for b in d["backups"]:
-                    files = ", ".join(f["path"] + ("" if f["existed"] else " (absent)")
-                                      for f in b["files"].values())
-                    table.add_row(b["id"], b["created"] or "", b["reason"],
-                                  b["provider_before"] or "-", files)
-                console.print(table)
-
-            out.done({"client": writer.name, "backups": rows}, human_list)
+            _list_backups(out, writer, history)
             return
-        result = engine.restore(writer, to)
+        plan = engine.plan_restore(writer, to)
+        if plan.discards and not (yes or force):
+            if not _interactive(out):
+                if not out.json_mode:
+                    _show_discards(out.err, plan)
+                raise plan.refusal()
+            _show_discards(out.out, plan)
+            if not typer.confirm("Restore anyway and throw these changes away?",
+                                 default=False):
+                raise typer.Exit(1)
+        result = engine.apply_restore(plan, force=True)
 
         def human(console, d):
             for f in d["files"]:
                 verb = "removed" if f["action"] == "removed" else "restored"
                 state = "" if f["changed"] else " (already so)"
-                console.print(f"[green]✓[/] {verb} {f['path']}{state}")
+                console.print(f"[green]✓[/] {verb} {_esc(f['path'])}{state}")
             for folder in d["removed_folders"]:
-                console.print(f"[green]✓[/] removed the folder {folder} (byecore made it)")
+                console.print(f"[green]✓[/] removed the folder {_esc(folder)} (byecore made it)")
             console.print(f"[dim]  from backup {d['restored']}"
                           + (f"; the files as they were are in backup {d['safety_backup']}"
                              if d["safety_backup"] else "") + "[/]")
 
         out.done(result, human)
+
+
+def _show_discards(console, plan) -> None:
+    console.print(f"[yellow]Changed after byecore's last write; restoring {plan.writer.title} "
+                  "throws this away:[/]")
+    for edit in plan.edits:
+        console.print(f"  [yellow]byecore's key changed:[/] {_esc(edit['key'])}: byecore "
+                      f"wrote {_esc(repr(edit['wrote']))}, now {_esc(repr(edit['now']))}")
+    _show_diffs(console, plan.discards)
+
+
+def _list_backups(out: Output, writer, history) -> None:
+    backups = history.list_backups(writer.name)
+    rows = [{**b.summary(), "always_kept": i == 0} for i, b in enumerate(backups)][::-1]
+    keep_note = (f"byecore keeps the newest {history.KEEP_BACKUPS} backups of each client and "
+                 "always the oldest one (the files before byecore first wrote them); older "
+                 "ones are removed.")
+
+    def human(console, d):
+        if not d["backups"]:
+            console.print(f"No backups of {writer.title}'s files yet.")
+            return
+        from rich.table import Table
+
+        table = Table("id", "created", "taken before", "provider then", "files")
+        for column in table.columns:
+            column.overflow = "fold"  # wrap, never cut: paths are copied from here
+        # whole ids on one line, however narrow the terminal: they are typed into --to
+        table.columns[0].no_wrap = True
+        table.columns[0].min_width = max(len(b["id"]) for b in d["backups"])
+        for b in d["backups"]:
+            files = ", ".join(f["path"] + ("" if f["existed"] else " (absent)")
+                              + (f" (symlink to {f['link']})" if f.get("link") else "")
+                              for f in b["files"].values())
+            reason = b["reason"] + (" (oldest, always kept)" if b["always_kept"] else "")
+            table.add_row(b["id"], b["created"] or "", _esc(reason),
+                          _esc(b["provider_before"] or "-"), _esc(files))
+        console.print(table)
+        console.print(f"[dim]{_esc(d['note'])}[/]")
+
+    out.done({"client": writer.name, "backups": rows, "keep": history.KEEP_BACKUPS,
+              "note": keep_note}, human)
 
 
 def status(json_out: bool = JSON_OPTION) -> None:
