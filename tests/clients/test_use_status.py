@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 from tests.clients.conftest import place, toml_loads
 
@@ -69,3 +71,42 @@ def test_status_without_anything(run):
     assert code == 0
     assert {r["client"] for r in body["data"]["clients"]} >= {"codex", "claude"}
     assert all(not r["set_up_by_byecore"] for r in body["data"]["clients"])
+
+
+# ---- --via-proxy: the port of the proxy that runs -----------------------------------------
+
+
+def _proxy_runtime(byecore_home, pid: int, port: int = 4123) -> None:
+    """What ``byecore proxy`` leaves in its home while it serves."""
+    byecore_home.mkdir(parents=True, exist_ok=True)
+    (byecore_home / "proxy.json").write_text(json.dumps(
+        {"host": "127.0.0.1", "port": port, "pid": pid, "url": f"http://127.0.0.1:{port}"}))
+
+
+def _codex_base_url(home) -> str:
+    config = toml_loads((home / ".codex" / "config.toml").read_text())
+    return config["model_providers"]["byecore"]["base_url"]
+
+
+def test_via_proxy_uses_the_running_proxys_port_and_says_so(run, gateway, home, byecore_home):
+    proxy = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    try:
+        _proxy_runtime(byecore_home, proxy.pid)
+        code, body = run("setup", "codex", "--via-proxy")
+        assert code == 0, body
+        assert _codex_base_url(home) == "http://127.0.0.1:4123/v1"
+        assert any("running" in n and "4123" in n for n in body["data"]["notes"])
+    finally:
+        proxy.kill()
+        proxy.wait()
+
+
+def test_via_proxy_without_a_running_proxy_uses_the_setting(run, gateway, home, byecore_home):
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # its pid is free now: a proxy that died without removing its file
+    _proxy_runtime(byecore_home, gone.pid)
+    code, body = run("setup", "codex", "--via-proxy")
+    assert code == 0, body
+    assert _codex_base_url(home) == "http://127.0.0.1:4000/v1"
+    assert any("no byecore proxy is running" in n and "4000" in n
+               for n in body["data"]["notes"])
