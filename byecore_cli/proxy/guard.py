@@ -1,14 +1,241 @@
 """What every request must pass before any handler sees it.
 
 One aiohttp middleware, so that no route, known or unknown, answers in aiohttp's own
-plain-text shape.
+plain-text shape:
+
+- **Host**: only the names this machine answers to (loopback names, the address the
+  connection came in on, the machine's own host name) and ``[proxy] allowed_hosts``.
+  A web page that rebinds its own DNS name to 127.0.0.1 sends its own name as Host, so
+  this stops DNS rebinding even with ``--open``.
+- **Origin**: a request a browser sends for a foreign web page carries that page's
+  origin; it is refused, key or not. That also stops "simple" cross-origin POSTs
+  (``text/plain``) that browsers send without asking first.
+- **unknown paths and wrong methods**: 404/405 in the protocol the path implies, with
+  the path or method that would have worked.
+
+Every refusal made before routing, here or in routes.py, goes into the usage log with
+``refuse()``, so a client with a wrong key shows up in ``byecore usage``.
+
+Cost on the hot path: two header look-ups and one dict look-up per request; anything
+else runs only for a Host seen for the first time or a request being refused.
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
+import ipaddress
+import logging
+import socket
+import time
+from urllib.parse import urlsplit
+
 from aiohttp import web
+
+from byecore_cli.hub import ErrorInfo
+from byecore_cli.proxy.app import STATE
+from byecore_cli.proxy.pipeline import error_response
+
+log = logging.getLogger("byecore.proxy")
+UNKNOWN_CLIENT = "unknown"
+STARTED = web.RequestKey("byecore_started", float)  # when routes.py began reading a request
+_CACHE = "accepted_hosts"  # ProxyState.extra key: (settings, {Host value: name})
+_CACHE_SIZE = 64
+# path without the /v1 prefix → the methods it answers, and the protocol it speaks
+ENDPOINTS = {
+    "/chat/completions": ("POST", "chat"),
+    "/responses": ("POST", "responses"),
+    "/messages": ("POST", "messages"),
+    "/messages/count_tokens": ("POST", "messages"),
+    "/models": ("GET", None),
+}
 
 
 @web.middleware
 async def guard(request: web.Request, handler) -> web.StreamResponse:
-    return await handler(request)
+    headers = request.headers
+    host = headers.get("Host")
+    state = request.app[STATE]
+    cache = state.extra.get(_CACHE)
+    if cache is None or cache[0] is not state.settings:
+        cache = state.extra[_CACHE] = (state.settings, {})
+    name = cache[1].get(host) if host is not None else ""
+    if name is None:
+        name = await _host_name(request, host, state.settings.proxy.allowed_hosts)
+        if name is None:
+            return _foreign_host(request, host)
+        if len(cache[1]) < _CACHE_SIZE:
+            cache[1][host] = name
+    origin = headers.get("Origin")
+    if origin is not None and not _origin_allowed(origin, name,
+                                                  state.settings.proxy.allowed_hosts):
+        return refuse(request, protocol_of(request), ErrorInfo(
+            403, "permission",
+            f"requests from the web page {origin[:200]!r} are refused: a web page must not "
+            "reach byecore's proxy. If this origin is yours, add its host name to "
+            "allowed_hosts under [proxy] in byecore's settings"))
+    if request.match_info.http_exception is not None:
+        return _no_route(request)
+    try:
+        return await handler(request)
+    except web.HTTPException:
+        raise
+    except Exception as exc:  # a bug still answers in the client's protocol
+        log.exception("internal error on %s %s", request.method, request.path)
+        return error_response(protocol_of(request), ErrorInfo(
+            500, "api_error", f"byecore internal error ({type(exc).__name__})"))
+
+
+def refuse(request: web.Request, protocol: str, info: ErrorInfo, *,
+           client: str | None = None, model: str | None = None,
+           status: int | None = None) -> web.Response:
+    """The error answer for a request refused before routing, logged in the usage log.
+
+    ``status``: when the protocol's error table has no kind for it (405, 408), the
+    honest HTTP status to send anyway.
+    """
+    answer = error_response(protocol, info)
+    if status is not None and answer.status != status:
+        answer.set_status(status)
+    state = request.app[STATE]
+    if state.usage is not None:
+        if client is None:
+            client = state.keys.client(request.headers)
+        state.usage.record({
+            "ts": time.time(), "client": client or UNKNOWN_CLIENT, "inbound": protocol,
+            "requested_model": model, "status": answer.status, "stream": None,
+            "latency_ms": _since(request.get(STARTED))})
+    return answer
+
+
+def _since(started: float | None) -> float:
+    return 0.0 if started is None else round((time.monotonic() - started) * 1000, 2)
+
+
+def protocol_of(request: web.Request) -> str:
+    """The error shape the path implies, else what the headers suggest."""
+    path = request.path.lower()
+    if "messages" in path:
+        return "messages"
+    if "responses" in path:
+        return "responses"
+    if "chat" in path:
+        return "chat"
+    return protocol_of_headers(request.headers)
+
+
+def protocol_of_headers(headers) -> str:
+    """An Anthropic client says so with its version header or an ``x-api-key`` alone."""
+    if "anthropic-version" in headers or ("x-api-key" in headers
+                                          and "Authorization" not in headers):
+        return "messages"
+    return "chat"
+
+
+# -- Host and Origin ---------------------------------------------------------------------
+
+def split_host(value: str) -> str:
+    """``'LocalHost:4000'`` → ``'localhost'``, ``'[::1]:4000'`` → ``'::1'``."""
+    value = value.strip().lower()
+    if value.startswith("["):
+        end = value.find("]")
+        return value[1:end] if end > 0 else value
+    if value.count(":") == 1:
+        value = value.partition(":")[0]
+    return value.rstrip(".")
+
+
+def is_loopback_name(name: str) -> bool:
+    if name == "localhost" or name.endswith(".localhost"):
+        return True  # RFC 6761: resolved to loopback by the machine itself, never by DNS
+    try:
+        return ipaddress.ip_address(name.partition("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+def host_allowed(name: str, value: str, local_address: str | None, own_names,
+                 allowed) -> bool:
+    """``name``: the Host without its port; ``value``: the Host header as sent."""
+    if is_loopback_name(name):
+        return True
+    if local_address is not None and name == local_address.partition("%")[0].lower():
+        return True  # an address literal of this very connection: no DNS involved
+    if name in own_names:
+        return True
+    return any(entry.strip().lower().rstrip(".") in (name, value.strip().lower())
+               for entry in allowed)
+
+
+@functools.cache
+def own_names() -> frozenset[str]:
+    """This machine's own host names, as a user on the LAN would type them."""
+    names = set()
+    for name in (socket.gethostname(), socket.getfqdn()):
+        name = name.strip().lower().rstrip(".")
+        if name:
+            names.update((name, name.partition(".")[0] + ".local"))
+    return frozenset(names)
+
+
+async def _host_name(request: web.Request, host: str, allowed) -> str | None:
+    name = split_host(host)
+    sockname = request.transport.get_extra_info("sockname") if request.transport else None
+    local = sockname[0] if isinstance(sockname, tuple) and sockname else None
+    names = own_names() if own_names.cache_info().currsize else \
+        await asyncio.to_thread(own_names)  # getfqdn may ask DNS: not on the loop
+    return name if host_allowed(name, host, local, names, allowed) else None
+
+
+def _origin_allowed(origin: str, host_name: str, allowed) -> bool:
+    try:
+        parts = urlsplit(origin.strip())
+        name = (parts.hostname or "").rstrip(".")
+    except ValueError:
+        return False
+    if parts.scheme not in ("http", "https") or not name:
+        return False  # "null" (a sandboxed page, a file), an extension's own scheme…
+    if is_loopback_name(name) or (host_name and name == host_name):
+        return True
+    return any(entry.strip().lower().partition(":")[0].rstrip(".") == name
+               for entry in allowed)
+
+
+def _foreign_host(request: web.Request, host: str) -> web.Response:
+    name = split_host(host)[:200]
+    return refuse(request, protocol_of(request), ErrorInfo(
+        403, "permission",
+        f"byecore's proxy does not answer to the host name {name!r}: it serves loopback names "
+        "(127.0.0.1, localhost, [::1]) and this machine's own addresses and host name. "
+        f"If you reach it by {name!r} on purpose, add it to byecore's settings: "
+        f'allowed_hosts = ["{name}"] under [proxy]'))
+
+
+# -- unknown paths and wrong methods ------------------------------------------------------
+
+def _no_route(request: web.Request) -> web.Response:
+    protocol = protocol_of(request)
+    exc = request.match_info.http_exception
+    path = request.path
+    if isinstance(exc, web.HTTPMethodNotAllowed):
+        allowed = ", ".join(sorted(exc.allowed_methods))
+        answer = refuse(request, protocol, ErrorInfo(
+            400, "invalid_request",
+            f"{request.method} is not served at {path[:200]}: use {allowed}"), status=405)
+        answer.headers["Allow"] = allowed
+        return answer
+    return refuse(request, protocol, ErrorInfo(404, "not_found", _path_hint(path)))
+
+
+def _path_hint(path: str) -> str:
+    canonical = "/" + "/".join(p for p in path.lower().split("/") if p)
+    for prefix in ("/v1/v1", "/v1"):
+        if canonical.startswith(prefix + "/"):
+            canonical = canonical[len(prefix):]
+            break
+    known = ENDPOINTS.get(canonical)
+    shown = path[:200]
+    if known is not None:
+        return f"no endpoint at {shown!r}: did you mean {known[0]} /v1{canonical}?"
+    listed = ", ".join(f"{m} /v1{p}" for p, (m, _) in ENDPOINTS.items())
+    return f"no endpoint at {shown!r}: byecore's proxy serves {listed} and GET /health"

@@ -8,20 +8,25 @@ pipeline; every error is in the client's protocol, never a bare 500.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import time
 
 from aiohttp import web
+from aiohttp.web_protocol import RequestPayloadError
 
 from byecore_cli.errors import NotFound
 from byecore_cli.hub import ErrorInfo
 from byecore_cli.proxy import tokens
 from byecore_cli.proxy.app import STATE
+from byecore_cli.proxy.guard import STARTED, UNKNOWN_CLIENT, protocol_of_headers, refuse
 from byecore_cli.proxy.pipeline import Call, Pipeline, error_response
 from byecore_cli.proxy.router import detect_signals
 
 log = logging.getLogger("byecore.proxy")
 PREFIXES = ("/v1", "", "/v1/v1")
+MAX_DEPTH = 128  # real bodies (tool schemas included) nest a few dozen levels at most
 
 
 def setup_routes(app: web.Application) -> None:
@@ -38,10 +43,8 @@ def setup_routes(app: web.Application) -> None:
 
 
 async def health(request: web.Request) -> web.Response:
-    state = request.app[STATE]
-    state.refresh()
-    return web.json_response({"status": "ok", "service": "byecore proxy",
-                              "providers": sorted(state.settings.providers) or ["demo"]})
+    # answered without a key: says it is alive, nothing about what is configured
+    return web.json_response({"status": "ok", "service": "byecore proxy"})
 
 
 async def hello(request: web.Request) -> web.Response:
@@ -55,52 +58,106 @@ async def upgrade_refused(request: web.Request) -> web.Response:
 
 def _protocol_for(request: web.Request) -> str:
     """The error shape a client expects from a shared endpoint (models, health)."""
-    headers = request.headers
-    if "anthropic-version" in headers or ("x-api-key" in headers
-                                          and "Authorization" not in headers):
-        return "messages"
-    return "chat"
+    return protocol_of_headers(request.headers)
 
 
 async def _begin(request: web.Request, inbound: str):
     """Auth, body, JSON: a ``Call`` or the error response to send instead."""
+    request[STARTED] = time.monotonic()
     state = request.app[STATE]
     client = state.keys.client(request.headers)
     if client is None:
-        return error_response(inbound, ErrorInfo(
+        return refuse(request, inbound, ErrorInfo(
             401, "authentication",
             "missing or unknown byecore local key: send it as 'Authorization: Bearer KEY' "
-            "or 'x-api-key: KEY' (see it with: byecore proxy --show-key)"))
+            "or 'x-api-key: KEY' (see it with: byecore proxy --show-key)"), client=UNKNOWN_CLIENT)
+
+    def bad(message: str, param: str | None = None, model: str | None = None):
+        return refuse(request, inbound, ErrorInfo(400, "invalid_request", message, param=param),
+                      client=client, model=model)
+
+    wait = state.settings.proxy.timeouts.client_body
     try:
-        raw = await request.read()
+        raw = await asyncio.wait_for(request.read(), wait)
     except web.HTTPRequestEntityTooLarge:
         limit = state.settings.proxy.max_body_mb
-        return error_response(inbound, ErrorInfo(
+        return refuse(request, inbound, ErrorInfo(
             413, "request_too_large",
             f"the request body is over the proxy's {limit:g} MB limit "
-            "(raise [proxy] max_body_mb in byecore's settings)"))
+            "(raise [proxy] max_body_mb in byecore's settings)"), client=client)
+    except TimeoutError:
+        answer = refuse(request, inbound, ErrorInfo(
+            400, "invalid_request",
+            f"the request body did not arrive in full within {wait:g} s "
+            "([proxy.timeouts] client_body in byecore's settings)"), client=client, status=408)
+        answer.force_close()  # the rest of the body may still be on its way
+        return answer
+    except RequestPayloadError as exc:
+        encoding = request.headers.get("Content-Encoding", "")
+        reason = getattr(exc.__cause__, "message", None) or " ".join(str(exc).split())
+        answer = bad(f"the body could not be read as sent (Content-Encoding: {encoding[:40]}: "
+                     f"{reason}): send it uncompressed, or compressed as the header says")
+        answer.force_close()  # aiohttp's parser gave up on this connection
+        return answer
+    too_deep_message = (f"the body nests JSON deeper than {MAX_DEPTH} levels; "
+                        "no request byecore serves needs that")
     try:
         body = json.loads(raw)
+    except RecursionError:
+        return bad(too_deep_message)
     except ValueError as exc:
-        return error_response(inbound, ErrorInfo(400, "invalid_request",
-                                                 f"the body is not valid JSON ({exc})"))
+        return bad(f"the body is not valid JSON ({exc})")
     if not isinstance(body, dict):
-        return error_response(inbound, ErrorInfo(400, "invalid_request",
-                                                 "the body must be a JSON object"))
+        return bad("the body must be a JSON object")
+    if too_deep(raw, body):
+        return bad(too_deep_message)
+    if has_lone_surrogate(raw, body):
+        return bad("a string in the body holds an unpaired UTF-16 surrogate escape (\\ud800 to "
+                   "\\udfff without its pair), which is not valid Unicode: escape the whole "
+                   "character as its surrogate pair, or send it as UTF-8")
     model = body.get("model")
     if not isinstance(model, str) or not model.strip():
-        return error_response(inbound, ErrorInfo(400, "invalid_request",
-                                                 "'model' must be a non-empty string",
-                                                 param="model"))
+        return bad("'model' must be a non-empty string", param="model")
     stream = body.get("stream", False)
     if stream is None:
         stream = False
     if not isinstance(stream, bool):
-        return error_response(inbound, ErrorInfo(400, "invalid_request",
-                                                 "'stream' must be true or false",
-                                                 param="stream"))
+        return bad("'stream' must be true or false", param="stream", model=model)
     return Call(inbound=inbound, raw=raw, body=body, model=model, stream=stream,
                 client=client, headers=request.headers)
+
+
+def too_deep(raw: bytes, body, limit: int = MAX_DEPTH) -> bool:
+    """Whether ``body`` nests deeper than ``limit``: the parser copes (up to Python's
+    recursion limit, then RecursionError), the recursive code after it does not. Costs
+    two byte counts unless the body has more brackets than ``limit``; then one pass over
+    its containers, level by level (never its bytes: strings are most of a big body)."""
+    if raw.count(b"[") + raw.count(b"{") <= limit:
+        return False  # cannot nest deeper than it has brackets
+    level = [body]
+    for _ in range(limit):
+        deeper = []
+        add = deeper.append
+        for value in level:  # json.loads makes plain dicts and lists only
+            for child in (value.values() if type(value) is dict else value):
+                if type(child) is dict or type(child) is list:
+                    add(child)
+        if not deeper:
+            return False
+        level = deeper
+    return True
+
+
+def has_lone_surrogate(raw: bytes, body: dict) -> bool:
+    """``"\\ud800"`` parses to a string that cannot be encoded again; only a body with a
+    surrogate escape at all (found at C speed) is encoded again to find out."""
+    if b"\\ud" not in raw and b"\\uD" not in raw:
+        return False
+    try:
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _inference(inbound: str):
@@ -117,7 +174,8 @@ def _inference(inbound: str):
         except NotFound as exc:
             # Codex retries a 404 five times; a 400 tells it at once (protocols.md C5).
             status = 400 if inbound == "responses" else 404
-            return error_response(inbound, ErrorInfo(status, "not_found", exc.message))
+            return refuse(request, inbound, ErrorInfo(status, "not_found", exc.message),
+                          client=call.client, model=call.model)
         try:
             return await Pipeline(state, request, call).run(chain)
         except Exception as exc:  # a bug must still answer in the client's protocol
@@ -142,8 +200,9 @@ async def models(request: web.Request) -> web.Response:
     state.refresh()
     protocol = _protocol_for(request)
     if state.keys.client(request.headers) is None:
-        return error_response(protocol, ErrorInfo(401, "authentication",
-                                                  "missing or unknown byecore local key"))
+        return refuse(request, protocol, ErrorInfo(401, "authentication",
+                                                   "missing or unknown byecore local key"),
+                      client=UNKNOWN_CLIENT)
     names = state.router.models()
     if protocol == "messages":
         data = [{"type": "model", "id": n, "display_name": n,
