@@ -370,6 +370,17 @@ def plan_restore(writer: Writer, backup_id: str | None = None) -> RestorePlan:
     return plan
 
 
+def _put_back(path: Path, data: bytes | None, entry: dict) -> None:
+    """Make ``path`` hold ``data`` as a backup ``entry`` describes it: its mode, and the
+    symlink it was reached through, put back if something replaced the link."""
+    if data is None:
+        _put(path, None, None)
+        return
+    if entry.get("link") and _link(path) != entry["link"]:
+        put_symlink(path, entry["link"])
+    write_atomic(path, data, mode=entry["mode"])
+
+
 def _link(path: Path) -> str | None:
     return os.readlink(path) if path.is_symlink() else None
 
@@ -395,37 +406,42 @@ def apply_restore(plan: RestorePlan, *, force: bool = False) -> dict:
             raise Conflict(f"{', '.join(moved)} changed while byecore was preparing the "
                            "restore", hint="run the command again: byecore re-reads the files")
         state = history.load_state()
-        safety = None
-        if plan.changed:
-            safety = history.take_backup(
-                writer.name, {r: (paths[r], now[r]) for r in entries}, reason="restore",
-                state_before=state["clients"].get(writer.name)).id
+        safety = history.take_backup(
+            writer.name, {r: (paths[r], now[r]) for r in entries}, reason="restore",
+            state_before=state["clients"].get(writer.name)) if plan.changed else None
         removed_dirs: list[str] = []
-        for role in plan.changed:
-            data, entry = wanted[role], entries[role]
-            if data is None:
-                _put(paths[role], None, None)
+        done: list[str] = []
+        try:
+            for role in plan.changed:
+                done.append(role)
+                _put_back(paths[role], wanted[role], entries[role])
                 # only for a file this restore removes: a folder made later for another
                 # file, by the client or by hand, is not byecore's to take away
-                if now[role] is not None:
-                    removed_dirs += _remove_made_dirs(entry)
-                continue
-            if entry.get("link") and _link(paths[role]) != entry["link"]:
-                put_symlink(paths[role], entry["link"])  # something replaced the link
-            write_atomic(paths[role], data, mode=entry["mode"])
-        before = backup.manifest.get("state_before")
-        if before is None:
-            state["clients"].pop(writer.name, None)
-        else:
-            state["clients"][writer.name] = before
-        state.setdefault("restored", {})[writer.name] = {
-            "backup": backup.id, "files": {r: {"path": str(paths[r]),
-                                               "sha256": history.sha256(wanted[r])}
-                                           for r in entries}}
-        history.save_state(state)
+                if wanted[role] is None and now[role] is not None:
+                    removed_dirs += _remove_made_dirs(entries[role])
+            before = backup.manifest.get("state_before")
+            if before is None:
+                state["clients"].pop(writer.name, None)
+            else:
+                state["clients"][writer.name] = before
+            state.setdefault("restored", {})[writer.name] = {
+                "backup": backup.id, "files": {r: {"path": str(paths[r]),
+                                                   "sha256": history.sha256(wanted[r])}
+                                               for r in entries}}
+            history.save_state(state)
+        except BaseException:
+            for role in reversed(done):  # all or nothing, as for a write
+                with contextlib.suppress(OSError, ByecoreError):
+                    _put_back(paths[role], now[role], safety.manifest["files"][role])
+                    if now[role] is None:
+                        _remove_made_dirs(safety.manifest["files"][role])
+            if safety is not None:
+                history.discard_backup(safety)
+            raise
         history.prune_backups(writer.name)
     return {
-        "client": writer.name, "restored": backup.id, "safety_backup": safety,
+        "client": writer.name, "restored": backup.id,
+        "safety_backup": safety.id if safety else None,
         "files": [{"path": str(paths[r]), "action": "removed" if wanted[r] is None
                    else "restored", "changed": r in plan.changed} for r in entries],
         "removed_folders": removed_dirs,

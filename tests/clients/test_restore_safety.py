@@ -232,3 +232,19 @@ def test_a_full_disk_leaves_the_old_file_and_the_state(run, gateway, home, byeco
         assert not list((byecore_home / "backups").rglob("manifest.json"))
     finally:
         subprocess.run(["umount", str(claude)], check=True)
+
+
+def test_a_restore_that_cannot_finish_puts_everything_back(run, gateway, home, byecore_home):
+    """Crush keeps files in two folders; the second cannot be written, so the first one,
+    already restored, gets byecore's version back: all or nothing."""
+    place("crush.json", home / ".config" / "crush" / "crush.json")
+    place("crush-data.json", home / ".local" / "share" / "crush" / "crush.json")
+    assert run("setup", "crush")[0] == 0
+    before, state = snapshot(home), (byecore_home / "state.json").read_bytes()
+    backups = run("restore", "crush", "--list")[1]["data"]["backups"]
+    with _unwritable(home / ".local" / "share" / "crush"):
+        code, body = run("restore", "crush")
+    assert code == 1 and body["error"]["code"] == "write_failed", body
+    assert snapshot(home) == before
+    assert (byecore_home / "state.json").read_bytes() == state
+    assert run("restore", "crush", "--list")[1]["data"]["backups"] == backups
