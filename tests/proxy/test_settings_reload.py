@@ -75,7 +75,7 @@ async def test_saves_in_flight_never_bring_the_demo_provider(aiohttp_server, fak
             answers.append(reply.choices[0].message.content)
     finally:
         writer.join()
-    assert len(answers) > 20  # the requests did overlap the saves
+    assert len(answers) > 10  # the requests did overlap the saves
     assert [a for a in answers if "demo" in a] == []
     assert set(answers) == {"chat says: hi"} and len(fake.requests) == len(answers)
 
