@@ -48,6 +48,8 @@ class FileWriteError(ByecoreError):
 def write_error(exc: OSError, path: Path) -> FileWriteError:
     """What went wrong writing ``path`` and what the user can do about it."""
     where = Path(exc.filename) if exc.filename else path
+    if where.name.startswith(".") and where.name.endswith(".tmp"):
+        where = where.parent  # byecore's own temporary file: the folder is the problem
     folder = where if where.is_dir() else where.parent
     code = exc.errno
     if code in (errno.EACCES, errno.EPERM):
