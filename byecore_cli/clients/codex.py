@@ -6,18 +6,23 @@ upstream, because Codex files its resume history under the provider id: one stab
 keeps the history in one place across switches. The table's ``name`` is never
 ``OpenAI`` (that name turns on OpenAI-only calls such as ``/responses/compact``).
 Everything else — ``[projects]``, ``[mcp_servers]``, ``[profiles]``, comments, order —
-is the user's and comes back byte for byte (tomlkit).
+is the user's and comes back byte for byte.
 
-The key (checked against Codex 0.171.0's own config fields):
+The file is edited as text, the way ``jsonedit`` edits JSON: ``_statements`` finds
+where each header and ``key = value`` sits, byecore splices its values in at those
+places, and the result is parsed again and compared with the original before it is
+returned. A round trip through tomlkit would not do: it moves tables that follow an
+``[[array]]`` (and their comments), and it takes minutes on a large file.
+
+The key (checked against Codex 0.171.0's own config fields, and with its binary):
 
 - provider keeps its key in an environment variable -> ``env_key = "VAR"``; no key in
   any file;
-- ``auth.json`` absent or an API-key file -> ``OPENAI_API_KEY`` in ``auth.json`` with
-  ``requires_openai_auth = true`` (the way gateways document it);
-- ``auth.json`` holds a ChatGPT login -> the login is left untouched and the provider
-  gets its own ``experimental_bearer_token``: Codex prefers it to ``auth.json``, so
-  the ChatGPT token is never sent to a third-party URL, and the login is still there
-  when the user switches back to OpenAI.
+- otherwise the provider gets its own ``experimental_bearer_token`` (config.toml,
+  0600), which Codex sends instead of anything in ``auth.json``. ``auth.json`` is
+  never written: it may hold a ChatGPT login or a real OpenAI API key, and the
+  built-in ``openai`` provider (a profile may still use it) must keep sending that,
+  never the gateway's key; nor may the gateway ever receive the user's OpenAI key.
 
 Never written: ``wire_api = "chat"`` (current Codex refuses to load it),
 ``disable_response_storage`` and a top-level ``network_access`` (ignored, with a
@@ -26,8 +31,11 @@ warning).
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,11 +50,20 @@ from byecore_cli.clients.base import (
     file_text,
 )
 
+try:  # the strict TOML 1.0 reader, like Codex's own
+    import tomllib
+except ModuleNotFoundError:  # pragma: no cover - Python 3.10
+    import tomli as tomllib  # type: ignore[no-redef]
+
 PROVIDER_ID = "byecore"
 _TABLE_KEYS = ("name", "base_url", "wire_api", "env_key", "experimental_bearer_token",
                "requires_openai_auth")
 _BUILTIN = ("openai", "ollama", "lmstudio", "amazon-bedrock", "oss")
 _NO_KEY = "byecore-no-key"  # keyless local providers: still never fall back to a login
+_AUTH_NOTES = {
+    "chatgpt": "auth.json holds a ChatGPT login",
+    "apikey": "auth.json holds an OpenAI API key",
+}
 
 
 class Codex:
@@ -66,84 +83,63 @@ class Codex:
     # ---- plan -------------------------------------------------------------------------
 
     def plan(self, target: Target, current: Current) -> Plan:
-        import tomlkit
-
         text = file_text(current.get("config"), "config")
-        doc = _parse_toml(text)
+        data = _load(text)
         auth_text = file_text(current.get("auth"), "auth")
-        auth = _parse_auth(auth_text)
-        kind = _auth_kind(auth)
+        kind = _auth_kind(_parse_auth(auth_text))
         notes: list[str] = []
-
-        _set_top(doc, "model", target.model)
-        _set_top(doc, "model_provider", PROVIDER_ID)
-        providers = doc.get("model_providers")
-        if providers is None:
-            doc["model_providers"] = tomlkit.table(is_super_table=True)
-            providers = doc["model_providers"]
-        if PROVIDER_ID not in providers:
-            providers[PROVIDER_ID] = tomlkit.table()
-        table = providers[PROVIDER_ID]
+        files: dict[str, bytes | None] = {}
         wanted: dict[str, Any] = {
             "name": f"byecore: {target.provider}",
             "base_url": target.openai_base,
             "wire_api": "responses",
         }
-        new_auth = auth_text
-        secret: set[str] = set()
         if target.key_env and not target.via_proxy:
             wanted["env_key"] = target.key_env
             notes.append(f"Codex reads the key from ${target.key_env} (env_key); "
                          "no key is written to a file")
-        elif target.key is None:
-            wanted["experimental_bearer_token"] = _NO_KEY
-            secret.add("config")
-        elif kind in ("absent", "apikey"):
-            wanted["requires_openai_auth"] = True
-            new_auth = _set_auth_key(auth_text, target.key)
-            secret.add("auth")
         else:
-            wanted["experimental_bearer_token"] = target.key
-            secret.add("config")
-            notes.append("auth.json holds a ChatGPT login: byecore leaves it untouched and "
-                         "gives the provider its own key (experimental_bearer_token in "
-                         "config.toml), so the login is never sent to "
-                         f"{target.openai_base}")
-        for key in _TABLE_KEYS:
-            if key in wanted:
-                if table.get(key) != wanted[key]:
-                    table[key] = wanted[key]
-            elif key in table:
-                del table[key]
-        if "experimental_bearer_token" in table:
-            secret.add("config")
-        files: dict[str, bytes | None] = {"config": tomlkit.dumps(doc).encode()}
-        if new_auth != auth_text:
-            files["auth"] = new_auth.encode()
+            wanted["experimental_bearer_token"] = target.key or _NO_KEY
+            if kind in _AUTH_NOTES:
+                notes.append(f"{_AUTH_NOTES[kind]}: byecore leaves it untouched and gives "
+                             "its provider its own key (experimental_bearer_token in "
+                             "config.toml), so what auth.json holds is never sent to "
+                             f"{target.openai_base}")
+        if target.key and auth_text == _old_auth_file(target.key):
+            files["auth"] = None  # only the gateway key, as byecore <= 0.x wrote it
+            notes.append("removed auth.json, which held only the gateway key an earlier "
+                         "byecore wrote there: Codex's built-in openai provider would "
+                         "have sent it to OpenAI")
+        files["config"] = _edit_config(text, data, target.model, wanted).encode()
+        notes += _profile_notes(data)
+        secret = {"config"} if "experimental_bearer_token" in wanted else set()
         return Plan(files=files, secret=frozenset(secret), notes=notes)
 
     # ---- read -------------------------------------------------------------------------
 
     def read(self, current: Current) -> Reading:
-        doc = _parse_toml(file_text(current.get("config"), "config")).unwrap()
+        doc = _load(file_text(current.get("config"), "config"))
         auth = _parse_auth(file_text(current.get("auth"), "auth"))
-        providers = doc.get("model_providers") or {}
-        ours = providers.get(PROVIDER_ID) if isinstance(providers, dict) else None
+        providers = _dict(doc.get("model_providers"))
+        ours = providers.get(PROVIDER_ID)
         active = doc.get("model_provider", "openai")
-        table = providers.get(active) if isinstance(providers, dict) else None
+        active = active if isinstance(active, str) else repr(active)
+        table = providers.get(active)
+        model = doc.get("model")
         reading = Reading(configured=active == PROVIDER_ID and isinstance(ours, dict),
-                          model=doc.get("model"))
+                          model=model if isinstance(model, str) else None)
         if isinstance(table, dict):
-            reading.base_url = table.get("base_url")
-            reading.label = table.get("name")
+            reading.base_url = _str(table.get("base_url"))
+            reading.label = _str(table.get("name"))
         elif active in _BUILTIN:
             reading.label = f"built-in {active}"
-        reading.owned = {"model_provider": doc.get("model_provider"), "model": doc.get("model")}
+        reading.owned = {"model_provider": _plain(doc.get("model_provider")),
+                         "model": _plain(model)}
         if isinstance(ours, dict):
             for key in _TABLE_KEYS:
-                reading.owned[f"model_providers.{PROVIDER_ID}.{key}"] = ours.get(key)
+                reading.owned[f"model_providers.{PROVIDER_ID}.{key}"] = _plain(ours.get(key))
             if ours.get("requires_openai_auth") and auth:
-                reading.owned["auth.OPENAI_API_KEY"] = auth.get("OPENAI_API_KEY")
+                reading.owned["auth.OPENAI_API_KEY"] = _plain(auth.get("OPENAI_API_KEY"))
         reading.problems = _problems(doc, active, table, auth)
         return reading
 
@@ -156,43 +152,291 @@ class Codex:
         return problems
 
 
-def _set_top(doc, key: str, value: Any) -> None:
-    """Set a top-level key in place, or add it after the last top-level key.
+def _profile_notes(data: dict) -> list[str]:
+    """Profiles that name their own provider stay on it: say so, and how to switch."""
+    stay = [f"{name} ({profile['model_provider']})"
+            for name, profile in _dict(data.get("profiles")).items()
+            if isinstance(profile, dict) and profile.get("model_provider") not in (
+                None, PROVIDER_ID)]
+    if not stay:
+        return []
+    return [f"Codex profiles with their own model_provider stay where they are: "
+            f"{', '.join(stay)}; to use byecore in one, set model_provider = "
+            f'"{PROVIDER_ID}" (and a model the gateway serves) in its [profiles.NAME]']
 
-    tomlkit's own placement would put a new key after a comment that introduces the
-    first table, separating the user's comment from its table.
-    """
-    from tomlkit.items import AoT, Comment, Table
 
-    if key in doc:
-        if doc[key] != value:
-            doc[key] = value
-        return
-    body = doc.body
-    plain = [i for i, (k, v) in enumerate(body) if k is not None
-             and not isinstance(v, (Table, AoT))]
-    if plain:
-        at = plain[-1] + 1
+# ---- config.toml as text ----------------------------------------------------------------
+
+_KEY_PART = r'(?:"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'|[A-Za-z0-9_-]+)'
+_KEYVAL = re.compile(rf"[ \t]*({_KEY_PART}(?:[ \t]*\.[ \t]*{_KEY_PART})*)[ \t]*=[ \t]*")
+_HEADER = re.compile(r"[ \t]*\[")
+_PART = re.compile(rf"[ \t]*({_KEY_PART})[ \t]*(?:\.|$)")
+# What can hide a line break, a bracket or a "#" from a line scanner: strings, comments.
+_TOKEN = re.compile(r'"""(?:\\[\s\S]|[^\\])*?""""?"?|\'\'\'[\s\S]*?\'\'\'\'?\'?'
+                    r'|"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'|#[^\n]*|[][{}\n]')
+
+
+@dataclass
+class _Stmt:
+    """One TOML statement: a [header], a key = value (maybe over lines), or neither."""
+
+    start: int
+    end: int  # after its line break
+    body_end: int  # before a trailing comment and the spaces before it
+    table: tuple[str, ...] = ()  # the table it is in (a header: the one it opens)
+    header: bool = False
+    aot: bool = False  # a [[header]]
+    key: tuple[str, ...] | None = None  # a key = value's dotted key
+    value_at: int = 0  # where its value starts
+
+
+def _statements(text: str) -> list[_Stmt]:
+    """Headers, and the statements in the tables byecore edits (top level and
+    model_providers): a large file's other statements are only stepped over."""
+    stmts: list[_Stmt] = []
+    start, depth, comment = 0, 0, None
+    table: tuple[str, ...] = ()
+    for match in _TOKEN.finditer(text):
+        first = match.group()[0]
+        if first == "\n" and depth == 0:
+            if table[:1] in ((), ("model_providers",)) or _HEADER.match(text, start):
+                stmts.append(_statement(text, start, match.end(), comment, table))
+                table = stmts[-1].table
+            start, comment = match.end(), None
+        elif first == "#" and depth == 0 and comment is None:
+            comment = match.start()
+        elif first in "[{":
+            depth += 1
+        elif first in "]}":
+            depth = max(0, depth - 1)
+    if start < len(text):
+        stmts.append(_statement(text, start, len(text), comment, table))
+    return stmts
+
+
+def _statement(text: str, start: int, end: int, comment: int | None,
+               table: tuple[str, ...]) -> _Stmt:
+    body_end = comment if comment is not None else end
+    while body_end > start and text[body_end - 1] in " \t\r\n":
+        body_end -= 1
+    stmt = _Stmt(start, end, body_end, table)
+    body = text[start:body_end].strip()
+    if body.startswith("["):
+        stmt.header, stmt.aot = True, body.startswith("[[")
+        stmt.table = _key_path(body[2:-2] if stmt.aot else body[1:-1]) or ()
+    elif body and not body.startswith("#"):
+        match = _KEYVAL.match(text, start, body_end)
+        if match:
+            stmt.key, stmt.value_at = _key_path(match.group(1)), match.end()
+    return stmt
+
+
+def _key_path(text: str) -> tuple[str, ...] | None:
+    parts, pos = [], 0
+    text = text.strip()
+    while pos < len(text):
+        match = _PART.match(text, pos)
+        if not match:
+            return None
+        part = match.group(1)
+        if part[0] == "'" or (part[0] == '"' and "\\" not in part):
+            part = part[1:-1]
+        elif part[0] == '"':
+            part = next(iter(tomllib.loads(part + " = 0")))  # escapes: let TOML read them
+        parts.append(part)
+        pos = match.end()
+    return tuple(parts)
+
+
+def _render(value: Any) -> str:
+    return json.dumps(value) if isinstance(value, bool) else _render_str(str(value))
+
+
+def _render_str(value: str) -> str:
+    import tomlkit
+
+    return tomlkit.string(value).as_string()
+
+
+def _text(stmt: _Stmt, text: str) -> str:
+    return text[stmt.start:stmt.end].strip()
+
+
+def _edit_config(text: str, data: dict, model: str, wanted: dict[str, Any]) -> str:
+    nl = "\r\n" if "\r\n" in text else "\n"
+    stmts = _statements(text)
+    edits: list[tuple[int, int, str]] = []
+    root = [s for s in stmts if not s.table and not s.header]
+    new_top = ""
+    for key, value in (("model", model), ("model_provider", PROVIDER_ID)):
+        line = next((s for s in root if s.key == (key,)), None)
+        if line is not None:
+            if data.get(key) != value:
+                edits.append((line.value_at, line.body_end, _render(value)))
+        elif key in data:
+            raise Unparsable("config", f"{key} is not a plain `{key} = \"…\"` line at the "
+                                       "top of the file, so byecore cannot set it; make it one")
+        else:
+            new_top += f"{key} = {_render(value)}{nl}"
+    if new_top:
+        edits.append(_top_insert(text, root, new_top, nl))
+    edits += _provider_edits(text, stmts, data, wanted, nl)
+    pieces, pos = [], 0
+    for start, end, new in sorted(edits, key=lambda e: (e[0], e[1])):
+        pieces += [text[pos:start], new]
+        pos = end
+    out = "".join(pieces) + text[pos:]
+    _verify(data, out, model, wanted)
+    return out
+
+
+def _top_insert(text: str, root: list[_Stmt], lines: str, nl: str) -> tuple[int, int, str]:
+    """After the last top-level key; with none, after a leading comment block that is
+    followed by a blank line (a file header), else first."""
+    keys = [s for s in root if s.key]
+    if keys:
+        at = keys[-1].end
+        return at, at, ("" if text[:at].endswith("\n") else nl) + lines
+    at = 0
+    lead = 0
+    while lead < len(root) and _text(root[lead], text).startswith("#"):
+        lead += 1
+    if 0 < lead < len(root) and not _text(root[lead], text):
+        at = root[lead].end
+    return at, at, lines + (nl if text[at:].strip() else "")
+
+
+def _provider_edits(text: str, stmts: list[_Stmt], data: dict, wanted: dict[str, Any],
+                    nl: str) -> list[tuple[int, int, str]]:
+    providers = data.get("model_providers")
+    if providers is not None and not isinstance(providers, dict):
+        raise Unparsable("config", "model_providers is not a table: Codex expects "
+                                   "[model_providers.ID] tables there; fix or remove it")
+    ours = (providers or {}).get(PROVIDER_ID)
+    if ours is not None and not isinstance(ours, dict):
+        raise Unparsable("config", f"model_providers.{PROVIDER_ID} is not a table; remove "
+                                   "it and byecore writes its own")
+    for i, stmt in enumerate(stmts):
+        if stmt.header and not stmt.aot and stmt.table == ("model_providers", PROVIDER_ID):
+            return _table_edits(text, stmts, i, ours or {}, wanted, nl)
+    for stmt in stmts:
+        full = stmt.table + (stmt.key or ())
+        if stmt.key is None or full[:1] != ("model_providers",):
+            continue
+        if full in (("model_providers",), ("model_providers", PROVIDER_ID)):
+            return [_inline_edit(text, stmt, full, wanted)]
+        if full[:2] == ("model_providers", PROVIDER_ID):
+            raise Unparsable("config", f"model_providers.{PROVIDER_ID} is written as dotted "
+                                       "keys; byecore edits it only as a [model_providers."
+                                       f"{PROVIDER_ID}] table or an inline table: make it "
+                                       "one of those")
+    block = f"[model_providers.{PROVIDER_ID}]{nl}" + "".join(
+        f"{k} = {_render(v)}{nl}" for k, v in wanted.items())
+    sep = "" if not text.strip() else nl if text.endswith("\n") else nl + nl
+    if text.endswith(("\n\n", "\n\r\n")):
+        sep = ""
+    return [(len(text), len(text), sep + block)]
+
+
+def _table_edits(text: str, stmts: list[_Stmt], at: int, ours: dict,
+                 wanted: dict[str, Any], nl: str) -> list[tuple[int, int, str]]:
+    section = []
+    for stmt in stmts[at + 1:]:
+        if stmt.header:
+            break
+        section.append(stmt)
+    lines = {s.key: s for s in section if s.key}
+    edits, new = [], ""
+    for key in _TABLE_KEYS:
+        line = lines.get((key,))
+        if key in wanted and line is None:
+            new += f"{key} = {_render(wanted[key])}{nl}"
+        elif key in wanted and ours.get(key) != wanted[key]:
+            edits.append((line.value_at, line.body_end, _render(wanted[key])))
+        elif key not in wanted and line is not None:
+            edits.append((line.start, line.end, ""))
+    if new:
+        last = ([s for s in section if s.key] or [stmts[at]])[-1]
+        edits.append((last.end, last.end, ("" if text[:last.end].endswith("\n") else nl) + new))
+    return edits
+
+
+def _inline_edit(text: str, stmt: _Stmt, full: tuple[str, ...],
+                 wanted: dict[str, Any]) -> tuple[int, int, str]:
+    """Edit byecore's entry inside an inline table, keeping it inline: only this one
+    statement goes through tomlkit, which keeps the user's other entries as written."""
+    import tomlkit
+    from tomlkit.exceptions import TOMLKitError
+
+    body = text[stmt.start:stmt.body_end]
+    indent = body[: len(body) - len(body.lstrip())]
+    try:
+        doc = tomlkit.parse(body.strip() + "\n")
+        node: Any = doc
+        for part in stmt.key or ():
+            node = node[part]
+        if full == ("model_providers",):
+            if PROVIDER_ID not in node:
+                node[PROVIDER_ID] = tomlkit.inline_table()
+            node = node[PROVIDER_ID]
+        for key in _TABLE_KEYS:
+            if key in wanted and node.get(key) != wanted[key]:
+                node[key] = wanted[key]
+            elif key not in wanted and key in node:
+                del node[key]
+        return stmt.start, stmt.body_end, indent + tomlkit.dumps(doc).strip()
+    except (TOMLKitError, ValueError, TypeError, KeyError, AttributeError):
+        raise Unparsable("config", "byecore could not edit the inline model_providers "
+                                   f"table; write [model_providers.{PROVIDER_ID}] as a "
+                                   "table of its own") from None
+
+
+def _verify(before: dict, out: str, model: str, wanted: dict[str, Any]) -> None:
+    """The edit changed byecore's keys to ``wanted`` and nothing else, or it is refused."""
+    try:
+        after = _parsed(out)
+    except tomllib.TOMLDecodeError:
+        after = None
+    ours = {k: v for k, v in _dict(_dict(before.get("model_providers")).get(PROVIDER_ID))
+            .items() if k not in _TABLE_KEYS} | wanted
+    ok = after is not None and after.get("model") == model and (
+        after.get("model_provider") == PROVIDER_ID) and _dict(
+        after.get("model_providers")).get(PROVIDER_ID) == ours
+    if ok:
+        a, b = _rest(after), _rest(before)
+        ok = a == b or repr(a) == repr(b)  # repr: a nan is not equal to itself
+    if not ok:
+        raise Unparsable("config", "byecore could not add its settings to config.toml "
+                                   "without changing others, so it wrote nothing; please "
+                                   "report this file's shape as a bug")
+
+
+def _rest(data: dict) -> dict:
+    """Everything but byecore's keys."""
+    rest = {k: v for k, v in data.items() if k not in ("model", "model_provider")}
+    providers = {k: v for k, v in _dict(data.get("model_providers")).items()
+                 if k != PROVIDER_ID}
+    if providers:
+        rest["model_providers"] = providers
     else:
-        at = 0
-        while at < len(body) and isinstance(body[at][1], Comment):
-            at += 1
-    if at >= len(body):
-        doc[key] = value
-    else:
-        doc._insert_at(at, key, value)
+        rest.pop("model_providers", None)
+    return rest
+
+
+# ---- problems and parsing -----------------------------------------------------------
 
 
 def _problems(doc: dict, active: str, table: Any, auth: dict | None) -> list[str]:
     problems = []
-    providers = doc.get("model_providers") or {}
-    for pid, t in (providers.items() if isinstance(providers, dict) else []):
+    for pid, t in _dict(doc.get("model_providers")).items():
         if isinstance(t, dict) and t.get("wire_api") == "chat":
             problems.append(f'[model_providers.{pid}] has wire_api = "chat", which current '
                             'Codex refuses to load; it must be "responses"')
     for key in ("disable_response_storage", "network_access"):
         if key in doc:
             problems.append(f"top-level {key} is obsolete: Codex ignores it with a warning")
+    if "model" in doc and not isinstance(doc["model"], str):
+        problems.append("the top-level model is not a string: Codex expects a model name")
     if active not in _BUILTIN and not isinstance(table, dict):
         problems.append(f"model_provider = {active!r} but there is no "
                         f"[model_providers.{active}] table")
@@ -208,16 +452,18 @@ def _problems(doc: dict, active: str, table: Any, auth: dict | None) -> list[str
         token = table.get("experimental_bearer_token")
         if isinstance(token, str) and any(ch.isspace() for ch in token):
             problems.append("experimental_bearer_token has spaces or line breaks in it")
-        if table.get("requires_openai_auth") and _auth_kind(auth) == "chatgpt" \
+        kind = _auth_kind(auth)
+        if table.get("requires_openai_auth") and kind in _AUTH_NOTES and active != "openai" \
                 and not table.get("env_key") and not table.get("experimental_bearer_token"):
-            problems.append("requires_openai_auth with a ChatGPT login in auth.json: Codex "
-                            f"sends your ChatGPT token to {url or 'this provider'}")
+            what = "ChatGPT token" if kind == "chatgpt" else "OpenAI API key"
+            problems.append(f"requires_openai_auth with {_AUTH_NOTES[kind][14:]} in "
+                            f"auth.json: Codex sends your {what} to {url or 'this provider'}")
     key = (auth or {}).get("OPENAI_API_KEY")
     if isinstance(key, str) and key != key.strip():
         problems.append("auth.json's OPENAI_API_KEY has spaces or line breaks around it")
     profile = doc.get("profile")
-    profiles = doc.get("profiles") or {}
-    if profile and isinstance(profiles, dict) and isinstance(profiles.get(profile), dict):
+    profiles = _dict(doc.get("profiles"))
+    if isinstance(profile, str) and isinstance(profiles.get(profile), dict):
         shadow = [k for k in ("model", "model_provider") if k in profiles[profile]]
         if shadow:
             problems.append(f"profile = {profile!r} sets {', '.join(shadow)}, which "
@@ -225,17 +471,21 @@ def _problems(doc: dict, active: str, table: Any, auth: dict | None) -> list[str
     return problems
 
 
+@functools.lru_cache(maxsize=2)
+def _parsed(text: str) -> dict:
+    """Parsed once: the engine reads the same large file more than once (never mutate)."""
+    return tomllib.loads(text)
 
-def _parse_toml(text: str):
-    import tomlkit
-    from tomlkit.exceptions import TOMLKitError
 
+def _load(text: str) -> dict:
     try:
-        return tomlkit.parse(text)
-    except TOMLKitError as exc:
-        reason = str(exc).split(" at line ")[0]
+        return _parsed(text)
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        where = re.search(r"\(at line (\d+), column \d+\)", message)
+        reason = message.split(" (at ")[0]
         raise Unparsable("config", f"this is not valid TOML ({reason})",
-                         getattr(exc, "line", None)) from None
+                         int(where.group(1)) if where else None) from None
 
 
 def _parse_auth(text: str) -> dict | None:
@@ -260,7 +510,19 @@ def _auth_kind(auth: dict | None) -> str:
     return "chatgpt"
 
 
-def _set_auth_key(text: str, key: str) -> str:
-    if not text.strip():
-        return json.dumps({"OPENAI_API_KEY": key}, indent=2) + "\n"
-    return jsonedit.set_value(text, ("OPENAI_API_KEY",), key)
+def _old_auth_file(key: str) -> str:
+    """auth.json exactly as byecore wrote it before it kept keys out of that file."""
+    return json.dumps({"OPENAI_API_KEY": key}, indent=2) + "\n"
+
+
+def _dict(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _plain(value: Any) -> Any:
+    """A TOML value as JSON can hold it (dates become text), for hand-edit hashes."""
+    return json.loads(json.dumps(value, default=str))

@@ -48,26 +48,29 @@ def test_chatgpt_login_kept_and_key_goes_to_the_provider_table(run, gateway, hom
     assert any("ChatGPT login" in n for n in body["data"]["notes"])
 
 
-def test_no_auth_file_uses_auth_json_with_requires_openai_auth(run, gateway, home):
+def test_no_auth_file_the_key_goes_to_the_provider_table_not_auth_json(run, gateway, home):
     code, body = run("setup", "codex")
     assert code == 0, body
     codex = home / ".codex"
-    assert json.loads((codex / "auth.json").read_text()) == {"OPENAI_API_KEY": KEY}
-    assert _mode(codex / "auth.json") == 0o600
+    assert not (codex / "auth.json").exists()  # the built-in openai provider never gets it
     table = toml_loads((codex / "config.toml").read_text())["model_providers"]["byecore"]
-    assert table["requires_openai_auth"] is True
-    assert "experimental_bearer_token" not in table
-    assert KEY not in (codex / "config.toml").read_text()
+    assert table["experimental_bearer_token"] == KEY
+    assert "requires_openai_auth" not in table and "env_key" not in table
+    assert _mode(codex / "config.toml") == 0o600
 
 
-def test_api_key_auth_file_is_updated_in_place(run, gateway, home):
+def test_auth_json_an_earlier_byecore_wrote_is_removed_and_restore_brings_it_back(
+        run, gateway, home):
     auth = home / ".codex" / "auth.json"
     auth.parent.mkdir()
-    auth.write_text('{\n    "auth_mode": "apikey",\n'
-                    '    "OPENAI_API_KEY": "sk-old-key-000000000000"\n}\n')
-    assert run("setup", "codex")[0] == 0
-    assert auth.read_text() == ('{\n    "auth_mode": "apikey",\n    "OPENAI_API_KEY": "'
-                                + KEY + '"\n}\n')
+    earlier = json.dumps({"OPENAI_API_KEY": KEY}, indent=2) + "\n"  # only the gateway key
+    auth.write_text(earlier)
+    code, body = run("setup", "codex")
+    assert code == 0, body
+    assert not auth.exists()
+    assert any("earlier byecore" in n for n in body["data"]["notes"])
+    assert run("restore", "codex")[0] == 0
+    assert auth.read_text() == earlier
 
 
 def test_key_kept_in_an_env_var_becomes_env_key(run, cli, home, monkeypatch):
@@ -106,12 +109,13 @@ def test_dry_run_prints_a_masked_diff_and_changes_nothing(cli, gateway, home, by
     assert not (byecore_home / "backups").exists() and not (byecore_home / "state.json").exists()
 
 
-def test_restore_puts_back_exact_bytes_and_modes_and_removes_new_files(run, gateway, home):
+def test_restore_puts_back_exact_bytes_and_modes(run, gateway, home):
     codex = home / ".codex"
     place("codex-config.toml", codex / "config.toml", 0o640)
     before = snapshot(home)
     assert run("setup", "codex")[0] == 0
-    assert (codex / "auth.json").exists()  # created by byecore
+    assert _mode(codex / "config.toml") == 0o600  # it holds the key now
+    assert not (codex / "auth.json").exists()  # never created
     code, body = run("restore", "codex")
     assert code == 0, body
     assert snapshot(home) == before  # config bytes and 0640 back, auth.json gone
@@ -187,8 +191,8 @@ def test_chat_only_provider_goes_through_the_local_proxy(run, cli, home, byecore
     assert provider["base_url"] == "http://127.0.0.1:4000/v1"
     keys = toml_loads((byecore_home / "local-keys.toml").read_text())["keys"]
     assert keys["codex"].startswith("bc-local-")
-    assert json.loads((home / ".codex" / "auth.json").read_text()) == {
-        "OPENAI_API_KEY": keys["codex"]}
+    assert provider["experimental_bearer_token"] == keys["codex"]
+    assert not (home / ".codex" / "auth.json").exists()
     assert stat.S_IMODE((byecore_home / "local-keys.toml").stat().st_mode) == 0o600
 
 
