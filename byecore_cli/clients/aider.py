@@ -115,8 +115,6 @@ class Aider:
                           base_url=conf.get("openai-api-base"),
                           model=model if isinstance(model, str) else None)
         reading.owned = {name: conf.get(key) for key, name in _OWNED.items()}
-        # only when present: a file byecore wrote before it owned them has none
-        reading.owned.update({key: conf[key] for key in _SECONDARY if key in conf})
         if isinstance(model, str):
             reading.owned[f"metadata.{model}"] = meta.get(model)
         url = str(conf.get("openai-api-base") or "")

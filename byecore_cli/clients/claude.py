@@ -1,6 +1,6 @@
 """Claude Code: ``$CLAUDE_CONFIG_DIR/settings.json``, default ``~/.claude/settings.json``.
 
-byecore owns six members of the ``env`` object and nothing else:
+byecore sets six members of the ``env`` object:
 ``ANTHROPIC_BASE_URL`` (the Anthropic form: root, no ``/v1`` — Claude Code appends
 ``/v1/messages``), ``ANTHROPIC_AUTH_TOKEN`` (sent as a bearer token with no approval
 prompt, unlike ``ANTHROPIC_API_KEY``, which interactive Claude Code asks about first),
@@ -11,11 +11,13 @@ While byecore points Claude Code at a provider it also owns what would undo that
 URL beside the token: a real Anthropic key would reach the gateway) and
 ``CLAUDE_CODE_USE_{BEDROCK,VERTEX,FOUNDRY}`` (Claude Code then ignores the base URL) are
 removed; ``ANTHROPIC_SMALL_FAST_MODEL`` and ``CLAUDE_CODE_SUBAGENT_MODEL``, when set to
-a model the provider does not offer, are re-pointed at one it does. Each change is a
-note in the plan; the backup taken before the write keeps the old values and
-``byecore restore claude`` puts them back. settings.json's ``env`` wins over the shell
-for the names it sets (Claude Code 2.x), so ``check_env`` names only shell variables
-that settings.json leaves free to act.
+a model the provider does not offer, are re-pointed at one it does. These are not in
+``Reading.owned`` (a file an older byecore set up may still hold them, and that is no
+hand edit); a key put back later is a ``read`` problem and the next setup removes it
+again. Each change is a note in the plan; the backup taken before the write keeps the
+old values and ``byecore restore claude`` puts them back. settings.json's ``env`` wins
+over the shell for the names it sets (Claude Code 2.x), so ``check_env`` names only
+shell variables that settings.json leaves free to act.
 
 Permissions, hooks, statusLine, enabledPlugins, ``model``, unknown keys, the user's
 indentation and one-line arrays stay byte for byte: the file is edited in place with
@@ -120,9 +122,6 @@ class Claude:
             model=env.get("ANTHROPIC_MODEL") or settings.get("model"),
             owned={f"env.{name}": env.get(name) for name in OWNED},
         )
-        # owned only when present: a file byecore wrote before it owned them has none
-        reading.owned.update({f"env.{name}": env[name] for name in REMOVED + SECONDARY
-                              if name in env})
         url = str(env.get("ANTHROPIC_BASE_URL") or "")
         if url.rstrip("/").endswith("/v1"):
             reading.problems.append(f"ANTHROPIC_BASE_URL {url} ends in /v1: Claude Code "

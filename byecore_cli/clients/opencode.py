@@ -120,8 +120,6 @@ class OpenCode:
             "provider.byecore.api_key": (ours.get("options") or {}).get("apiKey"),
             "provider.byecore.models": ours.get("models"),
         }
-        if "small_model" in config:  # only when present: older writes did not own it
-            reading.owned["small_model"] = config["small_model"]
         url = str(options.get("baseURL") or "")
         if url and not url.rstrip("/").endswith("/v1") and "/v1" not in url:
             reading.problems.append(f"baseURL {url} has no /v1: OpenCode posts to "
