@@ -230,3 +230,10 @@ def test_remove_asks_on_a_terminal_and_no_keeps_it(cli, byecore_home):
     code, screen = run_in_pty(["provider", "remove", "gw"], [(b"anyway?", b"y\r")], env)
     assert code == 0, screen.decode(errors="replace")
     assert "gw" not in _settings(byecore_home).get("providers", {})
+
+
+def test_add_key_dash_reads_standard_input(cli, byecore_home):
+    result = cli("provider", "add", "byecore", "--key", "-", input="sk-dash-0123456789\n")
+    assert result.exit_code == 0, result.output
+    assert "sk-dash-0123456789" not in result.output and "shell history" not in result.output
+    assert _settings(byecore_home)["providers"]["byecore"]["key"] == "sk-dash-0123456789"

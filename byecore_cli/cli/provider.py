@@ -102,7 +102,8 @@ def add(
         None, "--base-url", help="The provider's root URL. A trailing /v1 or a pasted "
         "endpoint such as …/v1/chat/completions is cleaned up."),
     key: str | None = typer.Option(
-        None, "--key", help="The API key (prefer --key-stdin: this lands in shell history)."),
+        None, "--key", help="The API key; '-' reads it from standard input (a key typed "
+        "here lands in shell history)."),
     key_env: str | None = typer.Option(
         None, "--key-env", help="Keep the key out of byecore's files: read this environment "
         "variable when the key is needed."),
