@@ -160,9 +160,10 @@ def _profile_notes(data: dict) -> list[str]:
                 None, PROVIDER_ID)]
     if not stay:
         return []
-    return [f"Codex profiles with their own model_provider stay where they are: "
-            f"{', '.join(stay)}; to use byecore in one, set model_provider = "
-            f'"{PROVIDER_ID}" (and a model the gateway serves) in its [profiles.NAME]']
+    return [f"profiles that set their own model_provider stay on it: {', '.join(stay)}. "
+            "Codex 0.171 reads a profile from NAME.config.toml (codex --profile NAME), no "
+            "longer from [profiles.NAME]; to use byecore in one, set model_provider = "
+            f'"{PROVIDER_ID}" and a model the gateway serves there']
 
 
 # ---- config.toml as text ----------------------------------------------------------------
@@ -325,7 +326,7 @@ def _provider_edits(text: str, stmts: list[_Stmt], data: dict, wanted: dict[str,
             continue
         if full in (("model_providers",), ("model_providers", PROVIDER_ID)):
             return [_inline_edit(text, stmt, full, wanted)]
-        if full[:2] == ("model_providers", PROVIDER_ID):
+        if full[:2] == ("model_providers", PROVIDER_ID) and len(stmt.table) < 2:
             raise Unparsable("config", f"model_providers.{PROVIDER_ID} is written as dotted "
                                        "keys; byecore edits it only as a [model_providers."
                                        f"{PROVIDER_ID}] table or an inline table: make it "
@@ -462,12 +463,11 @@ def _problems(doc: dict, active: str, table: Any, auth: dict | None) -> list[str
     if isinstance(key, str) and key != key.strip():
         problems.append("auth.json's OPENAI_API_KEY has spaces or line breaks around it")
     profile = doc.get("profile")
-    profiles = _dict(doc.get("profiles"))
-    if isinstance(profile, str) and isinstance(profiles.get(profile), dict):
-        shadow = [k for k in ("model", "model_provider") if k in profiles[profile]]
-        if shadow:
-            problems.append(f"profile = {profile!r} sets {', '.join(shadow)}, which "
-                            "override the top-level ones byecore writes")
+    if profile is not None:
+        name = profile if isinstance(profile, str) else "NAME"
+        problems.append(f"config.toml selects profile = {profile!r}, which Codex 0.171 "
+                        f"refuses to start with: move that profile to {name}.config.toml "
+                        f"and run codex --profile {name}")
     return problems
 
 

@@ -235,3 +235,114 @@ def test_proxy_port_setting_is_where_setup_points(run, cli, home, byecore_home):
     assert code == 0 and body["data"]["via_proxy"]
     table = toml_loads((home / ".codex" / "config.toml").read_text())
     assert table["model_providers"]["byecore"]["base_url"] == "http://127.0.0.1:4123/v1"
+
+
+# ---- odd shapes of config.toml ---------------------------------------------------------
+
+def _plan(config: str, target=None):
+    from byecore_cli.clients.codex import Codex
+    from tests.clients.factory import make_target
+
+    return Codex().plan(target or make_target(), {"config": config.encode(), "auth": None})
+
+
+def test_inline_model_providers_table_is_edited_in_place_and_stays_inline():
+    config = ('model = "o3"\nmodel_providers = { relay = { name = "Relay", base_url = '
+              '"https://r.example.com/v1" } }  # my relay\n\n[projects."/src"]\n'
+              'trust_level = "trusted"\n')
+    out = _plan(config).files["config"].decode()
+    line = next(x for x in out.splitlines() if x.startswith("model_providers = {"))
+    assert line.startswith('model_providers = { relay = { name = "Relay", base_url = '
+                           '"https://r.example.com/v1" }, byecore = {')
+    assert line.endswith("}  # my relay")
+    assert out.endswith('\n\n[projects."/src"]\ntrust_level = "trusted"\n')
+    data = toml_loads(out)
+    assert data["model_provider"] == "byecore"
+    assert data["model_providers"]["relay"]["name"] == "Relay"
+    assert data["model_providers"]["byecore"]["base_url"] == "https://api.example.com/v1"
+
+
+def test_inline_byecore_entry_under_model_providers_is_updated_in_place(run, gateway, home):
+    config = home / ".codex" / "config.toml"
+    config.parent.mkdir()
+    original = ('[model_providers]\nbyecore = { name = "old", base_url = "http://old/v1", '
+                'requires_openai_auth = true, stream_max_retries = 3 }\n'
+                'other = { name = "Other" }\n')
+    config.write_text(original)
+    code, body = run("setup", "codex")
+    assert code == 0, body
+    text = config.read_text()
+    assert "[model_providers.byecore]" not in text  # still the inline entry
+    assert text.count("byecore = {") == 1 and 'other = { name = "Other" }\n' in text
+    table = toml_loads(text)["model_providers"]["byecore"]
+    assert table["stream_max_retries"] == 3 and table["base_url"] == "https://gw.example.com/v1"
+    assert "requires_openai_auth" not in table
+    assert run("restore", "codex", "--force")[0] == 0
+    assert config.read_text() == original
+
+
+def test_odd_existing_contents_get_a_clear_error_not_an_internal_one(run, gateway, home):
+    config = home / ".codex" / "config.toml"
+    config.parent.mkdir()
+    for text, needle in (('model_providers = 3\n', "model_providers is not a table"),
+                         ('[[model_providers]]\nname = "x"\n', "model_providers is not a table"),
+                         ('[model_providers]\nbyecore = "x"\n', "byecore is not a table"),
+                         ('[model]\nname = "x"\n', "model is not a plain"),
+                         ('model_providers.byecore.name = "x"\n', "dotted keys")):
+        config.write_text(text)
+        code, body = run("setup", "codex")
+        assert code == 1 and body["error"]["code"] == "config", body
+        assert needle in body["error"]["message"], body
+        assert "internal" not in body["error"]["message"]
+        assert config.read_text() == text
+        code, body = run("status")
+        assert code == 0, body
+
+
+def test_non_string_values_in_byecore_keys_are_replaced(run, gateway, home):
+    config = home / ".codex" / "config.toml"
+    config.parent.mkdir()
+    config.write_text('model = 1979-05-27\nmodel_provider = [1, 2]  # odd\n\n'
+                      '[model_providers.byecore]\nname = 5\nbase_url = ["x"]\n'
+                      'wire_api = { a = 1 }\n')
+    code, body = run("status")
+    assert code == 0, body
+    code, body = run("setup", "codex")
+    assert code == 0, body
+    data = toml_loads(config.read_text())
+    assert data["model"] == "gpt-5.4" and data["model_provider"] == "byecore"
+    assert data["model_providers"]["byecore"]["base_url"] == "https://gw.example.com/v1"
+    assert 'model_provider = "byecore"  # odd\n' in config.read_text()
+
+
+def test_profiles_on_their_own_provider_are_named_in_the_notes():
+    config = ('[profiles.work]\nmodel_provider = "openai"\nmodel = "o3"\n\n'
+              '[profiles.mine]\nmodel_provider = "byecore"\n\n[profiles.plain]\nmodel = "x"\n')
+    notes = " ".join(_plan(config).notes)
+    assert "work (openai)" in notes and "mine" not in notes and "plain" not in notes
+    assert 'model_provider = "byecore"' in notes and "--profile" in notes
+    assert not any("profile" in n for n in _plan('model = "x"\n').notes)
+
+
+def test_legacy_profile_selector_is_a_problem(run, home):
+    config = home / ".codex" / "config.toml"
+    config.parent.mkdir()
+    config.write_text('profile = "work"\n\n[profiles.work]\nmodel = "o3"\n')
+    code, body = run("status")
+    row = next(r for r in body["data"]["clients"] if r["client"] == "codex")
+    assert any("work.config.toml" in p and "--profile work" in p for p in row["problems"])
+
+
+def test_a_large_config_comes_back_whole():
+    blocks = [f'# project {i}: keep this note\n[projects."/home/me/src/p{i}"]\n'
+              f'trust_level = "trusted"  # ok\n\n[[skills]]\npath = "s{i}"\n\n'
+              f'[mcp_servers.s{i}]\ncommand = "npx"\nargs = ["-y", "srv-{i}"]\n\n'
+              for i in range(6000)]  # about 1 MB, tables split by arrays of tables
+    body = "".join(blocks)
+    config = '# Codex config\nmodel = "gpt-5"\n\n' + body
+    out = _plan(config).files["config"].decode()
+    table = ('[model_providers.byecore]\nname = "byecore: byecore"\n'
+             'base_url = "https://api.example.com/v1"\nwire_api = "responses"\n'
+             'experimental_bearer_token = "sk-test-0123456789abcdefXYZ"\n')
+    assert out == ('# Codex config\nmodel = "gpt-5.4"\nmodel_provider = "byecore"\n\n'
+                   + body + table)
