@@ -147,8 +147,8 @@ def _put_first(text: str, items: list[dict]) -> str:
 def _prepend(text: str, items: list[dict]) -> str:
     doc = yamledit.load(text, "config")
     seq = doc["models"]
-    if seq.fa.flow_style():
-        return yamledit.replace_items(text, "models", _ours, items, "config")
+    if seq.fa.flow_style():  # rewritten as a block list, byecore's items first
+        return yamledit.replace_items(text, "models", _ours, items, "config", first=True)
     lines = text.splitlines(keepends=True)
     start = seq.lc.item(0)[0]
     dash_col = len(lines[start]) - len(lines[start].lstrip(" "))

@@ -147,14 +147,16 @@ def dump_items(key: str, items: list[dict], dash_col: int, content_col: int,
 
 
 def replace_items(text: str, key: str, ours: Callable[[Any], bool], items: list[dict],
-                  role: str) -> str:
-    """Drop byecore's items from the top-level list ``key``, then append ``items``."""
+                  role: str, *, first: bool = False) -> str:
+    """Drop byecore's items from the top-level list ``key``, then add ``items`` after
+    the user's (``first``: before them; only for an absent, empty or [flow] list)."""
     doc = load(text, role)
     seq = doc.get(key)
     if seq is not None and not isinstance(seq, list):
         raise Unparsable(role, f"{key} is not a list")
     kept = [item for item in (seq or []) if not ours(item)]
-    if list(seq or []) == kept + items:
+    wanted = items + kept if first else kept + items
+    if list(seq or []) == wanted:
         return text
     nl = _newline(text)
     lines = text.splitlines(keepends=True)
@@ -162,10 +164,12 @@ def replace_items(text: str, key: str, ours: Callable[[Any], bool], items: list[
         out = text if not text or text.endswith("\n") else text + nl
         out += f"{key}:{nl}" + dump_items(key, items, 2, 4, nl)
     elif not seq or seq.fa.flow_style():
-        # "models: []" or a one-line list: rewrite that key's lines as a block list
+        # "models: []" or a [flow] list: rewrite that key's lines as a block list,
+        # keeping a comment after it on the key's line
         start = doc.lc.key(key)[0]
         end = _block_end(doc, key, lines)
-        block = f"{key}:{nl}" + dump_items(key, kept + items, 2, 4, nl)
+        comment = _flow_comment(lines[start:end], key, role)
+        block = f"{key}:{comment}{nl}" + dump_items(key, wanted, 2, 4, nl)
         out = "".join(lines[:start]) + block + "".join(lines[end:])
     else:
         starts = [seq.lc.item(i)[0] for i in range(len(seq))]
@@ -193,9 +197,41 @@ def replace_items(text: str, key: str, ours: Callable[[Any], bool], items: list[
             out_lines.append(new_text)
         out = "".join(out_lines)
     _verify(doc, out, {}, role, items_key=key)
-    if list(load(out, role).get(key) or []) != kept + items:
+    if list(load(out, role).get(key) or []) != (wanted if key in doc else items):
         raise Unparsable(role, f"byecore could not edit the {key} list safely")
     return out
+
+
+def _flow_comment(lines: list[str], key: str, role: str) -> str:
+    """The ``  # comment`` after a one-line or [flow] list, to keep on the key's line;
+    comments inside a multi-line one would be lost, so that is refused."""
+    comments = [(i, _comment_start(lines, i)) for i in range(len(lines))]
+    comments = [(i, at) for i, at in comments if at is not None]
+    if any(i != len(lines) - 1 for i, _ in comments):
+        raise Unparsable(role, f"{key} is a [...] list with comments inside it, which "
+                               "byecore would lose: write it as a block list (one "
+                               '"- item" per line) and run setup again')
+    if not comments:
+        return ""
+    last = lines[-1].rstrip("\r\n")
+    at = comments[0][1]
+    return last[len(last[:at].rstrip()):]
+
+
+def _comment_start(lines: list[str], i: int) -> int | None:
+    """Where a comment starts on ``lines[i]``: the first " #" whose removal leaves the
+    value as it was (a "#" inside a quoted string is not one)."""
+    from ruamel.yaml.error import YAMLError
+
+    whole = _yaml("safe").load("".join(lines))
+    for match in re.finditer(r"(?<=\s)#", lines[i]):
+        cut = lines[: i] + [lines[i][: match.start()] + "\n"] + lines[i + 1:]
+        try:
+            if _yaml("safe").load("".join(cut)) == whole:
+                return match.start()
+        except YAMLError:  # the cut text is not YAML: that "#" is not a comment
+            continue
+    return None
 
 
 def _block_end(doc: dict, key: str, lines: list[str]) -> int:

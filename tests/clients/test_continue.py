@@ -100,3 +100,36 @@ def test_read():
     assert reading.problems == []
     assert len(Continue().read({"config": b"models: []\n", "env": None}).problems) == 2
     assert Continue().read({"config": None, "env": None}).problems == []  # no file yet
+
+
+def test_inline_models_list_keeps_its_comment_and_byecore_comes_first():
+    config = (b"name: Mine\nversion: 1.0.0\nschema: v1\n"
+              b"models: [{name: Local, provider: ollama, model: qwen3}]  # my models\n"
+              b"rules: [Be brief]\n")
+    out = plan(config=config).files["config"]
+    text = out.decode()
+    assert text.startswith("name: Mine\nversion: 1.0.0\nschema: v1\nmodels:  # my models\n")
+    assert text.endswith("rules: [Be brief]\n")
+    data = yaml.safe_load(out)
+    assert [m["name"] for m in data["models"]] == [
+        "gpt-5.4 (byecore)", "gpt-5.4-mini (byecore)", "Local"]  # byecore's is the default
+    assert data["models"][2] == {"name": "Local", "provider": "ollama", "model": "qwen3"}
+    assert plan(config=out).files["config"] == out
+    switched = plan(make_target(model="deepseek-chat", models=("deepseek-chat",)),
+                    config=out).files["config"].decode()
+    assert "models:  # my models\n" in switched
+    assert [m["name"] for m in yaml.safe_load(switched)["models"]] == [
+        "deepseek-chat (byecore)", "Local"]
+
+
+def test_empty_inline_models_list_keeps_its_comment():
+    out = plan(config=b"name: Mine\nversion: 1.0.0\nmodels: []  # none yet\n").files["config"]
+    assert out.decode().startswith("name: Mine\nversion: 1.0.0\nmodels:  # none yet\n  - ")
+    assert yaml.safe_load(out)["models"][0]["name"] == "gpt-5.4 (byecore)"
+
+
+def test_comments_inside_a_multi_line_flow_list_are_not_dropped_silently():
+    config = (b"name: Mine\nversion: 1.0.0\nmodels: [\n"
+              b"  {name: Local, provider: ollama, model: qwen3},  # the fast one\n]\n")
+    with pytest.raises(Unparsable, match="comments inside"):
+        plan(config=config)
