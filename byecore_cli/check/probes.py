@@ -1,17 +1,25 @@
 """The probes behind ``byecore check``: one small real request per step.
 
-Each probe returns a ``Step``; none raises. Steps run one after another so the live
+Each probe fills in a ``Step``; none raises. Steps run one after another so the live
 table reads top to bottom, and a step's diagnosis can use what earlier steps learnt
 (the served model list, a working path).
+
+The whole check is bounded: each wait (a connection, an answer's first byte, the next
+stream event) by ``timeout``, the run by ``BUDGET_FACTOR`` times that, and a host that
+is not there (refused, no such name, TLS on a plain port, no answer at all) is asked
+once, not once per step. Every network failure becomes a sentence with a fix, never an
+aiohttp or SSL message on its own.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -22,6 +30,8 @@ from byecore_cli.providers.keys import redact
 from byecore_cli.providers.live import ANTHROPIC_VERSION
 
 PROMPT = "Reply with the single word: pong"
+BUDGET_FACTOR = 6  # the whole check stops after this many --timeout periods
+CONNECT_TIMEOUT = 5.0  # at most, whatever --timeout says: a live host connects fast
 
 
 @dataclass
@@ -58,19 +68,33 @@ class Step:
     problem: str | None = None
     fix: str | None = None
     warning: bool = False  # passed, but with something to fix
+    skipped: bool = False  # not tried: an earlier step found the host gone
+    dead: bool = field(default=False, repr=False)  # no use asking this host again
 
     def as_dict(self) -> dict:
-        return {k: v for k, v in self.__dict__.items()}
+        return {k: v for k, v in self.__dict__.items() if k != "dead"}
 
 
 @dataclass
 class Report:
     target: Target
     steps: list[Step] = field(default_factory=list)
+    stopped: str | None = None  # why the steps marked skipped were not tried
 
     @property
     def ok(self) -> bool:
         return all(step.ok for step in self.steps)
+
+    def findings(self) -> list[dict]:
+        """Each distinct problem once, with the steps that hit it, in order of first sight."""
+        groups: dict[tuple, dict] = {}
+        for step in self.steps:
+            if step.problem and not step.skipped:
+                group = groups.setdefault((step.problem, step.fix, step.ok), {
+                    "steps": [], "problem": step.problem, "fix": step.fix,
+                    "warning": step.ok})
+                group["steps"].append(step.name)
+        return list(groups.values())
 
 
 def _headers(target: Target, protocol: str) -> dict[str, str]:
@@ -122,12 +146,22 @@ class Prober:
         self.session = session
         self.timeout = timeout
         self.served: list[str] | None = None
+        self.answered = False  # the host has sent at least one HTTP answer
+        self.silent = 0  # steps in a row that got no answer at all
 
-    async def models(self) -> Step:
+    def _anthropic_only(self) -> bool:
+        return "chat" not in self.target.protocols and "responses" not in self.target.protocols
+
+    def models_step(self) -> Step:
+        return Step("GET models", self.target.url(
+            "anthropic-models" if self._anthropic_only() else "models"))
+
+    def call_step(self, protocol: str, stream: bool) -> Step:
+        return Step(f"{protocol}{' stream' if stream else ''}", self.target.url(protocol))
+
+    async def models(self, step: Step) -> Step:
         t = self.target
-        anthropic_only = "chat" not in t.protocols and "responses" not in t.protocols
-        protocol = "messages" if anthropic_only else "chat"
-        step = Step("GET models", t.url("anthropic-models" if anthropic_only else "models"))
+        protocol = "messages" if self._anthropic_only() else "chat"
         got = await self._send("GET", step, protocol)
         if got is None:
             return step
@@ -143,9 +177,8 @@ class Prober:
             step.warning, step.problem, step.fix = True, finding.problem, finding.fix
         return step
 
-    async def call(self, protocol: str, stream: bool) -> Step:
+    async def call(self, step: Step, protocol: str, stream: bool) -> Step:
         t = self.target
-        step = Step(f"{protocol}{' stream' if stream else ''}", t.url(protocol))
         body = _body(protocol, t.model, stream)
         if stream:
             return await self._stream(step, protocol, body)
@@ -169,8 +202,9 @@ class Prober:
         try:
             async with self.session.request(method, step.url, json=body,
                                             headers=_headers(self.target, protocol)) as resp:
-                raw = await resp.read()
                 step.status = resp.status
+                self.answered, self.silent = True, 0
+                raw = await resp.read()
                 retry_after = resp.headers.get("Retry-After")
         except Exception as exc:  # every network failure becomes a finding, never a crash
             step.latency_ms = (time.perf_counter() - start) * 1000
@@ -189,6 +223,7 @@ class Prober:
             async with self.session.post(step.url, json=body,
                                          headers=_headers(self.target, protocol)) as resp:
                 step.status = resp.status
+                self.answered, self.silent = True, 0
                 if resp.status >= 400:
                     raw = await resp.read()
                     step.latency_ms = (time.perf_counter() - start) * 1000
@@ -203,10 +238,16 @@ class Prober:
                         done = done or _final_event_seen(protocol, event.event, event.data)
         except Exception as exc:
             step.latency_ms = (time.perf_counter() - start) * 1000
-            if isinstance(exc, asyncio.TimeoutError) and events:
-                return self._fail(step, f"the stream went silent after {events} events and "
+            if isinstance(exc, asyncio.TimeoutError) and step.status is not None:
+                return self._fail(step, f"the stream went silent after {_count(events)} and "
                                   f"never finished (waited {self.timeout:g} s)",
-                                  "a proxy or firewall may be buffering or cutting streams")
+                                  "a proxy or firewall may be buffering or cutting streams; "
+                                  "a slow model needs a higher --timeout")
+            if isinstance(exc, aiohttp.ClientPayloadError) and step.status is not None:
+                return self._fail(step, f"the stream was cut off after {_count(events)}, "
+                                  "before its final event",
+                                  "retry; if it keeps happening, a proxy, load balancer or "
+                                  "the server drops long answers: check its timeouts")
             return self._connection_failed(step, exc)
         step.latency_ms = (time.perf_counter() - start) * 1000
         if not events:
@@ -262,8 +303,13 @@ class Prober:
         return None
 
     def _connection_failed(self, step: Step, exc: BaseException) -> Step:
-        finding = diagnose.for_connection(_reason(exc, self.timeout), step.url)
-        return self._fail(step, finding.problem, finding.fix)
+        before = step.status is not None  # the answer had begun when it failed
+        problem, fix, at_connect = _network_finding(exc, step.url, self.timeout, before)
+        self.silent = 0 if before else self.silent + 1
+        # Not there at all, or never answered: asking again for each step only repeats it.
+        # One silent step after real answers may be a slow model; two in a row is not.
+        step.dead = at_connect or (not before and (not self.answered or self.silent > 1))
+        return self._fail(step, problem, fix)
 
     @staticmethod
     def _fail(step: Step, problem: str, fix: str) -> Step:
@@ -271,20 +317,109 @@ class Prober:
         return step
 
 
-def _reason(exc: BaseException, timeout: float) -> str:
+_CONNECT_TIMEOUT = getattr(aiohttp, "ConnectionTimeoutError", ())  # aiohttp 3.10+
+_PLAIN_HTTP_SIGNS = ("wrong_version_number", "wrong version number", "record layer failure",
+                     "packet length too long", "http request", "unknown protocol")
+
+
+def _network_finding(exc: BaseException, url: str, timeout: float,
+                     answering: bool) -> tuple[str, str, bool]:
+    """(problem, fix, at_connect) in plain words for a request that failed on the wire.
+
+    ``answering``: the server had sent its status line when it failed. ``at_connect``:
+    no connection could be made at all, so no other step can fare better.
+    """
+    parts = urlsplit(url)
+    where, host = parts.netloc, parts.hostname or parts.netloc
+    swap = "http" if parts.scheme == "https" else "https"
+    other = f"{swap}://{where}"
+    tls = _ssl_error(exc)
+    if tls is not None and not isinstance(exc, aiohttp.ClientConnectorCertificateError):
+        text = str(tls).lower()
+        if parts.scheme == "https" and any(sign in text for sign in _PLAIN_HTTP_SIGNS):
+            return (f"TLS handshake failed: {where} answers in plain HTTP, not HTTPS",
+                    f"use {other} in the base URL", True)
+        reason = getattr(tls, "reason", None) or type(tls).__name__
+        return (f"TLS handshake with {where} failed ({reason})",
+                "check the base URL's scheme (http or https) and port; behind a corporate "
+                "proxy, set SSL_CERT_FILE to its certificate", True)
     if isinstance(exc, asyncio.TimeoutError):
-        return f"timed out after {timeout:g} s"
+        if _CONNECT_TIMEOUT and isinstance(exc, _CONNECT_TIMEOUT):
+            return (f"could not connect to {where} within {min(timeout, CONNECT_TIMEOUT):g} s",
+                    "check the host and port in the base URL, and any firewall or VPN in "
+                    "the way", True)
+        if answering:
+            return (f"{where} began to answer, then went silent for {timeout:g} s",
+                    "a slow model needs a higher --timeout; otherwise a proxy in the way may "
+                    "hold answers back", False)
+        return (f"{where} accepted the connection but sent no answer within {timeout:g} s",
+                "is the base URL the API's (not another service on that port)? a slow model "
+                "needs a higher --timeout", False)
     if isinstance(exc, aiohttp.ClientConnectorCertificateError):
-        return "TLS certificate not accepted"
+        why = getattr(exc.certificate_error, "verify_message", None)
+        finding = diagnose.for_connection("TLS certificate not accepted", url)
+        return finding.problem + (f" ({why})" if why else ""), finding.fix, True
     if isinstance(exc, aiohttp.ClientConnectorError):
-        os_error = exc.os_error
-        if isinstance(os_error, ConnectionRefusedError):
-            return "connection refused"
-        text = str(os_error)
-        if "resolution" in text or "not known" in text or "nodename" in text:
-            return "host does not resolve"
-        return text
-    return f"{type(exc).__name__}: {exc}"
+        reason = _reason(exc)
+        if reason in ("connection refused", "host does not resolve"):
+            finding = diagnose.for_connection(reason, url)
+            return finding.problem, finding.fix, True
+        if not isinstance(exc.os_error, ConnectionResetError):
+            why = getattr(exc.os_error, "strerror", None) or reason
+            return (f"cannot connect to {where} ({why})",
+                    "check the host and port in the base URL, and your network or VPN", True)
+    if isinstance(exc, aiohttp.ClientPayloadError):
+        return ("the server cut the answer off before it was complete",
+                "retry; if it keeps happening, a proxy, load balancer or the server drops "
+                "answers midway: check its timeouts and logs", False)
+    if isinstance(exc, (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError,
+                        ConnectionError)):
+        if answering:
+            return ("the server closed the connection in the middle of its answer",
+                    "retry; if it keeps happening, check the server's or proxy's logs", False)
+        hint = f" (an {parts.scheme}:// URL on an {swap.upper()} port fails this way: try " \
+               f"{other})" if parts.scheme == "http" else ""
+        return (f"{where} closed the connection before answering",
+                f"is the base URL right, and is it an HTTP server?{hint}", False)
+    if isinstance(exc, aiohttp.TooManyRedirects):
+        return (f"{host} redirects in a loop", "check the base URL", False)
+    if isinstance(exc, aiohttp.ClientResponseError):
+        return (f"the answer from {where} is not valid HTTP",
+                "is this port an HTTP API? it may be another kind of server", False)
+    if isinstance(exc, aiohttp.InvalidURL):
+        return (f"the URL {url} is not valid", "check the base URL", True)
+    detail = str(exc) or type(exc).__name__
+    return (f"the request to {where} failed: {detail}",
+            "check the base URL; run again with BYECORE_DEBUG=1 to see more", False)
+
+
+def _ssl_error(exc: BaseException | None) -> ssl.SSLError | None:
+    """The SSL error behind an aiohttp one, however deep it is wrapped."""
+    seen = 0
+    while exc is not None and seen < 6:
+        if isinstance(exc, ssl.SSLError):
+            return exc
+        inner = getattr(exc, "os_error", None)
+        if isinstance(inner, ssl.SSLError):
+            return inner
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return None
+
+
+def _count(events: int) -> str:
+    return f"{events} event{'' if events == 1 else 's'}"
+
+
+def _reason(exc: BaseException) -> str:
+    """The words diagnose.for_connection knows, for a failed connection."""
+    os_error = getattr(exc, "os_error", None)
+    if isinstance(os_error, ConnectionRefusedError):
+        return "connection refused"
+    text = str(os_error or exc)
+    if isinstance(exc, getattr(aiohttp, "ClientConnectorDNSError", ())) or any(
+            w in text for w in ("resolution", "not known", "nodename", "Name or service")):
+        return "host does not resolve"
+    return text
 
 
 async def run_checks(target: Target, *, streams: bool, timeout: float,
@@ -304,15 +439,35 @@ async def run_checks(target: Target, *, streams: bool, timeout: float,
         record(Step("key", ok=False, problem="the key has spaces or line breaks around it",
                     fix=target.fix_key))
         target.key = target.key.strip()
-    # sock_read bounds each wait for bytes, so a hanging stream ends as a finding.
-    client_timeout = aiohttp.ClientTimeout(total=None, connect=timeout, sock_read=timeout)
+    # sock_read bounds each wait for bytes (the first one too), so a hanging server or
+    # stream ends as a finding; the budget bounds the whole run.
+    client_timeout = aiohttp.ClientTimeout(total=None, connect=min(timeout, CONNECT_TIMEOUT),
+                                           sock_read=timeout)
+    budget = timeout * BUDGET_FACTOR
+    deadline = time.monotonic() + budget
     async with aiohttp.ClientSession(timeout=client_timeout, trust_env=False) as session:
         prober = Prober(target, session, timeout)
-        record(await prober.models())
-        if not target.model and prober.served:
-            target.model = prober.served[0]  # nothing named: try the first served model
+        plan: list[tuple[Step, Callable[[Step], Awaitable[Step]]]] = [
+            (prober.models_step(), prober.models)]
         for protocol in target.protocols:
-            record(await prober.call(protocol, stream=False))
-            if streams:
-                record(await prober.call(protocol, stream=True))
+            for stream in (False, True) if streams else (False,):
+                plan.append((prober.call_step(protocol, stream),
+                             lambda step, p=protocol, s=stream: prober.call(step, p, s)))
+        for index, (step, probe) in enumerate(plan):
+            if report.stopped:
+                step.skipped = True
+                record(step)
+                continue
+            try:
+                await asyncio.wait_for(probe(step), max(0.01, deadline - time.monotonic()))
+            except asyncio.TimeoutError:
+                Prober._fail(step, f"the check ran out of time ({budget:g} s in all) during "
+                             "this step", "raise --timeout (the total is "
+                             f"{BUDGET_FACTOR} times it) for a slow server")
+                report.stopped = f"the check's {budget:g} s ran out"
+            if index == 0 and not target.model and prober.served:
+                target.model = prober.served[0]  # nothing named: try the first served model
+            if step.dead and not report.stopped:
+                report.stopped = f"{step.name} got no answer from the host"
+            record(step)
     return report

@@ -25,7 +25,10 @@ def check(
         None, "--port", help="The local proxy's port, with --proxy (default: [proxy] port "
         "in settings, 4000 unless set)."),
     stream: bool = typer.Option(True, "--stream/--no-stream", help="Also try streaming."),
-    timeout: float = typer.Option(30.0, "--timeout", help="Seconds to wait at each step."),
+    timeout: float = typer.Option(
+        10.0, "--timeout", min=0.1, metavar="SECONDS",
+        help="Seconds to wait for an answer's first byte or the next stream event "
+        "(connecting: at most 5). The whole check stops after 6 times this."),
     json_out: bool = JSON_OPTION,
 ) -> None:
     """Prove a provider works: its model list, then each protocol, plain and streamed.
@@ -51,6 +54,8 @@ def check(
                        "protocols": target.protocols},
             "ok": report.ok,
             "steps": [step.as_dict() for step in report.steps],
+            "findings": report.findings(),
+            "stopped": report.stopped,
         }
         if json_out:
             out.done(data)
@@ -128,13 +133,19 @@ def _run_live(out: Output, target, stream: bool, timeout: float):
                   title=f"Checking {target.name}")
 
     def add(step) -> None:
+        from rich.markup import escape
+
+        if step.skipped:
+            table.add_row(f"[dim]{escape(step.name)}[/]", "[dim]–[/]", "", "", "",
+                          "[dim]not tried[/]")
+            return
         mark = "[green]✓[/]" if step.ok and not step.warning else \
             "[yellow]![/]" if step.ok else "[red]✗[/]"
         table.add_row(
-            step.name, mark, str(step.status or ""),
+            escape(step.name), mark, str(step.status or ""),
             f"{step.latency_ms:.0f} ms" if step.latency_ms is not None else "",
             f"{step.ttft_ms:.0f} ms" if step.ttft_ms is not None else "",
-            step.detail if step.ok and not step.warning else (step.problem or "")[:60],
+            escape(step.detail if step.ok and not step.warning else (step.problem or "")[:60]),
         )
 
     with Live(table, console=out.out, refresh_per_second=8, transient=False):
@@ -142,21 +153,30 @@ def _run_live(out: Output, target, stream: bool, timeout: float):
 
 
 def _print_findings(out: Output, report) -> None:
+    """Each distinct problem once: seven steps failing the same way make one line."""
     from rich.markup import escape
 
     out.out.print()
-    problems = [s for s in report.steps if s.problem]
-    for step in problems:
-        colour = "yellow" if step.ok else "red"
-        out.out.print(f"[{colour}]{escape(step.name)}:[/] {escape(step.problem)}")
-        if step.fix:
-            out.out.print(f"  [bold]fix:[/] {escape(step.fix)}")
+    tried = [s for s in report.steps if not s.skipped]
+    for finding in report.findings():
+        names = finding["steps"]
+        who = f"all {len(names)} checks" if len(names) > 1 and len(names) == len(tried) \
+            else ", ".join(names)
+        colour = "yellow" if finding["warning"] else "red"
+        out.out.print(f"[{colour}]{escape(who)}:[/] {escape(finding['problem'])}")
+        if finding["fix"]:
+            out.out.print(f"  [bold]fix:[/] {escape(finding['fix'])}")
+    skipped = [s.name for s in report.steps if s.skipped]
+    if skipped:
+        out.out.print(f"[dim]Not tried ({escape(report.stopped or 'the check stopped')}): "
+                      f"{escape(', '.join(skipped))}.[/]")
     if report.ok:
         out.out.print(f"[green]All {len(report.steps)} checks passed[/] for "
                       f"{escape(report.target.name)} with model {report.target.model}.")
     else:
-        failed = sum(not s.ok for s in report.steps)
-        out.out.print(f"[red]{failed} of {len(report.steps)} checks failed.[/]")
+        failed = sum(not s.ok and not s.skipped for s in report.steps)
+        untried = f"; {len(skipped)} not tried" if skipped else ""
+        out.out.print(f"[red]{failed} of {len(tried)} checks failed{untried}.[/]")
 
 
 def doctor(

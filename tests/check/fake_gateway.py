@@ -1,9 +1,17 @@
-"""A small local gateway speaking all three protocols, with switchable failures."""
+"""A small local gateway speaking all three protocols, with switchable failures.
+
+``build(Behaviour(...))`` is an aiohttp app for ``tests.fakes.ThreadedServer``;
+``RawServer`` misbehaves below HTTP (closes at once, never answers, answers everything
+with one status), where an aiohttp app cannot.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import socket
+import threading
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -21,6 +29,9 @@ class Behaviour:
     retry_after: str | None = None
     hang_stream: bool = False  # send one event, then go silent
     truncate_stream: bool = False  # close without the final event
+    cut_stream: bool = False  # send one event, then drop the connection mid-stream
+    cut_body: bool = False  # promise a whole JSON body, send half, drop the connection
+    drip_stream: bool = False  # send a keep-alive comment every 0.3 s, forever
     malformed: bool = False  # answer POSTs with a body of the wrong shape
 
 
@@ -106,10 +117,27 @@ def build(b: Behaviour):
                 if b.malformed:
                     return web.json_response({"hello": "world"})
                 if not body.get("stream"):
+                    if b.cut_body:
+                        raw = json.dumps(BODIES[protocol]).encode()
+                        resp = web.StreamResponse(headers={
+                            "Content-Type": "application/json",
+                            "Content-Length": str(len(raw))})
+                        await resp.prepare(request)
+                        await resp.write(raw[:len(raw) // 2])
+                        request.transport.close()
+                        return resp
                     return web.json_response(BODIES[protocol])
                 resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
                 await resp.prepare(request)
                 events = STREAMS[protocol]
+                if b.cut_stream:
+                    await resp.write(_sse(*events[0]))
+                    request.transport.close()  # no final event, no end of the chunked body
+                    return resp
+                if b.drip_stream:
+                    while True:  # alive but never done: only the check's budget ends it
+                        await resp.write(b": still thinking\n\n")
+                        await asyncio.sleep(0.3)
                 if b.hang_stream:
                     await resp.write(_sse(*events[0]))
                     await asyncio.sleep(3)  # longer than the test's --timeout 1
@@ -129,3 +157,59 @@ def build(b: Behaviour):
         app.router.add_post(f"{b.anthropic_prefix}/v1/messages", endpoint("messages"))
         return app
     return make
+
+
+class RawServer:
+    """A TCP server on 127.0.0.1 port 0 that misbehaves below HTTP, in a thread.
+
+    ``mode``: ``close`` reads the request and closes without a word; ``hang`` reads it
+    and never answers (until the server stops); ``status:503`` answers every request
+    with that status and a JSON error. ``connections`` counts what it accepted.
+    """
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+        self.connections = 0
+        self._sock = socket.socket()
+        self._sock.bind(("127.0.0.1", 0))
+        self._sock.listen(64)
+        self._sock.settimeout(0.2)
+        self._stop = threading.Event()
+        self._held: list[socket.socket] = []
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._sock.getsockname()[1]}"
+
+    def __enter__(self) -> RawServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(10)
+        for conn in self._held:
+            conn.close()
+        self._sock.close()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._sock.accept()
+            except (TimeoutError, OSError):
+                continue
+            self.connections += 1
+            conn.settimeout(5)
+            with contextlib.suppress(OSError):
+                conn.recv(65536)  # the request (its head, at least)
+            if self.mode == "hang":
+                self._held.append(conn)  # open and silent until the test ends
+                continue
+            if self.mode.startswith("status:"):
+                body = json.dumps({"error": {"message": "upstream unavailable",
+                                             "type": "api_error"}}).encode()
+                head = (f"HTTP/1.1 {self.mode[7:]} Oops\r\nContent-Type: application/json\r\n"
+                        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n")
+                conn.sendall(head.encode() + body)
+            conn.close()
