@@ -141,6 +141,8 @@ MALFORMED = [
     ("responses", {**RESPONSES_OK, "output": [{"type": "function_call", "call_id": "c",
                                                "name": "bash", "arguments": {"a": 1}}]}),
     ("responses", {**RESPONSES_OK, "output": [{"id": "x"}]}),
+    ("responses", {**RESPONSES_OK, "output": [{"type": "message", "content": [
+        {"text": "no type"}]}]}),
 ]
 
 

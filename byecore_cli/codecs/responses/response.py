@@ -96,6 +96,7 @@ def decode_output_item(item: Any, param: str) -> list:
         phase = item.get("phase")
         for i, raw in enumerate(arr(item.get("content") or [], f"{param}.content")):
             raw = obj(raw, f"{param}.content[{i}]")
+            string(raw.get("type"), f"{param}.content[{i}].type")
             refusal = raw.get("type") == "refusal"
             text = raw.get("refusal") if refusal else raw.get("text")
             parts.append(Text(string(text, f"{param}.content[{i}].text"),
