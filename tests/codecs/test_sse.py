@@ -88,3 +88,63 @@ def test_multibyte_utf8_split_inside_a_character():
 def test_encoder_round_trips():
     for event in (SSEEvent("x", "e"), SSEEvent("a\nb"), SSEEvent("{}")):
         assert _decode([encode_event(event.data, event.event)]) == [event]
+
+
+# -- the framer the byte relay cuts with -------------------------------------------------
+
+def _frame(chunks):
+    """What the relay does: cut each read at its last whole event; the rest waits."""
+    from byecore_cli.codecs.sse import last_event_end
+
+    pieces, tail = [], b""
+    for chunk in chunks:
+        data = tail + chunk
+        cut = last_event_end(data)
+        pieces.append(data[:cut]) if cut else None
+        tail = data[cut:]
+    return pieces, tail
+
+
+def _check_framing(stream: bytes, chunks: list[bytes]) -> None:
+    pieces, tail = _frame(chunks)
+    assert b"".join(pieces) + tail == stream  # not a byte lost, added or moved
+    whole = []
+    for piece in pieces:  # each piece is whole events: decoded alone, nothing is left over
+        decoder = SSEDecoder()
+        events = decoder.feed(piece)
+        assert decoder.flush() == []
+        whole += [(e.data, e.event) for e in events]
+    assert whole == [(e.data, e.event) for e in EXPECTED]
+    assert tail.strip(b"\r\n") == b""  # at most the LF of a CR the last cut ended on
+
+
+@pytest.mark.parametrize("split", range(1, len(STREAM)))
+def test_the_framer_cuts_whole_events_at_every_split_point(split):
+    _check_framing(STREAM, [STREAM[:split], STREAM[split:]])
+
+
+def test_the_framer_byte_at_a_time():
+    _check_framing(STREAM, [STREAM[i:i + 1] for i in range(len(STREAM))])
+
+
+@pytest.mark.parametrize("ending", [b"\r", b"\n", b"\r\n"])
+def test_the_framer_ends_each_event_of_any_line_ending(ending):
+    from byecore_cli.codecs.sse import event_ends, last_event_end
+
+    one = b"data: {}" + ending + ending
+    stream = one * 3
+    assert event_ends(stream) == [len(one), 2 * len(one), 3 * len(one)]
+    assert last_event_end(stream + b"data: {") == 3 * len(one)
+    assert last_event_end(b"data: {}" + ending) == 0  # a line end, not yet a blank line
+    for split in range(1, len(stream)):
+        pieces, tail = _frame([stream[:split], stream[split:]])
+        assert b"".join(pieces) + tail == stream and tail in (b"", b"\n")
+
+
+def test_a_crlf_is_one_line_end_even_across_chunks():
+    from byecore_cli.codecs.sse import event_ends
+
+    assert event_ends(b"data: a\r\ndata: b\r\n") == []  # two lines, no blank one
+    assert event_ends(b"data: a\r\n\r\n") == [11]
+    pieces, tail = _frame([b"data: a\r", b"\ndata: b\r\n", b"\r\n"])
+    assert pieces == [b"data: a\r\ndata: b\r\n\r\n"] and tail == b""

@@ -249,3 +249,40 @@ def test_sniffer_hides_only_the_usage_chunk_it_was_told_to():
         hiding = UsageSniffer("chat", hide_usage_chunk=True)
         assert hiding.feed_bytes(block) == stop + done  # the rest byte for byte
         assert hiding.usage.output_tokens == 1
+
+
+async def test_a_cr_only_stream_is_relayed_event_by_event_and_sniffed():
+    """CR alone is a legal SSE line end: each event goes out as it comes (nothing piles up
+    waiting for an LF), split CRs included, and the usage in it is read."""
+    from byecore_cli.proxy import streaming
+    from byecore_cli.proxy.sniff import UsageSniffer
+
+    events = [b'data: {"choices":[{"delta":{"content":"hi"}}],"usage":null}\r\r',
+              b'data: {"choices":[],"usage":{"prompt_tokens":11,"completion_tokens":5}}\r\r',
+              b"data: [DONE]\r\r"]
+    reads = [events[0], events[1][:-1], events[1][-1:] + events[2]]
+
+    class Content:
+        async def readany(self):
+            return reads.pop(0) if reads else b""
+
+    class Upstream:
+        content = Content()
+
+        def close(self):
+            pass
+
+    written: list[bytes] = []
+
+    class Response:
+        async def write(self, data):
+            written.append(data)
+
+    sniffer = UsageSniffer("chat")
+    first = reads.pop(0)
+    await streaming.relay(Upstream(), first, streaming.Sink(Response(), "chat"), sniffer,
+                          idle=30, keepalive=10)
+    assert b"".join(written) == b"".join(events)
+    # the first event went out on its own read; the CR that ended the second came later
+    assert written == [events[0], events[1] + events[2]]
+    assert (sniffer.usage.input_tokens, sniffer.usage.output_tokens) == (11, 5)

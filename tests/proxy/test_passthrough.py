@@ -249,3 +249,33 @@ async def test_a_400_that_merely_mentions_stream_options_changes_nothing(
     await _chat_stream(url, local_key)
     sent = [("stream_options" in r["body"]) for r in fake.requests]
     assert sent == [True, False, True]  # the retry failed too: not the field's fault
+
+
+REWRITES = [
+    # the top-level value written with an escaped slash, a nested one without
+    (b'{"model":"org\\/m","messages":[{"role":"assistant","content":[{"type":"tool_use",'
+     b'"id":"t","name":"pick","input":{"model":"org/m"}}]}]}', "org/m",
+     b'{"model":"up/new","messages":[{"role":"assistant","content":[{"type":"tool_use",'
+     b'"id":"t","name":"pick","input":{"model":"org/m"}}]}]}'),
+    # the nested one first, the top-level one after it (how the OpenAI SDK orders keys)
+    (b'{"messages":[{"role":"user","content":"hi"}],"tools":[{"input":{"model":"a"}}],'
+     b'"model":"a","stream":true}', "a",
+     b'{"messages":[{"role":"user","content":"hi"}],"tools":[{"input":{"model":"a"}}],'
+     b'"model":"up/new","stream":true}'),
+    (b'{"metadata": {"model": "a"}, "model" : "a" , "x": {"model":"a"}}', "a",
+     b'{"metadata": {"model": "a"}, "model" : "up/new" , "x": {"model":"a"}}'),
+    ('{"messages":[{"content":"\u00e9\u4e2d \\"model\\": \\"a\\""}],"t":{"model":"a"},'
+     '"model":"a"}'.encode(), "a",
+     '{"messages":[{"content":"\u00e9\u4e2d \\"model\\": \\"a\\""}],"t":{"model":"a"},'
+     '"model":"up/new"}'.encode()),
+    (b' {\n  "model": "a\\u002fb",\n  "m": {"model": "a/b"}\n}', "a/b",
+     b' {\n  "model": "up/new",\n  "m": {"model": "a/b"}\n}'),
+]
+
+
+@pytest.mark.parametrize(("raw", "old", "expected"), REWRITES)
+def test_rewrite_model_changes_only_the_top_level_model(raw, old, expected):
+    from byecore_cli.proxy.pipeline import rewrite_model
+
+    assert json.loads(raw)["model"] == old
+    assert rewrite_model(raw, old, "up/new") == expected  # byte for byte
