@@ -109,6 +109,8 @@ class Continue:
     def read(self, current: Current) -> Reading:
         doc = yamledit.load(file_text(current.get("config"), "config"), "config")
         models = doc.get("models") or []
+        listed = isinstance(models, list)
+        models = models if listed else []
         ours = [i for i in models if _ours(i)]
         first = ours[0] if ours else {}
         reading = Reading(configured=bool(ours), base_url=first.get("apiBase"),
@@ -117,6 +119,9 @@ class Continue:
             shown = {k: v for k, v in item.items() if k != "apiKey"}
             reading.owned[f"models.{item['name']}"] = _plain(shown)
             reading.owned[f"models.{item['name']}.api_key"] = item.get("apiKey")
+        if not listed:
+            reading.problems.append("models in config.yaml is not a list: Continue needs "
+                                    "one (- item lines)")
         for k in ("name", "version"):  # required by Continue's schema; "schema" is not
             if current.get("config") is not None and k not in doc:
                 reading.problems.append(f"config.yaml has no top-level {k}, which Continue "

@@ -115,7 +115,8 @@ def _get(data: dict, path: tuple[str, ...]):
 def _parse(text: str) -> dict:
     data = json_object(text, "settings", comments=True)
     for path in (("language_models",), ("language_models", "openai_compatible"), ("agent",)):
-        value = _get(data, path)
-        if value is not None and not isinstance(value, dict):
+        parent = _get(data, path[:-1]) if len(path) > 1 else data
+        if isinstance(parent, dict) and path[-1] in parent and not isinstance(
+                parent[path[-1]], dict):  # null too: byecore would have to replace it
             raise Unparsable("settings", f'"{".".join(path)}" is not a JSON object')
     return data

@@ -133,3 +133,12 @@ def test_comments_inside_a_multi_line_flow_list_are_not_dropped_silently():
               b"  {name: Local, provider: ollama, model: qwen3},  # the fast one\n]\n")
     with pytest.raises(Unparsable, match="comments inside"):
         plan(config=config)
+
+
+def test_models_that_is_not_a_list_is_a_problem_not_a_crash():
+    for odd in (b"models: 1\n", b"models: true\n", b"models: {a: 1}\n"):
+        reading = Continue().read({"config": odd, "env": None})
+        assert not reading.configured
+        assert any("models" in p and "not a list" in p for p in reading.problems)
+        with pytest.raises(Unparsable, match="models is not a list"):
+            plan(config=odd)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+
 import json5
 import pytest
 
@@ -94,3 +97,30 @@ def test_read():
     assert reading.configured and reading.base_url == "https://api.example.com/v1"
     assert reading.owned["customModels.custom:byecore-gpt-5.4.api_key"] == KEY
     assert reading.problems == []
+
+
+ODD = [None, 1, "x", [], [1], {}, True, {"byecore": 5}, {"byecore": None}, [{"name": 5}]]
+
+
+@pytest.mark.parametrize("writer_name", ["droid", "crush", "zed"])
+def test_json_writers_refuse_odd_shapes_clearly_never_crash(writer_name):
+    # every writer byecore has for a JSON file: odd values where objects are expected
+    # must give Unparsable (a clear error naming the file), never another exception
+    from byecore_cli.clients.crush import Crush
+    from byecore_cli.clients.zed import Zed
+
+    writer = {"droid": Droid(), "crush": Crush(), "zed": Zed()}[writer_name]
+    keys = {"droid": ["customModels", "model", "sessionDefaultSettings"],
+            "crush": ["providers", "models", "options"],
+            "zed": ["language_models", "agent"]}[writer_name]
+    roles = list(writer.files({}, FIXTURES))
+    for role in roles:
+        for key in keys:
+            for value in ODD:
+                current = dict.fromkeys(roles)
+                current[role] = json.dumps({key: value}).encode()
+                for target in (make_target(), proxy_target()):
+                    with contextlib.suppress(Unparsable):
+                        writer.plan(target, current)
+                with contextlib.suppress(Unparsable):
+                    writer.read(current)
