@@ -112,7 +112,12 @@ class StreamDecoder:
         if not isinstance(data, dict):
             raise UpstreamFault(f"an event that is not a JSON object: {event.data[:200]}")
         try:
-            return self._event(data, data.get("type") or event.event)
+            kind = data.get("type") or event.event
+            if kind == "content_block_delta" and self._started:  # the hot path
+                out: list[Event] = []
+                self._delta(data, out)
+                return out
+            return self._event(data, kind)
         except UpstreamFault:
             raise
         except (KeyError, TypeError, AttributeError, IndexError, ValueError) as exc:
@@ -120,9 +125,6 @@ class StreamDecoder:
 
     def _event(self, data: dict, kind) -> list[Event]:
         out: list[Event] = []
-        if kind == "content_block_delta" and self._started:  # the hot path
-            self._delta(data, out)
-            return out
         if kind.__class__ is not str:
             if kind is None:  # "{}": nothing to read
                 return out
