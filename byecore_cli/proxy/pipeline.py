@@ -23,8 +23,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import math
-import re
 import time
 from dataclasses import dataclass, field, replace
 
@@ -43,9 +41,15 @@ from byecore_cli.proxy.sniff import UsageSniffer
 from byecore_cli.proxy.upstream import (
     FirstByteTimeout,
     deadline,
+    is_json_object,
+    looks_like_answer,
     open_upstream,
     response_headers,
+    retry_after,
+    rewrite_model,
+    safe_seconds,
     shown_url,
+    snippet,
     upstream_headers,
 )
 
@@ -277,13 +281,13 @@ class Pipeline:
                 raise _UnaskedFieldRefused()  # byecore's addition, not the client's request
             info = up_codec.decode_error(status, body)
             info.message = redact(info.message, key)
-            info.retry_after = _seconds(info.retry_after)
+            info.retry_after = safe_seconds(info.retry_after)
             if info.retry_after is None:
-                info.retry_after = _retry_after(upstream.headers)
-            json_body = _is_json_object(body)
+                info.retry_after = retry_after(upstream.headers)
+            json_body = is_json_object(body)
             if not json_body:  # an HTML page from a gateway: nothing a client can parse
                 info.message = (f"{target.provider} answered HTTP {status} with something "
-                                f"other than JSON{_snippet(body)}")
+                                f"other than JSON{snippet(body)}")
             if target.passthrough and json_body:
                 answer = web.Response(body=body, status=status, headers={
                     **kept, "Content-Type": upstream.headers.get("Content-Type",
@@ -299,10 +303,10 @@ class Pipeline:
         if not is_sse:
             body = await _read(upstream, timeouts.idle, target, cap)
             if target.passthrough and not self.call.stream:
-                if not _looks_like_answer(target.protocol, body):
+                if not looks_like_answer(target.protocol, body):
                     raise Retry(ErrorInfo(502, "api_error", (
                         f"{target.provider} answered HTTP {status} with something other "
-                        f"than a {target.protocol} answer{_snippet(redact(body, key))}")))
+                        f"than a {target.protocol} answer{snippet(redact(body, key))}")))
                 self.row["raw_body"] = body
                 return web.Response(body=body, headers={**kept,
                                                         "Content-Type": "application/json"})
@@ -479,31 +483,8 @@ def _json(body: bytes, target: Target) -> dict:
     if not isinstance(value, dict):
         raise Retry(ErrorInfo(502, "api_error",
                               f"{target.provider} answered with something other than JSON"
-                              f"{_snippet(body)}"))
+                              f"{snippet(body)}"))
     return value
-
-
-def _is_json_object(body: bytes) -> bool:
-    try:
-        return isinstance(json.loads(body), dict)
-    except ValueError:
-        return False
-
-
-# Each protocol's answer has this top-level key: a cheap test that a pass-through body is
-# an answer (the client parses it), not a gateway's page or an empty 200.
-_ANSWER_KEY = {"chat": b'"choices"', "responses": b'"output"', "messages": b'"content"'}
-
-
-def _looks_like_answer(protocol: str, body: bytes) -> bool:
-    head, tail = body[:64].lstrip(), body[-64:].rstrip()
-    return head[:1] == b"{" and tail[-1:] == b"}" and _ANSWER_KEY[protocol] in body
-
-
-def _snippet(body: bytes) -> str:
-    """A few words of a body that is not JSON, for the error message (already redacted)."""
-    text = " ".join(body[:200].decode("utf-8", "replace").split())[:120]
-    return f" (it began: {text!r})" if text else " (an empty body)"
 
 
 def _not_an_answer(target: Target, upstream: aiohttp.ClientResponse) -> str:
@@ -546,46 +527,6 @@ class _Translating:
                                       self.tracker)
 
 
-MAX_RETRY_AFTER = 3600.0  # longer than any cooldown or backoff: more says nothing
-
-
-def _seconds(value) -> float | None:
-    """A wait in seconds made safe: finite, 0 to MAX_RETRY_AFTER; None when meaningless."""
-    if value is None or value != value:  # None, NaN
-        return None
-    return min(max(0.0, float(value)), MAX_RETRY_AFTER)
-
-
-def _retry_after(headers) -> float | None:
-    """Seconds from ``retry-after-ms`` or ``Retry-After`` (delay seconds or an HTTP date);
-    None for anything else (``inf``, ``nan``, garbage), never an exception."""
-    for name, scale in (("retry-after-ms", 0.001), ("Retry-After", 1.0)):
-        value = headers.get(name)
-        if not value:
-            continue
-        try:
-            number = float(value)
-        except ValueError:
-            seconds = _http_date(value) if scale == 1.0 else None
-        else:
-            seconds = _seconds(number * scale) if math.isfinite(number) else None
-        if seconds is not None:
-            return seconds
-    return None
-
-
-def _http_date(value: str) -> float | None:
-    from email.utils import parsedate_to_datetime
-
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-    if when.tzinfo is None:
-        return None
-    return _seconds(when.timestamp() - time.time())
-
-
 class _LazyCodec:
     """A codec looked up on first use, so the pass-through's happy path skips it."""
 
@@ -601,65 +542,3 @@ def _backoff(info: ErrorInfo, attempt: int, *, same: bool) -> float:
     if same and info.retry_after:
         return min(info.retry_after, 10.0)
     return min(0.05 * 2 ** attempt, 1.0)
-
-
-_MODEL_KEY = re.compile(rb'"model"\s*:\s*')
-_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.S)
-_OPENING = re.compile(rb'\s*\{\s*')
-_WS = re.compile(r"[ \t\n\r]*")
-_scan = json.JSONDecoder().raw_decode
-
-
-def rewrite_model(raw: bytes, old: str, new: str) -> bytes:
-    """The client's body with only its top-level ``model`` changed (byte-exact elsewhere).
-
-    Thinking signatures and the like must reach the upstream untouched, so the body is
-    not re-serialised: the top-level value's bytes are found and replaced. Usually one
-    ``"model":`` key is in the body at all (one byte search); with more (tool arguments,
-    metadata), the top-level members are stepped over to find the right one.
-    """
-    if old == new:
-        return raw
-    span = _top_level_model(raw)
-    if span is None:  # not an object with a string model: cannot happen after routes.py
-        body = json.loads(raw)
-        body["model"] = new
-        return json.dumps(body, ensure_ascii=False).encode()
-    start, end = span
-    return raw[:start] + json.dumps(new, ensure_ascii=False).encode() + raw[end:]
-
-
-def _top_level_model(raw: bytes) -> tuple[int, int] | None:
-    """The byte span of the top-level ``"model"`` string value of the JSON object ``raw``."""
-    keys = list(_MODEL_KEY.finditer(raw))
-    if not keys:
-        return None
-    opening = _OPENING.match(raw)
-    first_key = opening is not None and keys[0].start() == opening.end()
-    if len(keys) == 1 or first_key:  # the only one, or the object's first member
-        value = _JSON_STRING.match(raw, keys[0].end())
-        return value.span() if value else None
-    # Latin-1 maps each byte to one character, so offsets stay byte offsets, and JSON's
-    # structure is ASCII: a UTF-8 sequence is just string content to the scanner.
-    text, ws = raw.decode("latin-1"), _WS.match
-    pos = opening.end() if opening else 0
-    while text.startswith('"', pos):
-        key = _JSON_STRING.match(raw, pos)
-        if key is None:
-            return None
-        colon = ws(text, key.end()).end()
-        if not text.startswith(":", colon):
-            return None
-        value_at = ws(text, colon + 1).end()
-        if raw[pos:key.end()] == b'"model"':
-            value = _JSON_STRING.match(raw, value_at)
-            return value.span() if value else None
-        try:
-            _, pos = _scan(text, value_at)  # step over this member's value
-        except ValueError:
-            return None
-        pos = ws(text, pos).end()
-        if not text.startswith(",", pos):
-            return None
-        pos = ws(text, pos + 1).end()
-    return None

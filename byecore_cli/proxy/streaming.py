@@ -265,10 +265,11 @@ async def translate(upstream: aiohttp.ClientResponse, first: bytes, sink: Sink, 
                     ready: bytes = b"") -> None:
     """Upstream SSE → hub events → the client's SSE, one write per upstream chunk.
 
-    ``ready``: the client's bytes for ``first``, already decoded (by ``decode_first``,
-    before the client saw a byte) with ``sse`` and ``decoder``; then ``first`` is not
-    decoded again. A malformed upstream event raises ``UpstreamBroke`` (502).
+    With ``sse`` given, ``first`` was already decoded with it and ``decoder`` (by
+    ``decode_first``, before the client saw a byte), and ``ready`` is what that made for
+    the client. A malformed upstream event raises ``UpstreamBroke`` (502).
     """
+    decoded = sse is not None
     if sse is None:
         sse = SSEDecoder()
     dog = Watchdog(upstream, idle=idle, keepalive=keepalive, ping=sink.ping)
@@ -276,8 +277,9 @@ async def translate(upstream: aiohttp.ClientResponse, first: bytes, sink: Sink, 
     track, encode = tracker.feed, encoder.feed
     chunk = first
     try:
-        if ready:
-            await sink.write(ready)
+        if decoded:
+            if ready:
+                await sink.write(ready)
             chunk = await read()
         while chunk:
             dog.touch()

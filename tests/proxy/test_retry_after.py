@@ -76,7 +76,7 @@ def test_a_cooldown_is_never_longer_than_its_cap_nor_endless(wait):
 
 
 def test_retry_after_parsing_is_total():
-    from byecore_cli.proxy.pipeline import _retry_after
+    from byecore_cli.proxy.upstream import retry_after as _retry_after
 
     for header, value in ODD:
         seconds = _retry_after({header: value})

@@ -415,3 +415,23 @@ async def test_a_bug_mid_stream_ends_it_with_an_error_event_and_logs_500(
     assert events[0].event == "message_start" and events[-1].event == "error"
     assert app[STATE].usage.flush()
     assert [r["status"] for r in _rows()] == [500]
+
+
+async def test_a_first_read_without_a_whole_event_is_decoded_once(fake, aiohttp_server, sdk):
+    """The first read is decoded before the client's stream opens; when it holds only part
+    of an event, that part waits in the decoder and is not fed a second time."""
+    stop = [("content_block_stop", {"type": "content_block_stop", "index": 0}),
+            ("message_delta", {"type": "message_delta", "delta": {"stop_reason": "end_turn"},
+                               "usage": {"output_tokens": 2}}),
+            ("message_stop", {"type": "message_stop"})]
+    stream = sse(MESSAGE_START, TEXT_START, TEXT_DELTA, *stop)
+    fake.plan = [("raw", 200, SSE, [stream[:30], stream[30:]])]
+    _, url = await serve(aiohttp_server, pair(fake, "messages"))
+    chunks = await sdk.openai(url).chat.completions.create(model="m1", messages=HI,
+                                                           stream=True)
+    roles, text = [], ""
+    async for chunk in chunks:
+        for choice in chunk.choices:
+            roles += [choice.delta.role] if choice.delta.role else []
+            text += choice.delta.content or ""
+    assert roles == ["assistant"] and text == "half"
