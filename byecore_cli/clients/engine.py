@@ -145,6 +145,14 @@ def read_file(path: Path) -> bytes | None:
     except IsADirectoryError:
         raise ConfigError("expected a file, found a folder", path=str(path),
                           hint="move the folder away, then run again") from None
+    except NotADirectoryError:
+        raise ConfigError("a file is where one of its folders should be", path=str(path),
+                          hint=f"move aside the file in the way of {path.parent}, then run "
+                               "again") from None
+    except PermissionError:
+        raise ConfigError("permission denied", path=str(path),
+                          hint=f"make it readable for your user (see who owns it: ls -l "
+                               f"'{path}'), then run again") from None
     except OSError as exc:
         raise ConfigError(f"cannot read it ({exc.strerror})", path=str(path)) from None
 

@@ -248,3 +248,12 @@ def test_a_restore_that_cannot_finish_puts_everything_back(run, gateway, home, b
     assert snapshot(home) == before
     assert (byecore_home / "state.json").read_bytes() == state
     assert run("restore", "crush", "--list")[1]["data"]["backups"] == backups
+
+
+def test_a_file_where_the_clients_folder_should_be_is_named(run, gateway, home):
+    (home / ".claude").write_text("a file, not a folder")
+    code, body = run("setup", "claude")
+    assert code == 1 and body["error"]["code"] == "config"
+    assert body["error"]["path"] == str(home / ".claude" / "settings.json")
+    assert str(home / ".claude") in body["error"]["hint"]
+    assert (home / ".claude").read_text() == "a file, not a folder"
