@@ -96,3 +96,16 @@ def test_status_names_a_dangling_link(run, home):
     code, body = run("status")
     row = next(r for r in body["data"]["clients"] if r["client"] == "claude")
     assert any("symlink" in p and "does not exist" in p for p in row["problems"])
+
+
+def test_a_linked_client_folder_stays_a_link(run, gateway, home):
+    real = home / "dotfiles" / "claude"
+    real.mkdir(parents=True)
+    (home / ".claude").symlink_to("dotfiles/claude")
+    assert run("setup", "claude")[0] == 0
+    assert (home / ".claude").is_symlink() and (real / "settings.json").is_file()
+    code, body = run("restore", "claude")
+    assert code == 0, body
+    assert (home / ".claude").is_symlink() and real.is_dir(), "the link and its folder stay"
+    assert not (real / "settings.json").exists()
+    assert body["data"]["removed_folders"] == []
