@@ -340,12 +340,15 @@ class RestorePlan:
     changed: list[str]  # roles whose bytes, mode or link the restore changes
     discards: list[dict] = field(default_factory=list)  # changed since byecore's write
     edits: list[dict] = field(default_factory=list)  # byecore's own keys among them
+    unrecorded: bool = False  # no record of byecore's last write (state moved away)
 
     def refusal(self) -> WouldDiscard:
         title = self.writer.title
+        since = ("byecore has no record of what it last wrote, so it cannot tell what "
+                 "changed since" if self.unrecorded else
+                 f"they changed after byecore's last write (by hand or by {title} itself)")
         return WouldDiscard(
-            f"restoring {title}'s files would throw away changes made after byecore's "
-            f"last write (by hand or by {title} itself): "
+            f"restoring {title}'s files would replace what is in them now; {since}: "
             + ", ".join(d["path"] for d in self.discards),
             self.discards, self.edits,
             hint=f"look at what would be lost (the diff above, or 'discards' in --json), "
@@ -366,6 +369,7 @@ def plan_restore(writer: Writer, backup_id: str | None = None) -> RestorePlan:
     plan = RestorePlan(writer, backup, paths, wanted, now, changed)
     state = history.load_state()
     placed = history.last_placed(state, writer.name)
+    plan.unrecorded = placed is None
     lost = [role for role in entries if now[role] != wanted[role] and (
         placed is None or history.sha256(now[role]) != placed.get(role))]
     if lost:

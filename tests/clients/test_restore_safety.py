@@ -257,3 +257,16 @@ def test_a_file_where_the_clients_folder_should_be_is_named(run, gateway, home):
     assert body["error"]["path"] == str(home / ".claude" / "settings.json")
     assert str(home / ".claude") in body["error"]["hint"]
     assert (home / ".claude").read_text() == "a file, not a folder"
+
+
+def test_without_a_record_of_the_last_write_restore_asks_too(run, gateway, home,
+                                                             byecore_home):
+    place("claude-settings.json", home / ".claude" / "settings.json")
+    assert run("setup", "claude")[0] == 0
+    (byecore_home / "state.json").unlink()  # moved away, as the state error suggests
+    code, body = run("restore", "claude")
+    assert code == 1 and body["error"]["code"] == "would_discard"
+    assert "no record" in body["error"]["message"]
+    assert run("restore", "claude", "--force")[0] == 0
+    assert (home / ".claude" / "settings.json").read_bytes() == \
+        (FIXTURES / "claude-settings.json").read_bytes()
