@@ -53,7 +53,11 @@ async def hello(request: web.Request) -> web.Response:
 
 async def upgrade_refused(request: web.Request) -> web.Response:
     # Codex tries a WebSocket first for some providers; 426 makes it fall back to HTTP at once.
-    return web.Response(status=426, text="use HTTP POST /v1/responses")
+    answer = error_response("responses", ErrorInfo(
+        400, "invalid_request", "byecore's proxy serves Responses over HTTP POST only: "
+        "use POST /v1/responses"))
+    answer.set_status(426)
+    return answer
 
 
 def _protocol_for(request: web.Request) -> str:
@@ -102,7 +106,10 @@ async def _begin(request: web.Request, inbound: str):
     too_deep_message = (f"the body nests JSON deeper than {MAX_DEPTH} levels; "
                         "no request byecore serves needs that")
     try:
-        body = json.loads(raw)
+        # strict UTF-8 (json.loads of bytes would let encoded surrogates through)
+        body = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        return bad(f"the body is not valid UTF-8 (byte {exc.start}: {exc.reason})")
     except RecursionError:
         return bad(too_deep_message)
     except ValueError as exc:
