@@ -14,6 +14,21 @@ from byecore_cli.errors import ByecoreError, UsageError
 SAMPLE_MODELS = ("claude-sonnet-4-5", "claude-haiku-4-5", "gpt-5.5", "gpt-5.3-codex")
 
 
+def _help(ctx: typer.Context, value: bool) -> None:
+    """``--help`` with the timeouts' defaults, read from the settings model only when asked
+    (importing it at every start would slow down every byecore command)."""
+    if not value or ctx.resilient_parsing:
+        return
+    from byecore_cli.config.models import ProxyTimeouts
+
+    fields = ProxyTimeouts.model_fields
+    listed = ", ".join(f"{name} {fields[name].default:g} s" for name in fields)
+    ctx.command.help = (f"{ctx.command.help}\n\nTimeouts ([proxy.timeouts] in byecore's "
+                        f"settings; defaults): {listed}.")
+    typer.echo(ctx.get_help())
+    raise typer.Exit()
+
+
 def proxy(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(None, "--port", help="Port (default: [proxy] port, 4000)."),
@@ -26,6 +41,8 @@ def proxy(
     show_key: bool = typer.Option(
         False, "--show-key", help="Print the local key for clients (made on first use)."),
     json_out: bool = JSON_OPTION,
+    _show_help: bool = typer.Option(False, "--help", "-h", is_eager=True, expose_value=False,
+                                    callback=_help, help="Show this message and exit."),
 ) -> None:
     """Run the local gateway: any client, any model, any upstream.
 
@@ -36,6 +53,9 @@ def proxy(
     from byecore_cli.paths import Paths
 
     with Output("proxy", json_out) as out:
+        if port is not None and not 1 <= port <= 65535:
+            raise UsageError(f"--port {port} is not a TCP port",
+                             hint="use a port from 1 to 65535, such as 4000")
         settings, _ = SettingsStore(Paths.current().settings).load()
         if show_key:
             from byecore_cli.clients.local_keys import get_or_create
@@ -49,7 +69,8 @@ def proxy(
             if data["problems"]:
                 raise typer.Exit(1)
             return
-        _serve(out, settings, host, port or settings.proxy.port, open_access, log_level)
+        _serve(out, settings, host, settings.proxy.port if port is None else port, open_access,
+               log_level)
 
 
 def explain(settings) -> dict:
@@ -114,26 +135,36 @@ def _serve(out: Output, settings, host: str, port: int, open_access: bool,
                          hint="use debug, info, warning or error")
     keys = all_keys()
     check_bind(host, open_access, keys)
+    from byecore_cli.files import ensure_private_dir
+
+    ensure_private_dir(Paths.current().home)  # before anything in it is made: 0700
     if not keys and not open_access and is_loopback(host):
         get_or_create("default")
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     from aiohttp import web
 
+    from byecore_cli.proxy import runtime
     from byecore_cli.proxy.app import AccessLog, create_app
     from byecore_cli.proxy.router import Router
 
+    runtime.quiet_bad_requests()
+    runtime.preload()  # a reinstall while serving must not reach this process
     app = create_app(settings, open_access=open_access,
                      settings_path=Paths.current().settings)
-    shown = f"[{host}]" if ":" in host else host
-    root = f"http://{shown}:{port}"
     router = Router(settings)
     # Bind before saying "listening": a busy port must not be announced as serving.
     listener = _listen(host, port)
+    port = listener.getsockname()[1]
+    root = runtime.client_url(host, port)
     out.done({"root": root}, lambda console, d: _banner(console, root, router, open_access))
-    web.run_app(app, sock=listener, print=None, handler_cancellation=True,
-                shutdown_timeout=10.0, access_log=logging.getLogger("byecore.access"),
-                access_log_class=AccessLog)
+    runtime.announce(host, port)
+    try:
+        web.run_app(app, sock=listener, print=None, handler_cancellation=True,
+                    shutdown_timeout=10.0, access_log=logging.getLogger("byecore.access"),
+                    access_log_class=AccessLog)
+    finally:
+        runtime.withdraw()
 
 
 def _listen(host: str, port: int):
