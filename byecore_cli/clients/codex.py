@@ -85,8 +85,8 @@ class Codex:
     def plan(self, target: Target, current: Current) -> Plan:
         text = file_text(current.get("config"), "config")
         data = _load(text)
-        auth_text = file_text(current.get("auth"), "auth")
-        kind = _auth_kind(_parse_auth(auth_text))
+        auth_text, auth, _ = _read_auth(current)
+        kind = _auth_kind(auth)
         notes: list[str] = []
         files: dict[str, bytes | None] = {}
         wanted: dict[str, Any] = {
@@ -106,7 +106,7 @@ class Codex:
                              "config.toml), so what auth.json holds is never sent to "
                              f"{target.openai_base}")
         if target.key and auth_text == _old_auth_file(target.key):
-            files["auth"] = None  # only the gateway key, as byecore <= 0.x wrote it
+            files["auth"] = None  # only the gateway key, as earlier byecore versions wrote it
             notes.append("removed auth.json, which held only the gateway key an earlier "
                          "byecore wrote there: Codex's built-in openai provider would "
                          "have sent it to OpenAI")
@@ -119,7 +119,7 @@ class Codex:
 
     def read(self, current: Current) -> Reading:
         doc = _load(file_text(current.get("config"), "config"))
-        auth = _parse_auth(file_text(current.get("auth"), "auth"))
+        _, auth, broken = _read_auth(current)
         providers = _dict(doc.get("model_providers"))
         ours = providers.get(PROVIDER_ID)
         active = doc.get("model_provider", "openai")
@@ -140,7 +140,7 @@ class Codex:
                 reading.owned[f"model_providers.{PROVIDER_ID}.{key}"] = _plain(ours.get(key))
             if ours.get("requires_openai_auth") and auth:
                 reading.owned["auth.OPENAI_API_KEY"] = _plain(auth.get("OPENAI_API_KEY"))
-        reading.problems = _problems(doc, active, table, auth)
+        reading.problems = _problems(doc, active, table, auth) + broken
         return reading
 
     def check_env(self, env: Mapping[str, str]) -> list[str]:
@@ -488,16 +488,22 @@ def _load(text: str) -> dict:
                          int(where.group(1)) if where else None) from None
 
 
-def _parse_auth(text: str) -> dict | None:
+def _read_auth(current: Current) -> tuple[str, dict | None, list[str]]:
+    """auth.json's text, its object, and what is wrong with it. byecore never writes
+    it, so a broken one is only reported, and is Codex's to complain about."""
+    try:
+        text = file_text(current.get("auth"), "auth")
+    except Unparsable as exc:
+        return "", None, [f"auth.json: {exc.problem}"]
     if not text.strip():
-        return None
+        return text, None, []
     try:
         data = jsonedit.loads(text)
     except jsonedit.JsonSyntaxError as exc:
-        raise Unparsable("auth", f"this is not valid JSON ({exc.problem})", exc.line) from None
+        return text, None, [f"auth.json is not valid JSON ({exc.problem}, line {exc.line})"]
     if not isinstance(data, dict):
-        raise Unparsable("auth", "expected a JSON object", 1)
-    return data
+        return text, None, ["auth.json is not a JSON object"]
+    return text, data, []
 
 
 def _auth_kind(auth: dict | None) -> str:

@@ -95,3 +95,16 @@ def test_real_codex_sends_the_gateway_key_and_never_the_openai_key(cli, home):
     posts = [r for r in fake.requests if r["method"] == "POST"]
     assert posts and {r["authorization"] for r in posts} == {f"Bearer {KEY}"}
     assert (home / ".codex" / "auth.json").read_bytes() == auth
+
+
+def test_a_broken_auth_json_does_not_block_setup_and_is_left_as_it_is(run, gateway, home):
+    auth = home / ".codex" / "auth.json"
+    auth.parent.mkdir()
+    auth.write_text('{"OPENAI_API_KEY": "sk-proj-half')
+    code, body = run("setup", "codex")
+    assert code == 0, body  # byecore does not write auth.json, so it need not parse it
+    assert auth.read_text() == '{"OPENAI_API_KEY": "sk-proj-half'
+    code, body = run("status")
+    row = next(r for r in body["data"]["clients"] if r["client"] == "codex")
+    assert row["set_up_by_byecore"]
+    assert any("auth.json is not valid JSON" in p for p in row["problems"])
