@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import ipaddress
 import logging
 import socket
 import time
@@ -34,6 +33,7 @@ from aiohttp import web
 
 from byecore_cli.hub import ErrorInfo
 from byecore_cli.proxy.app import STATE
+from byecore_cli.proxy.auth import is_loopback
 from byecore_cli.proxy.pipeline import error_response
 
 log = logging.getLogger("byecore.proxy")
@@ -80,7 +80,9 @@ async def guard(request: web.Request, handler) -> web.StreamResponse:
         return await handler(request)
     except web.HTTPException:
         raise
-    except Exception as exc:  # a bug still answers in the client's protocol
+    except Exception as exc:  # a bug still answers in the client's protocol…
+        if request.writer is not None and request.writer.output_size:
+            raise  # …unless its answer is already under way
         log.exception("internal error on %s %s", request.method, request.path)
         return error_response(protocol_of(request), ErrorInfo(
             500, "api_error", f"byecore internal error ({type(exc).__name__})"))
@@ -146,12 +148,8 @@ def split_host(value: str) -> str:
 
 
 def is_loopback_name(name: str) -> bool:
-    if name == "localhost" or name.endswith(".localhost"):
-        return True  # RFC 6761: resolved to loopback by the machine itself, never by DNS
-    try:
-        return ipaddress.ip_address(name.partition("%")[0]).is_loopback
-    except ValueError:
-        return False
+    # RFC 6761: *.localhost is resolved to loopback by the machine itself, never by DNS
+    return name.endswith(".localhost") or is_loopback(name.partition("%")[0])
 
 
 def host_allowed(name: str, value: str, local_address: str | None, own_names,
