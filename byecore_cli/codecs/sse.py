@@ -142,7 +142,7 @@ _BLANK_LINE = re.compile(_LINE_END + _LINE_END)
 def event_ends(data: bytes) -> list[int]:
     """Offsets just past each blank line in ``data``, which starts at an event boundary:
     ``data[a:b]`` between two of them (or 0 and the first) is whole events."""
-    if b"\r" not in data:  # the usual LF-only stream: a plain byte search
+    if data.find(b"\r") < 0:  # the usual LF-only stream: a plain byte search
         ends, at = [], data.find(b"\n\n")
         while at >= 0:
             ends.append(at + 2)
@@ -153,7 +153,7 @@ def event_ends(data: bytes) -> list[int]:
 
 def last_event_end(data: bytes) -> int:
     """Where the last whole event in ``data`` ends (0: none is whole yet)."""
-    if b"\r" not in data:
+    if data.find(b"\r") < 0:
         at = data.rfind(b"\n\n")
         return at + 2 if at >= 0 else 0
     ends = event_ends(data)

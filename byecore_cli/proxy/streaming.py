@@ -97,18 +97,28 @@ async def open_sink(request: web.Request, inbound: str, headers: dict[str, str],
     return Sink(response, inbound, secret)
 
 
-# The pass-through's cheap checks, one regex search per relayed block each. A data line
-# that does not look like a JSON object (or Chat's [DONE]) sends the block to the exact
-# check (``_first_bad``): multi-line data is legal, just rare.
-_SUSPECT_LINE = re.compile(rb"^data:(?! ?(?:\{.*\}|\[DONE\])$)", re.M)
 # The event that ends a stream of each protocol (an error event ends one too). Quotes
 # inside JSON strings are escaped, so model text cannot fake the ``"type":"…"`` forms.
+# Looked for once, in the stream's last two blocks (Chat's finish_reason chunk may be
+# followed by a usage chunk and no [DONE]).
 _TERMINAL = {
     "chat": re.compile(rb'data: ?\[DONE\]|"finish_reason"\s*:\s*"|data: ?\{\s*"error"\s*:'),
     "responses": re.compile(
         rb'"type"\s*:\s*"(?:response\.(?:completed|failed|incomplete)|error)"'),
     "messages": re.compile(rb'"type"\s*:\s*"(?:message_stop|error)"'),
 }
+
+
+def _plain(block: bytes) -> bool:
+    """Whether every data line of ``block`` looks like ``data: {…}`` with LF line ends:
+    three byte counts (a JSON string holds no raw line break, so ``}\n`` ends a line).
+    Anything else (``[DONE]``, comments, multi-line data, CR line ends, ``data:{``) gets
+    the exact check, ``_first_bad``: rare, or only costlier, never refused for its form.
+    """
+    lines = block.count(b"data:")
+    return lines == block.count(b"data: {") == block.count(b"}\n") and block.find(b"\r") < 0
+
+
 _SEQUENCE = re.compile(rb'"sequence_number"\s*:\s*(\d+)')
 
 
@@ -135,7 +145,7 @@ def first_problem(first: bytes) -> ErrorInfo | None:
     """What is wrong with the whole events of a pass-through stream's first chunk, if
     anything: checked before the client sees a byte, so the chain can fall back."""
     whole = first[:last_event_end(first)]
-    if whole and _SUSPECT_LINE.search(whole) or b"\r" in whole:
+    if whole and not _plain(whole):
         bad = _first_bad(whole)
         if bad is not None:
             return _not_json(bad[1])
@@ -151,13 +161,13 @@ def _not_json(data: str) -> ErrorInfo:
 class Relayed:
     """What the relay saw of a pass-through stream, for the error event that ends it."""
 
-    __slots__ = ("protocol", "first", "last", "ended")
+    __slots__ = ("protocol", "first", "previous", "last")
 
     def __init__(self, protocol: str) -> None:
         self.protocol = protocol
         self.first = b""  # the first block sent to the client (Responses: response.created)
+        self.previous = b""  # the one before the latest
         self.last = b""  # the latest one (Responses: the sequence number to go on from)
-        self.ended = False  # the protocol's final event went by
 
     def error_event(self, info: ErrorInfo, codec) -> bytes:
         """The client's error event: for Responses, the ``response.failed`` of the response
@@ -197,19 +207,17 @@ async def relay(upstream: aiohttp.ClientResponse, first: bytes, sink: Sink, snif
                 seen: Relayed | None = None) -> None:
     """The pass-through: upstream bytes to the client as they are, whole events at a time.
 
-    Per block of whole events this costs a few byte searches: the last blank line, a data
-    line that is not JSON, the protocol's final event (until seen), a non-null ``"usage"``
-    key (only the blocks that hold one are decoded, for ``sniffer``, a UsageSniffer).
-    Raises ``UpstreamBroke`` when the upstream fails, stalls, sends what the client could
-    not parse, an event over ``max_event`` bytes, or ends without its final event; the
-    events before the fault have been sent, and ``seen`` says what they were.
+    Per block of whole events this costs a few byte searches: the last blank line, three
+    counts that tell plain JSON data lines (``_plain``), a non-null ``"usage"`` key (only
+    the blocks that hold one are decoded, for ``sniffer``, a UsageSniffer). Raises
+    ``UpstreamBroke`` when the upstream fails, stalls, sends a data line the client could
+    not parse or an event over ``max_event`` bytes, or ends without the protocol's final
+    event; the events before the fault have been sent, and ``seen`` says what they were.
     """
     seen = seen or Relayed(sniffer.protocol)
     dog = Watchdog(upstream, idle=idle, keepalive=keepalive, ping=sink.ping)
     read = upstream.content.readany
     may_carry = sniffer.may_carry
-    terminal = _TERMINAL[seen.protocol].search
-    suspect = _SUSPECT_LINE.search
     tail = b""
     chunk = first
     try:
@@ -222,7 +230,18 @@ async def relay(upstream: aiohttp.ClientResponse, first: bytes, sink: Sink, snif
                     data, tail = data[:cut], data[cut:]
                 else:
                     tail = b""
-                await _send(data, sink, sniffer, seen, may_carry, terminal, suspect)
+                bad = None if _plain(data) else _first_bad(data)
+                if bad is not None:
+                    data = data[:bad[0]]
+                if may_carry(data):
+                    data = sniffer.feed_bytes(data)
+                if data:
+                    await sink.write(data)
+                    seen.last, seen.previous = data, seen.last
+                    if not seen.first:
+                        seen.first = data
+                if bad is not None:
+                    raise UpstreamBroke(_not_json(bad[1]))
             else:
                 tail = data
             if len(tail) > max_event:
@@ -232,31 +251,20 @@ async def relay(upstream: aiohttp.ClientResponse, first: bytes, sink: Sink, snif
         raise UpstreamBroke(_broke(dog, exc)) from None
     finally:
         dog.stop()
-    if tail.strip():
-        tail += b"\n\n"  # an upstream that ended without the blank line
-        await _send(tail, sink, sniffer, seen, may_carry, terminal, suspect)
-    if not seen.ended:
+    if tail.strip():  # an upstream that ended without the blank line
+        tail += b"\n\n"
+        bad = _first_bad(tail)
+        if bad is not None:
+            raise UpstreamBroke(_not_json(bad[1]))
+        if may_carry(tail):
+            tail = sniffer.feed_bytes(tail)
+        if tail:
+            await sink.write(tail)
+            seen.last, seen.previous = tail, seen.last
+    terminal = _TERMINAL[seen.protocol].search
+    if not (terminal(seen.last) or terminal(seen.previous)):
         raise UpstreamBroke(ErrorInfo(502, "api_error", "the upstream stream ended before "
                                                         "its final event"))
-
-
-async def _send(data: bytes, sink: Sink, sniffer, seen: Relayed, may_carry, terminal,
-                suspect) -> None:
-    """Whole events to the client, checked; the part before a bad event, then the fault."""
-    bad = _first_bad(data) if suspect(data) or b"\r" in data else None
-    if bad is not None:
-        data = data[:bad[0]]
-    if not seen.ended and terminal(data):
-        seen.ended = True
-    if may_carry(data):
-        data = sniffer.feed_bytes(data)
-    if data:
-        await sink.write(data)
-        if not seen.first:
-            seen.first = data
-        seen.last = data
-    if bad is not None:
-        raise UpstreamBroke(_not_json(bad[1]))
 
 
 async def translate(upstream: aiohttp.ClientResponse, first: bytes, sink: Sink, decoder,
