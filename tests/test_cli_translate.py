@@ -66,6 +66,18 @@ def test_bad_input_is_a_clear_error(cli, raw, words):
     assert words in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("what, raw, words", [
+    ("response", '{"id": "x", "choices": []}', "not a valid chat response"),
+    ("response", '{"choices": [{"message": {"content": 5}}]}', "not a valid chat response"),
+    ("stream", "data: {not json\n\n", "not a valid chat stream"),
+])
+def test_malformed_answer_is_a_clear_error(cli, what, raw, words):
+    result = cli("translate", "--from", "chat", "--to", "messages", "--what", what,
+                 input=raw)
+    assert result.exit_code == 1, result.stdout
+    assert words in result.stderr and "internal error" not in result.stderr
+
+
 def test_usage_errors(cli, tmp_path):
     assert cli("translate", "--from", "grpc", "--to", "chat", input="{}").exit_code == 2
     assert cli("translate", "--from", "chat", "--to", "chat", "--what", "x",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 from byecore_cli import codecs
-from byecore_cli.codecs.base import CodecError
+from byecore_cli.codecs.base import CodecError, UpstreamFault
 from byecore_cli.codecs.sse import SSEDecoder
 from byecore_cli.hub import Request
 
@@ -45,8 +45,9 @@ def translate_bytes(raw: bytes, source: str, target: str, what: str) -> str:
             return json.dumps(dst.encode_response(response, request), indent=2,
                               ensure_ascii=False)
         return _stream(raw, src, dst)
-    except CodecError as exc:
-        where = f" (at {exc.param})" if exc.param else ""
+    except (CodecError, UpstreamFault) as exc:
+        at = exc.param if isinstance(exc, CodecError) else exc.where
+        where = f" (at {at})" if at else ""
         raise TranslateError(f"this is not a valid {source} {what}: {exc.message}{where}") \
             from None
 
