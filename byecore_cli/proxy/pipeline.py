@@ -12,9 +12,14 @@ Per target, one of three paths:
 - **demo**: the offline demo provider's hub answer, encoded by the client's codec.
 
 Fallbacks: a failure before the first byte reaches the client (no connection, no status
-within ``first_byte``, a 429 or 5xx, a stream that ends before its first chunk) moves
-on to the next target; after that, the client's stream ends with its protocol's error
-event. Every request ends with one usage-log row.
+within ``first_byte``, a 429 or 5xx, a stream that ends before its first chunk, an
+answer that is not the protocol's: malformed, not JSON, a redirect, an empty 2xx, over
+``max_answer_mb``) moves on to the next target, and is a 502 in the client's shape when
+none is left; after that, the client's stream ends with its protocol's error event
+(``UpstreamFault`` and a codec's ``CodecError`` about an upstream answer are always the
+upstream's fault, never the client's 400). The upstream's key is masked in everything
+the client gets. Every request ends with one usage-log row, whose status is what the
+client got (a bug: a 500 in the client's shape; 499 only for a client that left).
 """
 
 from __future__ import annotations
@@ -233,7 +238,9 @@ class Pipeline:
                                   f"{target.provider} could not be reached at "
                                   f"{shown_url(url)} ({type(exc).__name__})")) from None
         except Exception as exc:  # aiohttp refusing the request itself: a bad base_url
-            log.warning("%s: the request could not be made: %s", target.provider, exc)
+            # the exception's text can hold the URL, password and all: not logged
+            log.warning("%s: no request could be made to %s (%s)", target.provider,
+                        shown_url(url), type(exc).__name__)
             raise Retry(ErrorInfo(502, "api_error",
                                   f"{target.provider}: no request could be made to "
                                   f"{shown_url(url)} ({type(exc).__name__}); check the "
@@ -311,7 +318,7 @@ class Pipeline:
                 return web.Response(body=body, headers={**kept,
                                                         "Content-Type": "application/json"})
             hub_response = _upstream_decoded(lambda: up_codec.decode_response(
-                _json(body, target), up_hub or self.call.hub_request()), target)
+                _json(body, target, key), up_hub or self.call.hub_request()), target)
             self.row["usage"] = hub_response.usage
             hub_response.model = self.call.model if up_hub else hub_response.model
             if not self.call.stream:
@@ -475,7 +482,7 @@ async def _first_chunk(upstream: aiohttp.ClientResponse, wait: float, target: Ta
     return first
 
 
-def _json(body: bytes, target: Target) -> dict:
+def _json(body: bytes, target: Target, key: str | None) -> dict:
     try:
         value = json.loads(body)
     except ValueError:
@@ -483,7 +490,7 @@ def _json(body: bytes, target: Target) -> dict:
     if not isinstance(value, dict):
         raise Retry(ErrorInfo(502, "api_error",
                               f"{target.provider} answered with something other than JSON"
-                              f"{snippet(body)}"))
+                              f"{snippet(redact(body, key))}"))
     return value
 
 

@@ -435,3 +435,11 @@ async def test_a_first_read_without_a_whole_event_is_decoded_once(fake, aiohttp_
             roles += [choice.delta.role] if choice.delta.role else []
             text += choice.delta.content or ""
     assert roles == ["assistant"] and text == "half"
+
+
+def test_urls_in_messages_never_show_a_password():
+    from byecore_cli.proxy.upstream import shown_url
+
+    assert shown_url("http://user:s3cret@host:8080/v1/chat") == "http://host:8080/v1/chat"
+    assert shown_url("https://host/v1") == "https://host/v1"
+    assert "s3cret" not in shown_url("http://:s3cret@[::1/")
