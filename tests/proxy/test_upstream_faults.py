@@ -443,3 +443,21 @@ def test_urls_in_messages_never_show_a_password():
     assert shown_url("http://user:s3cret@host:8080/v1/chat") == "http://host:8080/v1/chat"
     assert shown_url("https://host/v1") == "https://host/v1"
     assert "s3cret" not in shown_url("http://:s3cret@[::1/")
+
+
+async def test_a_responses_stream_that_just_stops_fails_the_same_response(
+        fake, aiohttp_server, local_key):
+    shell = {"id": "resp_up", "object": "response", "created_at": 1, "model": "m1",
+             "status": "in_progress", "output": []}
+    events = sse(("response.created", {"type": "response.created", "sequence_number": 0,
+                                       "response": shell}),
+                 ("response.in_progress", {"type": "response.in_progress",
+                                           "sequence_number": 1, "response": shell}))
+    fake.plan = [("raw", 200, SSE, [events])]  # a clean end, without response.completed
+    _, url = await serve(aiohttp_server, pair(fake, "responses"))
+    raw = await _post(url, local_key, "/v1/responses",
+                      {"model": "m1", "stream": True, "input": "hi"})
+    assert raw.startswith(events)
+    last = json.loads(parse(raw)[-1].data)
+    assert last["type"] == "response.failed" and last["sequence_number"] == 2
+    assert last["response"]["id"] == "resp_up" and len(parse(raw)) == 3
