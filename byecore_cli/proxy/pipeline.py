@@ -123,11 +123,11 @@ class Pipeline:
         its error event once a stream has begun), and the usage row says what it got."""
         status = 499  # only if this never returns: the client went away (cancelled)
         try:
-            answer = await self._chain(chain)
-        except Exception as exc:
-            log.exception("internal error on %s", self.request.path)
-            answer = await self._internal_error(exc)
-        try:
+            try:
+                answer = await self._chain(chain)
+            except Exception as exc:
+                log.exception("internal error on %s", self.request.path)
+                answer = await self._internal_error(exc)
             status = answer.status
             return answer
         finally:

@@ -461,3 +461,23 @@ async def test_a_responses_stream_that_just_stops_fails_the_same_response(
     last = json.loads(parse(raw)[-1].data)
     assert last["type"] == "response.failed" and last["sequence_number"] == 2
     assert last["response"]["id"] == "resp_up" and len(parse(raw)) == 3
+
+
+async def test_only_a_client_that_left_is_logged_499(fake, aiohttp_server, local_key):
+    import asyncio
+
+    fake.plan = ["hang"]
+    app = create_app(pair(fake, "chat"))
+    server = await aiohttp_server(app)  # handlers cancelled on disconnect, as `byecore proxy`
+    url = str(server.make_url("")).rstrip("/")
+    with pytest.raises(asyncio.TimeoutError):
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=0.5)) as s:
+            await s.post(url + "/v1/chat/completions", json={"model": "m1", "messages": HI},
+                         headers={"Authorization": f"Bearer {local_key}"})
+    await asyncio.wait_for(fake.cancelled.wait(), 10)  # the proxy let the upstream go
+    for _ in range(50):
+        app[STATE].usage.flush()
+        if _rows():
+            break
+        await asyncio.sleep(0.05)
+    assert [r["status"] for r in _rows()] == [499]
