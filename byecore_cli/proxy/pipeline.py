@@ -170,9 +170,8 @@ class Pipeline:
             except CodecError as exc:  # the client's request (upstream answers: Retry)
                 return error_response(self.call.inbound, exc.info())
             except UpstreamFault as exc:  # a codec found it after all: still not the client's
-                exc = Retry(exc.info())
-                cooldowns.note(target.name, exc.info)
-                failure = exc
+                failure = Retry(exc.info())
+                cooldowns.note(target.name, failure.info)
             except Retry as exc:
                 cooldowns.note(target.name, exc.info)
                 failure = exc

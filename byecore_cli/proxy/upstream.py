@@ -15,7 +15,12 @@ Environment proxies (``HTTPS_PROXY``/``NO_PROXY``) and ``~/.netrc`` apply as wit
 aiohttp's ``trust_env``, but they are looked up once per upstream URL
 (``env_route``) instead of in a worker thread on every request: aiohttp's
 ``trust_env`` costs two thread-pool round trips per request, a fifth of the
-pass-through's CPU.
+pass-through's CPU. A base_url's ``user:password@`` is taken out of the URL (aiohttp
+refuses it beside an auth header) and used only by a keyless provider, as basic auth.
+
+Also here: the cheap tests of what came back (``looks_like_answer``, ``is_json_object``,
+``snippet``), Retry-After read without ever raising (``retry_after``), and the one
+change the pass-through makes to a client's body (``rewrite_model``).
 """
 
 from __future__ import annotations
