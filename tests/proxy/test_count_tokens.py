@@ -139,14 +139,16 @@ async def test_the_count_goes_through_the_environment_proxy(counting, aiohttp_se
     assert counting.seen == []
 
 
-async def test_odd_text_is_estimated_not_a_500(counting, start_proxy, local_key):
+async def test_a_lone_surrogate_is_a_400_not_a_500(counting, start_proxy, local_key):
     url = await start_proxy(_settings(counting.url, "chat"))  # no count upstream: estimate
     raw = b'{"model": "up-model", "messages": [{"role": "user", "content": "bad \\udcff"}]}'
     async with aiohttp.ClientSession() as session, session.post(
             url + "/v1/messages/count_tokens", data=raw,
             headers={"x-api-key": local_key, "anthropic-version": "2023-06-01",
                      "Content-Type": "application/json"}) as resp:
-        assert resp.status == 200 and (await resp.json())["input_tokens"] >= 1
+        assert resp.status == 400
+        body = await resp.json()
+    assert body["type"] == "error" and "surrogate" in body["error"]["message"]
 
 
 def test_the_estimate_takes_any_json():

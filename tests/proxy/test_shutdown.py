@@ -74,7 +74,7 @@ def test_in_flight_stream_is_drained_before_exit(byecore_home, signum):
             with socket.create_connection(("127.0.0.1", port), timeout=20) as client:
                 body = json.dumps({"model": "m", "stream": True,
                                    "messages": [{"role": "user", "content": "hi"}]})
-                client.sendall((f"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n"
+                client.sendall((f"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                                 f"Content-Type: application/json\r\nConnection: close\r\n"
                                 f"Content-Length: {len(body)}\r\n\r\n{body}").encode())
                 received = b""
