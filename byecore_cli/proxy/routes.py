@@ -195,6 +195,7 @@ def _inference(inbound: str):
 
 
 async def count_tokens(request: web.Request) -> web.StreamResponse:
+    request.app[STATE].refresh()  # route by the settings as saved, like every other call
     call = await _begin(request, "messages")
     if isinstance(call, web.StreamResponse):
         return call

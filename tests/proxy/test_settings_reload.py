@@ -153,3 +153,16 @@ def test_each_lasting_problem_is_logged_once_and_the_last_good_settings_stay(
 
     path.write_text(_text("https://up.test", '["m9"]'))
     assert watch.check().providers["up"].models == ["m9"]
+
+
+async def test_count_tokens_follows_a_saved_edit(aiohttp_server, fake, local_key):
+    """count_tokens routes like every other call, so it must see the saved settings too."""
+    path, state, url = await _serve(aiohttp_server, _text(fake.url, '["m1"]'))
+    path.write_text(_text(fake.url, '["m1", "m2"]'))
+    state._checked = 0.0
+    async with aiohttp.ClientSession() as session, session.post(
+            url + "/v1/messages/count_tokens",
+            json={"model": "m2", "messages": [{"role": "user", "content": "hi"}]},
+            headers={"x-api-key": local_key, "anthropic-version": "2023-06-01"}) as resp:
+        assert resp.status == 200
+    assert state.settings.providers["up"].models == ["m1", "m2"]
