@@ -8,11 +8,11 @@ keeps the history in one place across switches. The table's ``name`` is never
 Everything else — ``[projects]``, ``[mcp_servers]``, ``[profiles]``, comments, order —
 is the user's and comes back byte for byte.
 
-The file is edited as text, the way ``jsonedit`` edits JSON: ``_statements`` finds
-where each header and ``key = value`` sits, byecore splices its values in at those
-places, and the result is parsed again and compared with the original before it is
-returned. A round trip through tomlkit would not do: it moves tables that follow an
-``[[array]]`` (and their comments), and it takes minutes on a large file.
+The file is edited as text with ``tomledit`` (the way ``jsonedit`` edits JSON):
+byecore's values are spliced in where its keys sit, and the result is parsed again and
+compared with the original before it is returned. A round trip through tomlkit would
+not do: it moves tables that follow an ``[[array]]`` (and their comments), and it takes
+minutes on a large file.
 
 The key (checked against Codex 0.171.0's own config fields, and with its binary):
 
@@ -35,11 +35,10 @@ import functools
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from byecore_cli.clients import jsonedit
+from byecore_cli.clients import jsonedit, tomledit
 from byecore_cli.clients.base import (
     ClientFile,
     Current,
@@ -49,11 +48,7 @@ from byecore_cli.clients.base import (
     Unparsable,
     file_text,
 )
-
-try:  # the strict TOML 1.0 reader, like Codex's own
-    import tomllib
-except ModuleNotFoundError:  # pragma: no cover - Python 3.10
-    import tomli as tomllib  # type: ignore[no-redef]
+from byecore_cli.clients.tomledit import tomllib  # the strict TOML 1.0 reader, like Codex's
 
 PROVIDER_ID = "byecore"
 _TABLE_KEYS = ("name", "base_url", "wire_api", "env_key", "experimental_bearer_token",
@@ -166,149 +161,35 @@ def _profile_notes(data: dict) -> list[str]:
             f'"{PROVIDER_ID}" and a model the gateway serves there']
 
 
-# ---- config.toml as text ----------------------------------------------------------------
-
-_KEY_PART = r'(?:"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'|[A-Za-z0-9_-]+)'
-_KEYVAL = re.compile(rf"[ \t]*({_KEY_PART}(?:[ \t]*\.[ \t]*{_KEY_PART})*)[ \t]*=[ \t]*")
-_HEADER = re.compile(r"[ \t]*\[")
-_PART = re.compile(rf"[ \t]*({_KEY_PART})[ \t]*(?:\.|$)")
-# What can hide a line break, a bracket or a "#" from a line scanner: strings, comments.
-_TOKEN = re.compile(r'"""(?:\\[\s\S]|[^\\])*?""""?"?|\'\'\'[\s\S]*?\'\'\'\'?\'?'
-                    r'|"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'|#[^\n]*|[][{}\n]')
-
-
-@dataclass
-class _Stmt:
-    """One TOML statement: a [header], a key = value (maybe over lines), or neither."""
-
-    start: int
-    end: int  # after its line break
-    body_end: int  # before a trailing comment and the spaces before it
-    table: tuple[str, ...] = ()  # the table it is in (a header: the one it opens)
-    header: bool = False
-    aot: bool = False  # a [[header]]
-    key: tuple[str, ...] | None = None  # a key = value's dotted key
-    value_at: int = 0  # where its value starts
-
-
-def _statements(text: str) -> list[_Stmt]:
-    """Headers, and the statements in the tables byecore edits (top level and
-    model_providers): a large file's other statements are only stepped over."""
-    stmts: list[_Stmt] = []
-    start, depth, comment = 0, 0, None
-    table: tuple[str, ...] = ()
-    for match in _TOKEN.finditer(text):
-        first = match.group()[0]
-        if first == "\n" and depth == 0:
-            if table[:1] in ((), ("model_providers",)) or _HEADER.match(text, start):
-                stmts.append(_statement(text, start, match.end(), comment, table))
-                table = stmts[-1].table
-            start, comment = match.end(), None
-        elif first == "#" and depth == 0 and comment is None:
-            comment = match.start()
-        elif first in "[{":
-            depth += 1
-        elif first in "]}":
-            depth = max(0, depth - 1)
-    if start < len(text):
-        stmts.append(_statement(text, start, len(text), comment, table))
-    return stmts
-
-
-def _statement(text: str, start: int, end: int, comment: int | None,
-               table: tuple[str, ...]) -> _Stmt:
-    body_end = comment if comment is not None else end
-    while body_end > start and text[body_end - 1] in " \t\r\n":
-        body_end -= 1
-    stmt = _Stmt(start, end, body_end, table)
-    body = text[start:body_end].strip()
-    if body.startswith("["):
-        stmt.header, stmt.aot = True, body.startswith("[[")
-        stmt.table = _key_path(body[2:-2] if stmt.aot else body[1:-1]) or ()
-    elif body and not body.startswith("#"):
-        match = _KEYVAL.match(text, start, body_end)
-        if match:
-            stmt.key, stmt.value_at = _key_path(match.group(1)), match.end()
-    return stmt
-
-
-def _key_path(text: str) -> tuple[str, ...] | None:
-    parts, pos = [], 0
-    text = text.strip()
-    while pos < len(text):
-        match = _PART.match(text, pos)
-        if not match:
-            return None
-        part = match.group(1)
-        if part[0] == "'" or (part[0] == '"' and "\\" not in part):
-            part = part[1:-1]
-        elif part[0] == '"':
-            part = next(iter(tomllib.loads(part + " = 0")))  # escapes: let TOML read them
-        parts.append(part)
-        pos = match.end()
-    return tuple(parts)
-
-
-def _render(value: Any) -> str:
-    return json.dumps(value) if isinstance(value, bool) else _render_str(str(value))
-
-
-def _render_str(value: str) -> str:
-    import tomlkit
-
-    return tomlkit.string(value).as_string()
-
-
-def _text(stmt: _Stmt, text: str) -> str:
-    return text[stmt.start:stmt.end].strip()
+# ---- config.toml as text (the generic part is tomledit) -------------------------------
 
 
 def _edit_config(text: str, data: dict, model: str, wanted: dict[str, Any]) -> str:
-    nl = "\r\n" if "\r\n" in text else "\n"
-    stmts = _statements(text)
-    edits: list[tuple[int, int, str]] = []
+    nl = tomledit.newline(text)
+    stmts = tomledit.statements(text, within=("model_providers",))
+    edits: list[tomledit.Edit] = []
     root = [s for s in stmts if not s.table and not s.header]
     new_top = ""
     for key, value in (("model", model), ("model_provider", PROVIDER_ID)):
         line = next((s for s in root if s.key == (key,)), None)
         if line is not None:
             if data.get(key) != value:
-                edits.append((line.value_at, line.body_end, _render(value)))
+                edits.append((line.value_at, line.body_end, tomledit.render(value)))
         elif key in data:
             raise Unparsable("config", f"{key} is not a plain `{key} = \"…\"` line at the "
                                        "top of the file, so byecore cannot set it; make it one")
         else:
-            new_top += f"{key} = {_render(value)}{nl}"
+            new_top += f"{key} = {tomledit.render(value)}{nl}"
     if new_top:
-        edits.append(_top_insert(text, root, new_top, nl))
+        edits.append(tomledit.top_insert(text, root, new_top, nl))
     edits += _provider_edits(text, stmts, data, wanted, nl)
-    pieces, pos = [], 0
-    for start, end, new in sorted(edits, key=lambda e: (e[0], e[1])):
-        pieces += [text[pos:start], new]
-        pos = end
-    out = "".join(pieces) + text[pos:]
+    out = tomledit.splice(text, edits)
     _verify(data, out, model, wanted)
     return out
 
 
-def _top_insert(text: str, root: list[_Stmt], lines: str, nl: str) -> tuple[int, int, str]:
-    """After the last top-level key; with none, after a leading comment block that is
-    followed by a blank line (a file header), else first."""
-    keys = [s for s in root if s.key]
-    if keys:
-        at = keys[-1].end
-        return at, at, ("" if text[:at].endswith("\n") else nl) + lines
-    at = 0
-    lead = 0
-    while lead < len(root) and _text(root[lead], text).startswith("#"):
-        lead += 1
-    if 0 < lead < len(root) and not _text(root[lead], text):
-        at = root[lead].end
-    return at, at, lines + (nl if text[at:].strip() else "")
-
-
-def _provider_edits(text: str, stmts: list[_Stmt], data: dict, wanted: dict[str, Any],
-                    nl: str) -> list[tuple[int, int, str]]:
+def _provider_edits(text: str, stmts: list[tomledit.Statement], data: dict,
+                    wanted: dict[str, Any], nl: str) -> list[tomledit.Edit]:
     providers = data.get("model_providers")
     if providers is not None and not isinstance(providers, dict):
         raise Unparsable("config", "model_providers is not a table: Codex expects "
@@ -319,109 +200,44 @@ def _provider_edits(text: str, stmts: list[_Stmt], data: dict, wanted: dict[str,
                                    "it and byecore writes its own")
     for i, stmt in enumerate(stmts):
         if stmt.header and not stmt.aot and stmt.table == ("model_providers", PROVIDER_ID):
-            return _table_edits(text, stmts, i, ours or {}, wanted, nl)
+            return tomledit.table_edits(text, stmts, i, _TABLE_KEYS, ours or {}, wanted, nl)
     for stmt in stmts:
         full = stmt.table + (stmt.key or ())
         if stmt.key is None or full[:1] != ("model_providers",):
             continue
         if full in (("model_providers",), ("model_providers", PROVIDER_ID)):
-            return [_inline_edit(text, stmt, full, wanted)]
+            # keep byecore's entry inline, as the user wrote the table
+            inner = (PROVIDER_ID,) if full == ("model_providers",) else ()
+            try:
+                return [tomledit.inline_edit(text, stmt, inner, _TABLE_KEYS, wanted)]
+            except tomledit.InlineEditError:
+                raise Unparsable("config", "byecore could not edit the inline "
+                                           "model_providers table; write [model_providers."
+                                           f"{PROVIDER_ID}] as a table of its own") from None
         if full[:2] == ("model_providers", PROVIDER_ID) and len(stmt.table) < 2:
             raise Unparsable("config", f"model_providers.{PROVIDER_ID} is written as dotted "
                                        "keys; byecore edits it only as a [model_providers."
                                        f"{PROVIDER_ID}] table or an inline table: make it "
                                        "one of those")
-    block = f"[model_providers.{PROVIDER_ID}]{nl}" + "".join(
-        f"{k} = {_render(v)}{nl}" for k, v in wanted.items())
-    sep = "" if not text.strip() else nl if text.endswith("\n") else nl + nl
-    if text.endswith(("\n\n", "\n\r\n")):
-        sep = ""
-    return [(len(text), len(text), sep + block)]
-
-
-def _table_edits(text: str, stmts: list[_Stmt], at: int, ours: dict,
-                 wanted: dict[str, Any], nl: str) -> list[tuple[int, int, str]]:
-    section = []
-    for stmt in stmts[at + 1:]:
-        if stmt.header:
-            break
-        section.append(stmt)
-    lines = {s.key: s for s in section if s.key}
-    edits, new = [], ""
-    for key in _TABLE_KEYS:
-        line = lines.get((key,))
-        if key in wanted and line is None:
-            new += f"{key} = {_render(wanted[key])}{nl}"
-        elif key in wanted and ours.get(key) != wanted[key]:
-            edits.append((line.value_at, line.body_end, _render(wanted[key])))
-        elif key not in wanted and line is not None:
-            edits.append((line.start, line.end, ""))
-    if new:
-        last = ([s for s in section if s.key] or [stmts[at]])[-1]
-        edits.append((last.end, last.end, ("" if text[:last.end].endswith("\n") else nl) + new))
-    return edits
-
-
-def _inline_edit(text: str, stmt: _Stmt, full: tuple[str, ...],
-                 wanted: dict[str, Any]) -> tuple[int, int, str]:
-    """Edit byecore's entry inside an inline table, keeping it inline: only this one
-    statement goes through tomlkit, which keeps the user's other entries as written."""
-    import tomlkit
-    from tomlkit.exceptions import TOMLKitError
-
-    body = text[stmt.start:stmt.body_end]
-    indent = body[: len(body) - len(body.lstrip())]
-    try:
-        doc = tomlkit.parse(body.strip() + "\n")
-        node: Any = doc
-        for part in stmt.key or ():
-            node = node[part]
-        if full == ("model_providers",):
-            if PROVIDER_ID not in node:
-                node[PROVIDER_ID] = tomlkit.inline_table()
-            node = node[PROVIDER_ID]
-        for key in _TABLE_KEYS:
-            if key in wanted and node.get(key) != wanted[key]:
-                node[key] = wanted[key]
-            elif key not in wanted and key in node:
-                del node[key]
-        return stmt.start, stmt.body_end, indent + tomlkit.dumps(doc).strip()
-    except (TOMLKitError, ValueError, TypeError, KeyError, AttributeError):
-        raise Unparsable("config", "byecore could not edit the inline model_providers "
-                                   f"table; write [model_providers.{PROVIDER_ID}] as a "
-                                   "table of its own") from None
+    block = tomledit.table_block(("model_providers", PROVIDER_ID), wanted, nl)
+    return [tomledit.append(text, block, nl)]
 
 
 def _verify(before: dict, out: str, model: str, wanted: dict[str, Any]) -> None:
-    """The edit changed byecore's keys to ``wanted`` and nothing else, or it is refused."""
+    """The edit changed byecore's keys to ``wanted`` and nothing else, or it is refused.
+    The user's own extra keys in byecore's table are kept and must survive."""
+    ours = {k: v for k, v in _dict(_dict(before.get("model_providers")).get(PROVIDER_ID))
+            .items() if k not in _TABLE_KEYS} | wanted
+    expected = {("model",): model, ("model_provider",): PROVIDER_ID,
+                ("model_providers", PROVIDER_ID): ours}
     try:
         after = _parsed(out)
     except tomllib.TOMLDecodeError:
         after = None
-    ours = {k: v for k, v in _dict(_dict(before.get("model_providers")).get(PROVIDER_ID))
-            .items() if k not in _TABLE_KEYS} | wanted
-    ok = after is not None and after.get("model") == model and (
-        after.get("model_provider") == PROVIDER_ID) and _dict(
-        after.get("model_providers")).get(PROVIDER_ID) == ours
-    if ok:
-        a, b = _rest(after), _rest(before)
-        ok = a == b or repr(a) == repr(b)  # repr: a nan is not equal to itself
-    if not ok:
+    if after is None or not tomledit.only_changed(before, after, expected):
         raise Unparsable("config", "byecore could not add its settings to config.toml "
                                    "without changing others, so it wrote nothing; please "
                                    "report this file's shape as a bug")
-
-
-def _rest(data: dict) -> dict:
-    """Everything but byecore's keys."""
-    rest = {k: v for k, v in data.items() if k not in ("model", "model_provider")}
-    providers = {k: v for k, v in _dict(data.get("model_providers")).items()
-                 if k != PROVIDER_ID}
-    if providers:
-        rest["model_providers"] = providers
-    else:
-        rest.pop("model_providers", None)
-    return rest
 
 
 # ---- problems and parsing -----------------------------------------------------------
