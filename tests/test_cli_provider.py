@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import stat
 
+import pytest
 import tomlkit
 
 
@@ -237,3 +238,33 @@ def test_add_key_dash_reads_standard_input(cli, byecore_home):
     assert result.exit_code == 0, result.output
     assert "sk-dash-0123456789" not in result.output and "shell history" not in result.output
     assert _settings(byecore_home)["providers"]["byecore"]["key"] == "sk-dash-0123456789"
+
+
+@pytest.mark.parametrize(("base_url", "refusal"), [
+    ("https://user:secret@gw.test", b"user name or password"),
+    ("ftp://gw.test", b"http"),
+])
+def test_a_refused_base_url_is_said_before_the_key_prompt(byecore_home, base_url, refusal):
+    import os
+
+    from tests.terminal import run_in_pty
+
+    env = {**os.environ, "BYECORE_HOME": str(byecore_home), "NO_COLOR": "1"}
+    code, screen = run_in_pty(["provider", "add", "gw", "--base-url", base_url],
+                              [(b"API key", b"sk-typed-0123456789\r")], env)
+    assert code == 2, screen.decode(errors="replace")
+    assert b"API key" not in screen, "the key must not be asked for a provider refused anyway"
+    assert refusal in screen.lower()
+    assert not (byecore_home / "settings.toml").exists()
+
+
+def test_an_unknown_preset_is_said_before_the_key_prompt(byecore_home):
+    import os
+
+    from tests.terminal import run_in_pty
+
+    env = {**os.environ, "BYECORE_HOME": str(byecore_home), "NO_COLOR": "1"}
+    code, screen = run_in_pty(["provider", "add", "gw", "--preset", "nope"],
+                              [(b"API key", b"sk-typed-0123456789\r")], env)
+    assert code != 0 and b"API key" not in screen
+    assert b"no preset named 'nope'" in screen

@@ -137,15 +137,19 @@ def add(
                 hint=f"pass --replace to overwrite it, or: byecore provider remove {name}",
             )
         chosen = None if preset == "none" else BY_NAME.get(preset or name)
-        raw_key, env_name = _read_key(
+        request = ProviderRequest(
+            name=name, preset=preset, base_url=base_url, protocols=protocols, models=models,
+            default_model=default_model, quirks=quirks,
+        )
+        # Everything but the key first (name, preset, base URL, protocols, quirks), so a
+        # refused URL is said before anyone types a key into the hidden prompt.
+        build_provider(request)
+        request.key, request.key_env = _read_key(
             out, key, key_stdin, key_env,
             preset_key_env=chosen.key_env if chosen else None,
             needs_key=not (chosen and chosen.local),
         )
-        provider, notes = build_provider(ProviderRequest(
-            name=name, preset=preset, base_url=base_url, key=raw_key, key_env=env_name,
-            protocols=protocols, models=models, default_model=default_model, quirks=quirks,
-        ))
+        provider, notes = build_provider(request)
         set_provider(doc, name, provider)
         if not settings.default_provider:
             set_default(doc, name)
