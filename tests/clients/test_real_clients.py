@@ -67,10 +67,14 @@ def test_codex_exec_reaches_the_gateway_and_keeps_the_chatgpt_login_home(cli, ho
 
 
 @_needs("codex")
-def test_codex_exec_with_the_auth_json_key(cli, home):
+def test_codex_exec_on_a_fresh_home_sends_the_key_byecore_put_in_config_toml(cli, home):
+    """No Codex files beforehand, no login: byecore's provider carries its own token
+    (experimental_bearer_token in config.toml), so Codex needs no auth.json to send
+    the gateway's key, and byecore writes none."""
     with FakeGateway() as gateway:
         _add_gateway(cli, gateway.url)
         assert cli("setup", "codex").exit_code == 0
+        assert not (home / ".codex" / "auth.json").exists()
         run = subprocess.run(
             [_binary("codex"), "exec", "--skip-git-repo-check", "say PONG"],
             cwd=home, env=_client_env(home), capture_output=True, text=True, timeout=120,
