@@ -12,14 +12,10 @@ a note says which.
 
 from __future__ import annotations
 
-import json
-import os
-
 from byecore_cli.clients import local_keys
 from byecore_cli.clients.base import Target, Writer
 from byecore_cli.config.models import Settings
 from byecore_cli.errors import NotFound, UsageError
-from byecore_cli.paths import Paths
 from byecore_cli.providers.endpoints import PROTOCOL_TITLES, anthropic_base, openai_base
 
 
@@ -28,50 +24,18 @@ def proxy_root(settings: Settings) -> str:
     return f"http://127.0.0.1:{settings.proxy.port}"
 
 
-def running_proxy() -> dict | None:
-    """The serving proxy's ``{"host", "port", "pid", "url"}``, or None when none runs.
-
-    A runtime file left by a proxy that died (its pid is gone) does not count.
-    """
-    try:
-        info = json.loads(Paths.current().proxy_runtime.read_text(encoding="utf-8"))
-        port, pid = int(info["port"]), int(info.get("pid") or 0)
-    except (OSError, ValueError, TypeError, KeyError, AttributeError):
-        return None
-    if not 0 < port < 65536 or not _alive(pid):
-        return None
-    return {**info, "port": port}
-
-
-def _alive(pid: int) -> bool:
-    if os.name == "nt" or pid <= 0:
-        return pid > 0  # os.kill(pid, 0) would end the process on Windows: trust the file
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # alive, only owned by someone else
-    return True
-
-
 def proxy_address(settings: Settings) -> tuple[str, str]:
     """The root a client should use for the local proxy, and a sentence saying why."""
-    running = running_proxy()
+    from byecore_cli.proxy import runtime  # light: no aiohttp
+
+    running = runtime.running_proxy()
     if running is None:
         return proxy_root(settings), (
             f"no byecore proxy is running, so the client points at the [proxy] port setting, "
             f"{settings.proxy.port} (start it there with: byecore proxy)")
-    host = str(running.get("host") or "127.0.0.1")
-    if host in ("0.0.0.0", "", "*"):
-        host = "127.0.0.1"  # listening everywhere: reach it on this machine
-    elif host == "::":
-        host = "::1"
-    if ":" in host:
-        host = f"[{host}]"
-    return f"http://{host}:{running['port']}", (
+    return runtime.client_url(running["host"], running["port"]), (
         f"the client points at the byecore proxy running now on port {running['port']} "
-        f"(pid {running.get('pid')}); if you restart it on another port, run setup again")
+        f"(pid {running['pid']}); if you restart it on another port, run setup again")
 
 
 def build_target(writer: Writer, settings: Settings, provider_name: str | None,
