@@ -15,8 +15,8 @@ Environment proxies (``HTTPS_PROXY``/``NO_PROXY``) and ``~/.netrc`` apply as wit
 aiohttp's ``trust_env``, but they are looked up once per upstream URL
 (``env_route``) instead of in a worker thread on every request: aiohttp's
 ``trust_env`` costs two thread-pool round trips per request, a fifth of the
-pass-through's CPU. A base_url's ``user:password@`` is taken out of the URL (aiohttp
-refuses it beside an auth header) and used only by a keyless provider, as basic auth.
+pass-through's CPU. A base_url's ``user:password@`` (refused by settings validation) is
+taken out of the URL all the same, so a request never fails on it.
 
 Also here: the cheap tests of what came back (``looks_like_answer``, ``is_json_object``,
 ``snippet``), Retry-After read without ever raising (``retry_after``), and the one
@@ -112,13 +112,13 @@ if sys.version_info >= (3, 11):
 else:  # aiohttp depends on async-timeout before 3.11
     from async_timeout import timeout as deadline
 
-_ROUTES: dict[str, tuple[str, dict, str | None, str | None]] = {}
+_ROUTES: dict[str, tuple[str, dict, str | None]] = {}
 
 
-def env_route(url: str) -> tuple[str, dict, str | None, str | None]:
+def env_route(url: str) -> tuple[str, dict, str | None]:
     """Where a request to ``url`` goes and the environment's say on it: the URL without
-    ``user:password@`` (aiohttp refuses those beside an auth header), proxy keywords,
-    the basic-auth header for those credentials, and ``~/.netrc``'s.
+    ``user:password@`` (settings refuse those, and aiohttp refuses them beside an auth
+    header), proxy keywords, and ``~/.netrc``'s auth header.
 
     Looked up on first use per URL and kept: the environment does not change under a
     running proxy, and reading it (and ``~/.netrc``) costs more than the request.
@@ -140,13 +140,12 @@ def shown_url(url: str) -> str:
         return "(an invalid URL)"
 
 
-def _lookup_env(raw: str) -> tuple[str, dict, str | None, str | None]:
-    from aiohttp import BasicAuth, helpers
+def _lookup_env(raw: str) -> tuple[str, dict, str | None]:
+    from aiohttp import helpers
     from yarl import URL
 
-    url, userinfo = URL(raw), None
+    url = URL(raw)
     if url.user is not None or url.password is not None:
-        userinfo = BasicAuth(url.user or "", url.password or "").encode()
         url = url.with_user(None)
         raw = str(url)
     proxy: dict = {}
@@ -157,7 +156,7 @@ def _lookup_env(raw: str) -> tuple[str, dict, str | None, str | None]:
     if url.host and hasattr(helpers, "basicauth_from_netrc"):
         with contextlib.suppress(LookupError):
             netrc = helpers.basicauth_from_netrc(helpers.netrc_from_env(), url.host).encode()
-    return raw, proxy, userinfo, netrc
+    return raw, proxy, netrc
 
 
 class FirstByteTimeout(Exception):
@@ -171,10 +170,9 @@ class IdleTimeout(Exception):
 async def open_upstream(session: aiohttp.ClientSession, url: str, body: bytes, headers,
                         first_byte: float) -> aiohttp.ClientResponse:
     """POST and wait for the status line; the caller must ``release()`` the response."""
-    url, proxy, userinfo, netrc = env_route(url)
-    if (userinfo or netrc) and "Authorization" not in headers and "x-api-key" not in headers:
-        # a keyless provider: the base_url's user:password, else ~/.netrc (as trust_env did)
-        headers["Authorization"] = userinfo or netrc
+    url, proxy, netrc = env_route(url)
+    if netrc and "Authorization" not in headers and "x-api-key" not in headers:
+        headers["Authorization"] = netrc  # a keyless provider: ~/.netrc, as trust_env did
     try:
         async with deadline(first_byte):
             return await session.post(url, data=body, headers=headers,

@@ -330,19 +330,6 @@ async def test_credentials_in_base_url_do_not_break_requests(fake, aiohttp_serve
     assert fake.last["headers"]["Authorization"] == f"Bearer {UPSTREAM_KEY}"
 
 
-async def test_credentials_in_base_url_are_the_auth_of_a_keyless_provider(
-        fake, aiohttp_server, sdk):
-    import base64
-
-    settings = pair(fake, "chat")
-    settings.providers["a"].key = None
-    settings.providers["a"].base_url = fake.url.replace("http://", "http://user:pw@")
-    _, url = await serve(aiohttp_server, settings)
-    await sdk.openai(url).chat.completions.create(model="m1", messages=HI)
-    assert fake.last["headers"]["Authorization"] == "Basic " + base64.b64encode(
-        b"user:pw").decode()
-
-
 async def test_a_request_aiohttp_refuses_to_make_is_a_502_and_falls_back(
         fake, aiohttp_server, sdk, monkeypatch):
     from byecore_cli.proxy import pipeline
