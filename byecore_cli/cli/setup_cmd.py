@@ -277,14 +277,15 @@ def restore(
     --json) it refuses unless --force or --yes is given. The files as they are now are
     backed up first, so a restore can itself be undone with --to.
     """
-    from byecore_cli.clients import engine, history
+    from byecore_cli.clients import history
+    from byecore_cli.clients.restore import apply_restore, plan_restore
 
     with Output("restore", json_out) as out:
         writer = _writer(client)
         if list_:
             _list_backups(out, writer, history)
             return
-        plan = engine.plan_restore(writer, to)
+        plan = plan_restore(writer, to)
         if plan.discards and not (yes or force):
             if not _interactive(out):
                 if not out.json_mode:
@@ -294,7 +295,7 @@ def restore(
             if not typer.confirm("Restore anyway and throw these changes away?",
                                  default=False):
                 raise typer.Exit(1)
-        result = engine.apply_restore(plan, force=True)
+        result = apply_restore(plan, force=True)
 
         def human(console, d):
             for f in d["files"]:
