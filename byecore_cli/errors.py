@@ -7,6 +7,7 @@ Every error a user can cause or meet is one of these; the CLI prints its message
     ├── UsageError                    exit code 2: arguments that parse but make no sense
     ├── ConfigError (ValueError)      a settings file that does not parse or validate
     ├── NotFound (LookupError)        an unknown provider, preset or model
+    ├── FileWriteError                the system refused a write (permissions, full disk…)
     └── UpstreamError                 a provider answered with an error, or not at all
         └── UpstreamUnreachable (ConnectionError)   DNS, refused connection, TLS, timeout
 
@@ -67,6 +68,20 @@ class ConfigError(ByecoreError, ValueError):
 
 class NotFound(ByecoreError, LookupError):
     code = "not_found"
+
+
+class FileWriteError(ByecoreError):
+    """The system refused a write; ``path`` is the file or folder it refused
+    (``files.write_error`` words it)."""
+
+    code = "write_failed"
+
+    def __init__(self, message: str, *, path: str, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.path = path
+
+    def as_dict(self) -> dict:
+        return {**super().as_dict(), "path": self.path}
 
 
 class UpstreamError(ByecoreError):

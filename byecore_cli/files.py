@@ -9,7 +9,7 @@ A symlink (a dotfiles repo) is written through: the temporary file goes beside t
 link's final target and is renamed over the target, so the link itself stays.
 
 A write that the system refuses (permissions, a read-only or full disk, a file where
-a folder should be) becomes a ``FileWriteError`` naming the path and what fixes it.
+a folder should be) becomes an ``errors.FileWriteError`` naming the path and what fixes it.
 
 ``TextStyle`` lets an editor see a file with LF lines and no BOM whatever it had on
 disk, and gives the file back its BOM and CRLF lines afterwards.
@@ -26,23 +26,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from byecore_cli.errors import ByecoreError
+from byecore_cli.errors import FileWriteError
 
 SECRET_MODE = 0o600
 BOM = b"\xef\xbb\xbf"
-
-
-class FileWriteError(ByecoreError):
-    """The system refused a write; ``path`` is the file or folder it refused."""
-
-    code = "write_failed"
-
-    def __init__(self, message: str, *, path: str, hint: str | None = None) -> None:
-        super().__init__(message, hint=hint)
-        self.path = path
-
-    def as_dict(self) -> dict:
-        return {**super().as_dict(), "path": self.path}
 
 
 def write_error(exc: OSError, path: Path) -> FileWriteError:
