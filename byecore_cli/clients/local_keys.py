@@ -8,12 +8,17 @@ with ``bc-local-`` so nobody mistakes them for a provider key, and live in
     [keys]
     codex = "bc-local-…"
     claude = "bc-local-…"
+
+Making a key reads the file, adds to it and writes it back under byecore's state lock
+(``history.state_lock``): ``setup --via-proxy`` run in several shells at once would
+otherwise each write back only their own key, and the proxy would refuse the others.
 """
 
 from __future__ import annotations
 
 import secrets
 
+from byecore_cli.clients import history
 from byecore_cli.errors import ConfigError
 from byecore_cli.files import SECRET_MODE, ensure_private_dir, write_atomic
 from byecore_cli.paths import Paths
@@ -31,18 +36,19 @@ def get_or_create(client: str) -> str:
     """The client's local key, made and saved on first use."""
     import tomlkit
 
-    doc = _load()
-    keys = doc.get("keys")
-    if keys is not None and client in keys:
-        return str(keys[client])
-    key = PREFIX + secrets.token_urlsafe(24)
-    if keys is None:
-        doc["keys"] = tomlkit.table()
-    doc["keys"][client] = key
-    path = Paths.current().local_keys
-    ensure_private_dir(path.parent)
-    write_atomic(path, tomlkit.dumps(doc), mode=SECRET_MODE)
-    return key
+    with history.state_lock():
+        doc = _load()
+        keys = doc.get("keys")
+        if keys is not None and client in keys:
+            return str(keys[client])
+        key = PREFIX + secrets.token_urlsafe(24)
+        if keys is None:
+            doc["keys"] = tomlkit.table()
+        doc["keys"][client] = key
+        path = Paths.current().local_keys
+        ensure_private_dir(path.parent)
+        write_atomic(path, tomlkit.dumps(doc), mode=SECRET_MODE)
+        return key
 
 
 def _load():
