@@ -158,6 +158,23 @@ def test_running_proxy_is_none_without_a_live_process(byecore_home):
     assert running_proxy()["port"] == 4000
 
 
+def test_on_windows_the_liveness_check_never_sends_a_signal(monkeypatch):
+    """os.kill(pid, 0) on Windows terminates the process: asking whether the proxy
+    runs must not stop it."""
+    from byecore_cli.proxy import runtime
+
+    signals = []
+    with monkeypatch.context() as patch:  # undone before pytest reports anything
+        patch.setattr(os, "kill", lambda pid, sig: signals.append((pid, sig)))
+        patch.setattr(os, "name", "nt")
+        cannot_ask = runtime._alive(os.getpid())  # no kernel32 here: trust the file
+        patch.setattr(runtime, "_alive_on_windows", lambda pid: pid == 4242, raising=False)
+        answers = runtime._alive(4242), runtime._alive(4243), runtime._alive(0)
+    assert signals == []
+    assert cannot_ask is True
+    assert answers == (True, False, False)
+
+
 def test_a_running_proxy_never_imports_from_disk_again(tmp_path, byecore_home):
     """The README's quick start reinstalls the package while the proxy serves: the files
     the proxy would import lazily change under it. Here they disappear altogether."""

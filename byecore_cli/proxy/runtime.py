@@ -50,6 +50,10 @@ def running_proxy() -> dict | None:
 def _alive(pid: int) -> bool:
     if pid <= 0:
         return False
+    if os.name == "nt":
+        # On Windows os.kill(pid, 0) is no probe: any signal but CTRL_C/CTRL_BREAK_EVENT
+        # becomes TerminateProcess, so "is the proxy running?" would stop it.
+        return _alive_on_windows(pid)
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -59,6 +63,35 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return True
+
+
+def _alive_on_windows(pid: int) -> bool:
+    """Ask Windows whether ``pid`` still runs (it only opens the process to read its exit
+    code). When it cannot be asked, trust the file: the proxy removes it when it stops,
+    and a stale one only sends ``setup --via-proxy`` to the port a proxy last used."""
+    try:
+        import ctypes
+        from ctypes import wintypes
+
+        kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
+    except (ImportError, AttributeError, OSError):
+        return True
+    kernel32.OpenProcess.restype = wintypes.HANDLE
+    kernel32.OpenProcess.argtypes = (wintypes.DWORD, wintypes.BOOL, wintypes.DWORD)
+    kernel32.GetExitCodeProcess.argtypes = (wintypes.HANDLE, ctypes.POINTER(wintypes.DWORD))
+    kernel32.CloseHandle.argtypes = (wintypes.HANDLE,)
+    query_limited_information, access_denied, still_active = 0x1000, 5, 259
+    handle = kernel32.OpenProcess(query_limited_information, False, pid)
+    if not handle:
+        # denied: it runs, as somebody else's process; any other failure: no such pid
+        return ctypes.get_last_error() == access_denied
+    try:
+        code = wintypes.DWORD()
+        if not kernel32.GetExitCodeProcess(handle, ctypes.byref(code)):
+            return True
+        return code.value == still_active
+    finally:
+        kernel32.CloseHandle(handle)
 
 
 def client_url(host: str, port: int) -> str:
