@@ -51,8 +51,9 @@ def _alive(pid: int) -> bool:
     if pid <= 0:
         return False
     if os.name == "nt":
-        # On Windows os.kill(pid, 0) is no probe: any signal but CTRL_C/CTRL_BREAK_EVENT
-        # becomes TerminateProcess, so "is the proxy running?" would stop it.
+        # No os.kill here: on Windows it probes nothing. Signal 0 is CTRL_C_EVENT there,
+        # a Ctrl+C sent through the console (it can interrupt the processes sharing it,
+        # byecore itself included), and every other signal is TerminateProcess.
         return _alive_on_windows(pid)
     try:
         os.kill(pid, 0)
