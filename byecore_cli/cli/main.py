@@ -22,7 +22,7 @@ from byecore_cli.cli import (
     setup_cmd,
     translate_cmd,
 )
-from byecore_cli.cli.options import JSON_OPTION
+from byecore_cli.cli.options import JSON_OPTION, PROVIDER_OPTION
 from byecore_cli.cli.output import Output, parse_error
 
 # The variable the completion scripts in completions/ set when they ask for candidates.
@@ -40,7 +40,6 @@ class ByecoreGroup(TyperGroup):
             from typer.completion import completion_init
 
             completion_init()
-            _add_name_completers(self)
         super()._main_shell_completion(ctx_args, prog_name, COMPLETE_VAR)
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True,
@@ -70,46 +69,6 @@ def _click_exceptions():
     return exceptions
 
 
-def _add_name_completers(root) -> None:
-    """Complete client names after setup and restore, saved providers after --provider.
-
-    Attached only when a shell asks for candidates, so that normal start-up does not
-    import the client writers or read the settings.
-    """
-    def clients(ctx, param, incomplete: str) -> list[str]:
-        from byecore_cli.clients import WRITERS
-
-        names = list(WRITERS)
-        if ctx.command.name == "setup":
-            from byecore_cli.clients.paste import PASTE_CLIENTS
-
-            names += PASTE_CLIENTS
-        return [n for n in names if n.startswith(incomplete)]
-
-    def providers(ctx, param, incomplete: str) -> list[str]:
-        from byecore_cli.config.store import SettingsStore
-        from byecore_cli.paths import Paths
-
-        try:
-            settings, _ = SettingsStore(Paths.current().settings).load()
-        except Exception:  # a broken settings file: no candidates, never a traceback
-            return []
-        return [n for n in settings.providers if n.startswith(incomplete)]
-
-    def walk(command) -> None:
-        for sub in getattr(command, "commands", {}).values():
-            for param in sub.params:
-                # click keeps a parameter's completer here; typer sets it from
-                # autocompletion=, which these shared arguments do not pass
-                if param.name == "client" and sub.name in ("setup", "restore"):
-                    param._custom_shell_complete = clients
-                elif param.name == "provider":
-                    param._custom_shell_complete = providers
-            walk(sub)
-
-    walk(root)
-
-
 app = typer.Typer(
     name="byecore",
     cls=ByecoreGroup,
@@ -126,6 +85,9 @@ app = typer.Typer(
     # and ByecoreGroup answers them.
     add_completion=False,
 )
+# --provider is declared once in options.py for setup, check and models, without a
+# completer yet; give it one before typer builds the commands (moves to options.py).
+PROVIDER_OPTION.autocompletion = setup_cmd.complete_provider
 # In the order a new user needs them: --help lists commands as registered (groups last).
 app.command("proxy")(proxy_cmd.proxy)
 app.command("setup")(setup_cmd.setup)

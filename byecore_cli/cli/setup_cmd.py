@@ -24,6 +24,33 @@ FORCE_OPTION = typer.Option(False, "--force", help="Also replace byecore's setti
                             "changed by hand, or a file that does not parse (backed up first).")
 
 
+def complete_setup_client(incomplete: str) -> list[str]:
+    """Shell completion after ``setup``: the clients byecore writes for, then the paste ones."""
+    from byecore_cli.clients import WRITERS
+    from byecore_cli.clients.paste import PASTE_CLIENTS
+
+    return [n for n in [*WRITERS, *PASTE_CLIENTS] if n.startswith(incomplete)]
+
+
+def complete_written_client(incomplete: str) -> list[str]:
+    """Shell completion after ``restore``: only clients byecore writes files for."""
+    from byecore_cli.clients import WRITERS
+
+    return [n for n in WRITERS if n.startswith(incomplete)]
+
+
+def complete_provider(incomplete: str) -> list[str]:
+    """Shell completion of saved provider names."""
+    from byecore_cli.config.store import SettingsStore
+    from byecore_cli.paths import Paths
+
+    try:
+        settings, _ = SettingsStore(Paths.current().settings).load()
+    except Exception:  # a broken settings file: no candidates, never a traceback
+        return []
+    return [n for n in settings.providers if n.startswith(incomplete)]
+
+
 def _writer(client: str):
     from byecore_cli.clients import WRITERS
 
@@ -120,7 +147,8 @@ def _print_result(console, d: dict, title: str) -> None:
 def setup(
     client: str = typer.Argument(..., help="codex, claude, aider, opencode, crush, droid, "
                                  "continue or zed; or cursor, cline, roo, kilo, cherry-studio, "
-                                 "chatbox, lobechat, nextchat to print what to paste."),
+                                 "chatbox, lobechat, nextchat to print what to paste.",
+                                 autocompletion=complete_setup_client),
     provider: str | None = PROVIDER_OPTION,
     model: str | None = MODEL_OPTION,
     via_proxy: bool = typer.Option(False, "--via-proxy", help="Point the client at byecore's "
@@ -188,7 +216,8 @@ def _paste(out: Output, client: str, provider, model, via_proxy: bool, show_key:
 
 
 def use(
-    provider: str = typer.Argument(..., help="The saved provider every client should use."),
+    provider: str = typer.Argument(..., help="The saved provider every client should use.",
+                                   autocompletion=complete_provider),
     model: str | None = MODEL_OPTION,
     dry_run: bool = DRY_RUN_OPTION,
     yes: bool = YES_OPTION,
@@ -258,7 +287,8 @@ def use(
 
 def restore(
     client: str = typer.Argument(..., help="The client whose files to put back: codex, "
-                                 "claude, aider, opencode, crush, droid, continue or zed."),
+                                 "claude, aider, opencode, crush, droid, continue or zed.",
+                                 autocompletion=complete_written_client),
     list_: bool = typer.Option(False, "--list", help="List the backups instead (byecore "
                                "keeps the newest 20 of each client, and always the oldest: "
                                "the files as they were before byecore first wrote them)."),
