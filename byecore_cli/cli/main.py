@@ -22,7 +22,7 @@ from byecore_cli.cli import (
     setup_cmd,
     translate_cmd,
 )
-from byecore_cli.cli.options import JSON_OPTION, PROVIDER_OPTION
+from byecore_cli.cli.options import JSON_OPTION
 from byecore_cli.cli.output import Output, parse_error
 
 # The variable the completion scripts in completions/ set when they ask for candidates.
@@ -85,9 +85,6 @@ app = typer.Typer(
     # and ByecoreGroup answers them.
     add_completion=False,
 )
-# --provider is declared once in options.py for setup, check and models, without a
-# completer yet; give it one before typer builds the commands (moves to options.py).
-PROVIDER_OPTION.autocompletion = setup_cmd.complete_provider
 # In the order a new user needs them: --help lists commands as registered (groups last).
 app.command("proxy")(proxy_cmd.proxy)
 app.command("setup")(setup_cmd.setup)

@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from byecore_cli.cli.options import JSON_OPTION, PROVIDER_OPTION
+from byecore_cli.cli.options import JSON_OPTION, PROVIDER_OPTION, complete_provider
 from byecore_cli.cli.output import Output
 from byecore_cli.errors import ByecoreError, NotFound, UsageError
 
@@ -37,18 +37,6 @@ def complete_written_client(incomplete: str) -> list[str]:
     from byecore_cli.clients import WRITERS
 
     return [n for n in WRITERS if n.startswith(incomplete)]
-
-
-def complete_provider(incomplete: str) -> list[str]:
-    """Shell completion of saved provider names."""
-    from byecore_cli.config.store import SettingsStore
-    from byecore_cli.paths import Paths
-
-    try:
-        settings, _ = SettingsStore(Paths.current().settings).load()
-    except Exception:  # a broken settings file: no candidates, never a traceback
-        return []
-    return [n for n in settings.providers if n.startswith(incomplete)]
 
 
 def _writer(client: str):
