@@ -1,0 +1,311 @@
+"""hub Request → Gemini ``generateContent`` body, for a Gemini upstream.
+
+The body holds neither the model nor the stream flag: the caller builds the URL from
+``request.model`` and ``request.stream`` (``GeminiCodec.request_path``).
+
+Decisions (each hub field maps, or is dropped on purpose):
+
+- System: ``Request.system`` and every system/developer message BEFORE the first
+  conversation turn (text only) become ``systemInstruction``; a later one is folded into
+  the user turn at that point inside ``<system-reminder>…</system-reminder>`` (Gemini has
+  no system role inside ``contents``).
+- Turns: user → ``user``, assistant → ``model``, tool results → ``functionResponse``
+  parts of a ``user`` turn; consecutive same-role turns are merged. Gemini wants every
+  function call of a model turn answered in the very next user turn, one response per
+  call: results are put there first, in call order; a call left unanswered gets an error
+  response saying so; a result whose call is not in the preceding model turn becomes
+  user text (content kept). Images inside a tool result follow the responses as
+  ``inlineData``/``fileData`` parts (older models refuse parts inside a response).
+- Tool names go through ``GeminiNames`` (names.py); ids byecore made up are removed,
+  others are sent as ``id``; a ``functionResponse`` names its call's function.
+- Thought signatures: Gemini's own, from part meta, go back on the same part, exactly.
+  A model turn with function calls and no signature on any of them (history from
+  another model, or a client that dropped it) gets ``skip_thought_signature_validator``
+  on its first call, the value Google documents for that case (Gemini 3 answers 400
+  otherwise). Reasoning is replayed only when Gemini produced it (its thought parts).
+- Tools: a Gemini client's declarations are sent back as they came (name made legal);
+  other tools' JSON Schema is reduced to ``parameters`` (schema.py), left out when the
+  function takes no arguments; custom tools become a function taking one string
+  ``input``; hosted tools only when a Gemini client declared them.
+- ``tool_choice`` → ``toolConfig.functionCallingConfig`` (auto AUTO, required ANY, tool
+  ANY + ``allowedFunctionNames``, none NONE); a Gemini client's own ``toolConfig`` wins.
+  ``parallel_tool_calls`` has no Gemini equivalent and is dropped.
+- ``generationConfig``: temperature, topP, topK, maxOutputTokens, ``stopSequences``
+  (Gemini takes at most 5: the first 5 are sent); ``response_format`` → JSON mime type
+  with ``responseSchema`` (reduced like tool parameters) or, for json_object, the mime
+  type alone. Reasoning → ``thinkingConfig`` (a Gemini client's own is sent back as it
+  came): off → budget 0; a budget → ``thinkingBudget``; an effort → ``thinkingLevel``
+  (LOW or HIGH, what every Gemini 3 model takes) for ``gemini-3`` models, a budget from
+  hub/reasoning.py for the others; on with neither → budget -1 (dynamic); thoughts
+  are included whenever reasoning is on or a summary was asked for.
+- ``extras["gemini"]`` (only set when the client spoke Gemini): ``safetySettings``,
+  ``cachedContent``, ``labels`` and the other ``generationConfig`` keys, sent back.
+  ``user`` and ``metadata`` have no Gemini field and are dropped.
+"""
+
+from __future__ import annotations
+
+from byecore_cli.codecs.gemini.names import GeminiNames, wire_id
+from byecore_cli.codecs.gemini.parts import (
+    SIGNATURE,
+    call_args,
+    encode_image,
+    encode_reasoning,
+    encode_result,
+    encode_text,
+)
+from byecore_cli.codecs.gemini.schema import reduce
+from byecore_cli.codecs.gemini.wire import P
+from byecore_cli.hub import (
+    REMINDER,
+    Image,
+    Reasoning,
+    Request,
+    Text,
+    ToolCall,
+    ToolResult,
+    meta_for,
+)
+from byecore_cli.hub.reasoning import effort_to_budget
+from byecore_cli.hub.tools import custom_tool_description, custom_tool_schema
+
+SKIP_SIGNATURE = "skip_thought_signature_validator"
+UNANSWERED = "No result was provided for this tool call."
+MAX_STOPS = 5
+HUB = "_hub_id"  # a call's or result's hub id, on the wire dict until pairing is done
+_MODES = {"auto": "AUTO", "required": "ANY", "tool": "ANY", "none": "NONE"}
+
+
+def encode_request(request: Request) -> dict:
+    mine = request.extras.get(P) or {}
+    names = GeminiNames(request.tools)
+    system, contents = _conversation(request, names)
+    _pair(contents)
+    _sign(contents)
+    body: dict = {"contents": contents}
+    if system:
+        body["systemInstruction"] = {"parts": system}
+    tools = _tools(request, names)
+    if tools:
+        body["tools"] = tools
+        config = mine.get("toolConfig") or _tool_config(request, names)
+        if config:
+            body["toolConfig"] = config
+    generation = _generation(request, mine)
+    if generation:
+        body["generationConfig"] = generation
+    for key in ("safetySettings", "cachedContent", "labels"):
+        if key in mine:
+            body[key] = mine[key]
+    return body
+
+
+# --- the conversation -------------------------------------------------------------------
+
+def _conversation(request: Request, names: GeminiNames) -> tuple[list, list]:
+    system = [p for p in map(encode_text, request.system) if p]
+    called = {p.id: p for m in request.messages for p in m.parts if isinstance(p, ToolCall)}
+    contents: list[dict] = []
+    leading = True
+    for message in request.messages:
+        if message.role in ("system", "developer"):
+            texts = [p.text for p in message.parts if isinstance(p, Text) and p.text]
+            if leading and len(texts) == len(message.parts):
+                system += [{"text": t} for t in texts]
+            elif texts:
+                _add(contents, "user", [{"text": REMINDER[0] + "\n\n".join(texts)
+                                         + REMINDER[1]}])
+            continue
+        leading = False
+        results = [p for p in message.parts if isinstance(p, ToolResult)]
+        if results:
+            _add(contents, "user", _responses(results, called, names))
+        if message.role == "assistant":
+            _add(contents, "model", _model_parts(message.parts, names))
+        elif message.role != "tool":
+            _add(contents, "user", [w for p in message.parts if (w := _plain(p))])
+    return system, contents
+
+
+def _plain(part) -> dict | None:
+    if isinstance(part, Text):
+        return encode_text(part)
+    if isinstance(part, Image):
+        return encode_image(part)
+    return None
+
+
+def _add(contents: list[dict], role: str, parts: list[dict]) -> None:
+    if not parts:
+        return
+    if contents and contents[-1]["role"] == role:
+        contents[-1]["parts"] += parts
+    else:
+        contents.append({"role": role, "parts": parts})
+
+
+def _model_parts(parts: list, names: GeminiNames) -> list[dict]:
+    out = []
+    for part in parts:
+        if isinstance(part, ToolCall):
+            call: dict = {"name": names.wire(part.name, part.namespace),
+                          "args": call_args(part)}
+            if wire_id(part.id):
+                call["id"] = part.id
+            wire = {"functionCall": call, HUB: part.id}
+            signature = meta_for(part, P).get(SIGNATURE)
+            if signature:
+                wire[SIGNATURE] = signature
+            out.append(wire)
+        elif isinstance(part, Reasoning):
+            if (wire := encode_reasoning(part)) is not None:
+                out.append(wire)
+        elif (wire := _plain(part)) is not None:
+            out.append(wire)
+    return out
+
+
+def _responses(results: list[ToolResult], called: dict, names: GeminiNames) -> list[dict]:
+    out, media = [], []
+    for result in results:
+        call = called.get(result.call_id)
+        name = names.wire(call.name, call.namespace) if call else "unknown_function"
+        wire = encode_result(result, name, wire_id(result.call_id))
+        wire[HUB] = result.call_id
+        out.append(wire)
+        media += [encode_image(p) for p in result.content if isinstance(p, Image)]
+    return out + media
+
+
+def _pair(contents: list[dict]) -> None:
+    """Every model turn's calls answered, in order, by the next user turn (see above)."""
+    i = 0
+    while i < len(contents):
+        turn = contents[i]
+        calls = [p for p in turn["parts"] if "functionCall" in p] \
+            if turn["role"] == "model" else []
+        if turn["role"] == "user":
+            for part in turn["parts"]:  # results nobody asked for: plain text
+                if "functionResponse" in part and part.get(HUB) is not None:
+                    _orphan(part)
+        if not calls:
+            i += 1
+            continue
+        if i + 1 == len(contents) or contents[i + 1]["role"] != "user":
+            contents.insert(i + 1, {"role": "user", "parts": []})
+        answer = contents[i + 1]
+        by_id = {p[HUB]: p for p in answer["parts"] if "functionResponse" in p}
+        responses = []
+        for call in calls:
+            found = by_id.pop(call[HUB], None)
+            if found is None:
+                found = {"functionResponse": {"name": call["functionCall"]["name"],
+                                              "response": {"error": UNANSWERED}}}
+                if "id" in call["functionCall"]:
+                    found["functionResponse"]["id"] = call["functionCall"]["id"]
+            found.pop(HUB, None)
+            responses.append(found)
+        rest = [p for p in answer["parts"] if "functionResponse" not in p or HUB in p]
+        for part in rest:
+            if HUB in part:
+                _orphan(part)
+        answer["parts"] = responses + rest
+        for call in calls:
+            call.pop(HUB, None)
+        i += 2
+
+
+def _orphan(part: dict) -> None:
+    """A functionResponse with no call before it → a text part (Gemini would refuse it)."""
+    response = part.pop("functionResponse")
+    hub_id = part.pop(HUB)
+    value = response["response"]
+    words = value.get("output") or value.get("error") if len(value) == 1 else None
+    part["text"] = f"[tool result for call {hub_id}]\n{words if isinstance(words, str) else value}"
+
+
+def _sign(contents: list[dict]) -> None:
+    for turn in contents:
+        calls = [p for p in turn["parts"] if "functionCall" in p]
+        if calls and not any(SIGNATURE in p for p in calls):
+            calls[0][SIGNATURE] = SKIP_SIGNATURE
+
+
+# --- tools and settings -----------------------------------------------------------------
+
+def _tools(request: Request, names: GeminiNames) -> list[dict]:
+    declarations, hosted = [], []
+    for tool in request.tools:
+        wire_name = names.wire(tool.name, tool.namespace)
+        if tool.kind == "hosted":
+            if (tool.hosted or {}).get(P):
+                hosted.append(tool.hosted[P])
+            continue
+        original = meta_for(tool, P).get("declaration")
+        if original:
+            declarations.append({**original, "name": wire_name})
+            continue
+        if tool.kind == "custom":
+            schema, description = custom_tool_schema(), custom_tool_description(tool)
+        else:
+            schema, description = tool.parameters, tool.description
+        decl: dict = {"name": wire_name}
+        if description:
+            decl["description"] = description
+        parameters = reduce(schema) if isinstance(schema, dict) else {}
+        if parameters.get("properties"):
+            decl["parameters"] = {**parameters, "type": "OBJECT"}
+        declarations.append(decl)
+    return ([{"functionDeclarations": declarations}] if declarations else []) + hosted
+
+
+def _tool_config(request: Request, names: GeminiNames) -> dict | None:
+    choice = request.tool_choice
+    if choice is None:
+        return None
+    calling: dict = {"mode": _MODES.get(choice.mode, "AUTO")}
+    if choice.mode == "tool" and choice.name:
+        calling["allowedFunctionNames"] = [names.wire(choice.name)]
+    return {"functionCallingConfig": calling}
+
+
+def _generation(request: Request, mine: dict) -> dict:
+    out: dict = dict(mine.get("generationConfig") or {})
+    for attr, key in (("temperature", "temperature"), ("top_p", "topP"), ("top_k", "topK"),
+                      ("max_tokens", "maxOutputTokens")):
+        value = getattr(request, attr)
+        if value is not None:
+            out[key] = value
+    if request.stop:
+        out["stopSequences"] = list(request.stop[:MAX_STOPS])
+    fmt = request.response_format
+    if fmt is not None:
+        out["responseMimeType"] = "application/json"
+        if fmt.type == "json_schema" and isinstance(fmt.schema, dict):
+            out["responseSchema"] = reduce(fmt.schema)
+    thinking = mine.get("thinkingConfig") or _thinking(request)
+    if thinking:
+        out["thinkingConfig"] = thinking
+    return out
+
+
+def _thinking(request: Request) -> dict | None:
+    reasoning = request.reasoning
+    if reasoning is None:
+        return None
+    out: dict = {}
+    if reasoning.enabled is False or reasoning.effort == "none":
+        return {"thinkingBudget": 0}
+    if reasoning.budget_tokens is not None:
+        out["thinkingBudget"] = reasoning.budget_tokens
+    elif reasoning.effort is not None:
+        if "gemini-3" in request.model:
+            out["thinkingLevel"] = "LOW" if reasoning.effort in ("minimal", "low") else "HIGH"
+        else:
+            out["thinkingBudget"] = effort_to_budget(reasoning.effort, request.max_tokens) or 0
+    elif reasoning.enabled:
+        out["thinkingBudget"] = -1
+    if reasoning.summary is not None or (reasoning.enabled or reasoning.effort) and \
+            out.get("thinkingBudget") != 0:
+        out["includeThoughts"] = True
+    return out or None
