@@ -1,4 +1,5 @@
-"""What every codec provides, and the two errors a decoder may raise.
+"""What every codec provides, the two errors a decoder may raise, and how every decoder
+reads an upstream's token counts.
 
 A codec is pure: dicts and bytes in, hub values out, and back; no sockets, no aiohttp.
 Names say the direction: ``decode_*`` goes wire → hub, ``encode_*`` goes hub → wire.
@@ -44,6 +45,22 @@ class UpstreamFault(ValueError):
         where = f" ({self.where})" if self.where else ""
         return ErrorInfo(502, "api_error", f"the upstream's answer is malformed: "
                                            f"{self.message}{where}")
+
+
+def token_count(value: object, where: str) -> int:
+    """A token count from an upstream's usage, read leniently and the same way for every
+    protocol: an int, or an integral float (``12.0`` from a JS-built gateway); absent
+    (None) counts as 0. Anything else (a bool, a string, a negative or fractional number)
+    is the upstream's fault, not the client's: :class:`UpstreamFault` naming ``where``."""
+    if value is None:
+        return 0
+    if value.__class__ is float and value.is_integer():
+        value = int(value)
+    if value.__class__ is not int:  # not isinstance: True is an int to isinstance
+        raise UpstreamFault("a token count must be a whole number", where=where)
+    if value < 0:
+        raise UpstreamFault("a token count cannot be negative", where=where)
+    return value
 
 
 class StreamDecoder(Protocol):

@@ -41,7 +41,7 @@ import json
 import time
 from typing import Any
 
-from byecore_cli.codecs.base import CodecError, UpstreamFault
+from byecore_cli.codecs.base import CodecError, UpstreamFault, token_count
 from byecore_cli.codecs.chat.encode import _call
 from byecore_cli.codecs.chat.errors import decode_stream_error
 from byecore_cli.codecs.chat.request import REASONING_FIELDS, P
@@ -97,16 +97,6 @@ def finish_reason(stop: StopReason, has_calls: bool, refusal_field: bool) -> str
     return "stop" if reason == "tool_calls" else reason
 
 
-def _int(value: Any, where: str) -> int:
-    if value.__class__ is int:
-        return value
-    if value is None:
-        return 0
-    if value.__class__ is float and value.is_integer():  # 12.0 from a JS-built gateway
-        return int(value)
-    raise UpstreamFault("a token count must be an integer", where=where)
-
-
 def _details(usage: dict, key: str) -> dict:
     value = usage.get(key)
     if value is None:
@@ -135,13 +125,16 @@ def decode_usage(usage: Any) -> Usage:
         raise UpstreamFault("usage must be an object", where="usage")
     prompt = _details(usage, "prompt_tokens_details")
     completion = _details(usage, "completion_tokens_details")
+    def count(where: dict, key: str, path: str = "usage") -> int:
+        return token_count(where.get(key), f"{path}.{key}")
+
     return Usage(
-        input_tokens=_int(usage.get("prompt_tokens"), "usage.prompt_tokens"),
-        output_tokens=_int(usage.get("completion_tokens"), "usage.completion_tokens"),
-        cache_read_tokens=_int(prompt.get("cached_tokens"), "usage.cached_tokens")
-        or _int(usage.get("prompt_cache_hit_tokens"), "usage.prompt_cache_hit_tokens"),
-        cache_write_tokens=_int(prompt.get("cache_write_tokens"), "usage.cache_write_tokens"),
-        reasoning_tokens=_int(completion.get("reasoning_tokens"), "usage.reasoning_tokens"),
+        input_tokens=count(usage, "prompt_tokens"),
+        output_tokens=count(usage, "completion_tokens"),
+        cache_read_tokens=count(prompt, "cached_tokens", "usage.prompt_tokens_details")
+        or count(usage, "prompt_cache_hit_tokens"),  # DeepSeek's name for the same count
+        cache_write_tokens=count(prompt, "cache_write_tokens", "usage.prompt_tokens_details"),
+        reasoning_tokens=count(completion, "reasoning_tokens", "usage.completion_tokens_details"),
     )
 
 

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import json
 
-from byecore_cli.codecs.base import CodecError, UpstreamFault
+from byecore_cli.codecs.base import CodecError, UpstreamFault, token_count
 from byecore_cli.codecs.messages.blocks import (
     IdMap,
     P,
@@ -95,17 +95,6 @@ def stop_out(stop: StopReason, has_calls: bool) -> str:
     return STOP_OUT.get(stop, "end_turn")
 
 
-def _count(usage: dict, key: str) -> int:
-    value = usage.get(key)
-    if value.__class__ is int:
-        return value
-    if value is None:
-        return 0
-    if value.__class__ is float and value.is_integer():  # 12.0 from a JS-built gateway
-        return int(value)
-    raise UpstreamFault("a token count must be an integer", where=f"usage.{key}")
-
-
 def usage_in(usage, base: Usage | None = None) -> Usage:
     """Anthropic usage (exclusive input) → hub usage (inclusive); fields absent keep ``base``."""
     out = Usage() if base is None else Usage(base.input_tokens, base.output_tokens,
@@ -115,21 +104,25 @@ def usage_in(usage, base: Usage | None = None) -> Usage:
         if usage is not None:
             raise UpstreamFault("must be an object", where="usage")
         return out
+    def count(key: str) -> int:
+        return token_count(usage.get(key), f"usage.{key}")
+
     if "cache_read_input_tokens" in usage or "cache_creation_input_tokens" in usage \
             or "input_tokens" in usage:
-        read = _count(usage, "cache_read_input_tokens") if "cache_read_input_tokens" in usage \
+        read = count("cache_read_input_tokens") if "cache_read_input_tokens" in usage \
             else out.cache_read_tokens
-        write = _count(usage, "cache_creation_input_tokens") \
+        write = count("cache_creation_input_tokens") \
             if "cache_creation_input_tokens" in usage else out.cache_write_tokens
-        plain = _count(usage, "input_tokens") if usage.get("input_tokens") is not None \
+        plain = count("input_tokens") if usage.get("input_tokens") is not None \
             else out.input_tokens - out.cache_read_tokens - out.cache_write_tokens
         out.input_tokens, out.cache_read_tokens, out.cache_write_tokens = \
             plain + read + write, read, write
     if "output_tokens" in usage:
-        out.output_tokens = _count(usage, "output_tokens")
+        out.output_tokens = count("output_tokens")
     details = usage.get("output_tokens_details")
     if isinstance(details, dict):
-        out.reasoning_tokens = _count(details, "thinking_tokens")
+        out.reasoning_tokens = token_count(details.get("thinking_tokens"),
+                                           "usage.output_tokens_details.thinking_tokens")
     elif details is not None:
         raise UpstreamFault("must be an object", where="usage.output_tokens_details")
     return out

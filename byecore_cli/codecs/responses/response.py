@@ -32,7 +32,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from byecore_cli.codecs.base import CodecError, UpstreamFault
+from byecore_cli.codecs.base import CodecError, UpstreamFault, token_count
 from byecore_cli.codecs.responses.errors import error_info, failed_error
 from byecore_cli.codecs.responses.items import (
     P,
@@ -40,7 +40,6 @@ from byecore_cli.codecs.responses.items import (
     decode_reasoning,
     encode_reasoning,
     fail,
-    integer,
     meta,
     obj,
     output_text,
@@ -75,14 +74,16 @@ def decode_usage(raw: Any) -> Usage:
         raw.get("input_tokens_details"), dict) else {}
     out_details = raw.get("output_tokens_details") if isinstance(
         raw.get("output_tokens_details"), dict) else {}
+
+    def count(where: dict, key: str, path: str = "usage") -> int:
+        return token_count(where.get(key), f"{path}.{key}")
+
     return Usage(
-        input_tokens=integer(raw.get("input_tokens"), "usage.input_tokens") or 0,
-        output_tokens=integer(raw.get("output_tokens"), "usage.output_tokens") or 0,
-        cache_read_tokens=integer(details.get("cached_tokens"), "usage.cached_tokens") or 0,
-        cache_write_tokens=integer(details.get("cache_write_tokens"),
-                                   "usage.cache_write_tokens") or 0,
-        reasoning_tokens=integer(out_details.get("reasoning_tokens"),
-                                 "usage.reasoning_tokens") or 0,
+        input_tokens=count(raw, "input_tokens"),
+        output_tokens=count(raw, "output_tokens"),
+        cache_read_tokens=count(details, "cached_tokens", "usage.input_tokens_details"),
+        cache_write_tokens=count(details, "cache_write_tokens", "usage.input_tokens_details"),
+        reasoning_tokens=count(out_details, "reasoning_tokens", "usage.output_tokens_details"),
     )
 
 
