@@ -55,6 +55,19 @@ def _clients_using(name: str) -> list[str]:
     return sorted(c for c, entry in clients.items() if (entry or {}).get("provider") == name)
 
 
+# Where a key comes from, for both commands that take one (add and set-key); _read_key
+# reads the three.
+def _key_option(what: str):
+    return typer.Option(None, "--key", help=f"{what}; '-' reads it from standard input (a key "
+                        "typed here lands in shell history).")
+
+
+KEY_ENV_OPTION = typer.Option(
+    None, "--key-env", help="Keep the key out of byecore's files: read this environment "
+    "variable when the key is needed.")
+KEY_STDIN_OPTION = typer.Option(False, "--key-stdin", help="Read the key from standard input.")
+
+
 def _read_key(out: Output, key: str | None, key_stdin: bool, key_env: str | None,
               preset_key_env: str | None, needs_key: bool,
               command: str = "provider add") -> tuple[str | None, str | None]:
@@ -101,13 +114,9 @@ def add(
     base_url: str | None = typer.Option(
         None, "--base-url", help="The provider's root URL. A trailing /v1 or a pasted "
         "endpoint such as …/v1/chat/completions is cleaned up."),
-    key: str | None = typer.Option(
-        None, "--key", help="The API key; '-' reads it from standard input (a key typed "
-        "here lands in shell history)."),
-    key_env: str | None = typer.Option(
-        None, "--key-env", help="Keep the key out of byecore's files: read this environment "
-        "variable when the key is needed."),
-    key_stdin: bool = typer.Option(False, "--key-stdin", help="Read the key from standard input."),
+    key: str | None = _key_option("The API key"),
+    key_env: str | None = KEY_ENV_OPTION,
+    key_stdin: bool = KEY_STDIN_OPTION,
     protocols: list[str] = typer.Option(
         [], "--protocol", metavar="PROTOCOL",
         help="A protocol it speaks: chat, responses or messages (repeatable)."),
@@ -239,13 +248,9 @@ def show(
 @app.command("set-key")
 def set_key(
     name: str = typer.Argument(..., help="The saved provider's name."),
-    key: str | None = typer.Option(
-        None, "--key", help="The new key; '-' reads it from standard input (a key typed "
-        "here lands in shell history)."),
-    key_env: str | None = typer.Option(
-        None, "--key-env", help="Keep the key out of byecore's files: read this environment "
-        "variable when the key is needed."),
-    key_stdin: bool = typer.Option(False, "--key-stdin", help="Read the key from standard input."),
+    key: str | None = _key_option("The new key"),
+    key_env: str | None = KEY_ENV_OPTION,
+    key_stdin: bool = KEY_STDIN_OPTION,
     json_out: bool = JSON_OPTION,
 ) -> None:
     """Change only a provider's key. With no key option on a terminal, asks for it with
