@@ -13,6 +13,7 @@ import pytest
 from byecore_cli.config.models import ProxySettings, Settings
 from byecore_cli.errors import UsageError
 from byecore_cli.proxy.auth import check_bind
+from tests.proxy import shapes
 from tests.proxy.conftest import one_provider
 
 PATHS = {"chat": "/v1/chat/completions", "responses": "/v1/responses",
@@ -28,12 +29,7 @@ def error_shape(protocol: str, body: dict) -> str:
 
 
 def minimal(protocol: str, model: str = "up-model") -> dict:
-    if protocol == "responses":
-        return {"model": model, "input": "hi"}
-    body = {"model": model, "messages": [{"role": "user", "content": "hi"}]}
-    if protocol == "messages":
-        body["max_tokens"] = 10
-    return body
+    return shapes.minimal(protocol, model)  # the fake upstream's model by default
 
 
 async def post(url: str, protocol: str, body, headers=None, raw: bytes | None = None):

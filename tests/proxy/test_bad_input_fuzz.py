@@ -21,6 +21,7 @@ from yarl import URL
 
 from byecore_cli.config.models import Settings
 from byecore_cli.proxy.app import create_app
+from tests.proxy.shapes import shape_of
 
 CASES = 5000
 SEED = 20261202
@@ -53,18 +54,6 @@ def expected_shape(path: str, headers: dict) -> str:
                                           and "Authorization" not in headers):
         return "anthropic"
     return "openai"
-
-
-def shape_of(body) -> str | None:
-    if not isinstance(body, dict) or not isinstance(body.get("error"), dict):
-        return None
-    error = body["error"]
-    if body.get("type") == "error" and isinstance(error.get("type"), str) \
-            and isinstance(error.get("message"), str):
-        return "anthropic"
-    if "type" not in body and isinstance(error.get("message"), str) and "type" in error:
-        return "openai"
-    return None
 
 
 def _nested(rng: random.Random, depth: int) -> str:

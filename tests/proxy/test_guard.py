@@ -18,27 +18,10 @@ from byecore_cli.config.models import ProxySettings, ProxyTimeouts, Settings
 from byecore_cli.paths import Paths
 from byecore_cli.proxy.app import STATE, create_app
 from tests.proxy.conftest import one_provider
+from tests.proxy.shapes import minimal, shape_of
 
 PATHS = {"chat": "/v1/chat/completions", "responses": "/v1/responses",
          "messages": "/v1/messages"}
-
-
-def minimal(protocol: str, model: str = "demo") -> dict:
-    if protocol == "responses":
-        return {"model": model, "input": "hi"}
-    body = {"model": model, "messages": [{"role": "user", "content": "hi"}]}
-    if protocol == "messages":
-        body["max_tokens"] = 10
-    return body
-
-
-def shape_of(body: dict) -> str:
-    """'anthropic' or 'openai', asserting the error body is exactly one of the two."""
-    if body.get("type") == "error":
-        assert set(body["error"]) >= {"type", "message"}
-        return "anthropic"
-    assert isinstance(body["error"]["message"], str) and "type" in body["error"]
-    return "openai"
 
 
 async def send(port: int, head: str, body: bytes = b""):
