@@ -29,6 +29,7 @@ import os
 import re
 import shutil
 import stat
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -99,7 +100,10 @@ def last_placed(state: dict, client: str) -> dict[str, str | None] | None:
     return {role: f.get("sha256") for role, f in record["files"].items()}
 
 
-_lock_depth = 0  # the lock is held by this process already (commit → save_state)
+# How deep each thread is inside state_lock(): per thread, because a thread that finds
+# another thread of this process holding the lock must wait for it like any other
+# process does (its own descriptor's flock blocks), not pass as if it held the lock.
+_held = threading.local()
 
 
 @contextlib.contextmanager
@@ -107,15 +111,16 @@ def state_lock() -> Iterator[None]:
     """Hold an exclusive lock on byecore's state (``state.json.lock`` beside it).
 
     An OS lock (flock; msvcrt on Windows), so it is released when the process dies and
-    a crashed command never leaves the state locked. Re-entrant within one process.
+    a crashed command never leaves the state locked. Re-entrant within one thread
+    (commit → save_state nests it); other threads of the process wait for it.
     """
-    global _lock_depth
-    if _lock_depth:
-        _lock_depth += 1
+    depth = getattr(_held, "depth", 0)
+    if depth:
+        _held.depth = depth + 1
         try:
             yield
         finally:
-            _lock_depth -= 1
+            _held.depth = depth
         return
     paths = Paths.current()
     ensure_private_dir(paths.home)
@@ -124,11 +129,11 @@ def state_lock() -> Iterator[None]:
         fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, SECRET_MODE)
     try:
         _lock(fd)
-        _lock_depth = 1
+        _held.depth = 1
         try:
             yield
         finally:
-            _lock_depth = 0
+            _held.depth = 0
             _unlock(fd)
     finally:
         os.close(fd)

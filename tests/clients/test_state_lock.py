@@ -7,6 +7,7 @@ import multiprocessing
 import os
 import subprocess
 import sys
+import threading
 
 import pytest
 
@@ -73,6 +74,50 @@ def test_the_lock_excludes_other_processes_and_is_reentrant(byecore_home):
     with history.state_lock(), history.state_lock():  # commit → save_state nests it
         history.save_state({"version": 1, "clients": {}})
     assert json.loads(Paths.current().state.read_text())["clients"] == {}
+
+
+def test_a_second_thread_waits_for_the_first_threads_lock(byecore_home, monkeypatch):
+    """Re-entrancy is per thread: a thread that finds another thread of the same process
+    holding the lock waits for it, instead of passing as if the lock were its own."""
+    log: list[str] = []
+    first_in, release, second_moved = threading.Event(), threading.Event(), threading.Event()
+    real_lock = history._lock
+
+    def lock_noting_the_second(fd: int) -> None:
+        if threading.current_thread().name == "second":
+            log.append("second waits")
+            second_moved.set()
+        real_lock(fd)
+
+    monkeypatch.setattr(history, "_lock", lock_noting_the_second)
+
+    def first() -> None:
+        with history.state_lock():
+            log.append("first in")
+            first_in.set()
+            release.wait(60)
+            log.append("first out")
+
+    def second() -> None:
+        with history.state_lock(), history.state_lock():  # and nests within its thread
+            log.append("second in")
+            second_moved.set()
+            history.save_state({"version": 1, "clients": {"second": {}}})
+
+    threads = [threading.Thread(target=first, name="first"),
+               threading.Thread(target=second, name="second")]
+    threads[0].start()
+    try:
+        assert first_in.wait(60)
+        threads[1].start()
+        assert second_moved.wait(60)  # it reached the lock, or (wrongly) got past it
+        assert log == ["first in", "second waits"], "the second thread did not wait"
+    finally:
+        release.set()
+        for thread in threads:
+            thread.join(60)
+    assert log == ["first in", "second waits", "first out", "second in"]
+    assert json.loads(Paths.current().state.read_text())["clients"] == {"second": {}}
 
 
 def test_concurrent_cli_setups_then_use_reaches_every_client(cli, gateway, home):
