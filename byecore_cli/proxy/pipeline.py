@@ -59,6 +59,9 @@ from byecore_cli.proxy.upstream import (
 )
 
 log = logging.getLogger("byecore.proxy")
+MAX_DEPTH = 128  # real bodies (tool schemas included) nest a few dozen levels at most
+TOO_DEEP = (f"the body nests JSON deeper than {MAX_DEPTH} levels; "
+            "no request byecore serves needs that")
 RETRY_STATUSES = frozenset((408, 409, 425, 429, 500, 502, 503, 504, 520, 522, 524, 529))
 
 
@@ -78,8 +81,40 @@ class Call:
 
     def hub_request(self) -> Request:
         if self.hub is None:
+            self.check_depth()
             self.hub = codecs.get(self.inbound).decode_request(self.body)
         return self.hub
+
+    def check_depth(self) -> None:
+        """``CodecError`` (the client's 400) for a body nested deeper than ``MAX_DEPTH``.
+
+        Asked only where byecore's own code recurses over the body (the codecs, the
+        count estimate): the pass-through sends the bytes on as they are, and a real
+        agent's body has thousands of brackets, so checking every request would cost
+        nearly as much as parsing it."""
+        if too_deep(self.raw, self.body):
+            raise CodecError(TOO_DEEP)
+
+
+def too_deep(raw: bytes, body, limit: int = MAX_DEPTH) -> bool:
+    """Whether ``body`` nests deeper than ``limit``: the parser copes (up to Python's
+    recursion limit, then RecursionError), the recursive code after it does not. Costs
+    two byte counts unless the body has more brackets than ``limit``; then one pass over
+    its containers, level by level (never its bytes: strings are most of a big body)."""
+    if raw.count(b"[") + raw.count(b"{") <= limit:
+        return False  # cannot nest deeper than it has brackets
+    level = [body]
+    for _ in range(limit):
+        deeper = []
+        add = deeper.append
+        for value in level:  # json.loads makes plain dicts and lists only
+            for child in (value.values() if type(value) is dict else value):
+                if type(child) is dict or type(child) is list:
+                    add(child)
+        if not deeper:
+            return False
+        level = deeper
+    return True
 
 
 class _UnaskedFieldRefused(Exception):
@@ -316,8 +351,11 @@ class Pipeline:
                 self.row["raw_body"] = body
                 return web.Response(body=body, headers={**kept,
                                                         "Content-Type": "application/json"})
+            # the client's request decoded outside _upstream_decoded: its CodecError (a body
+            # too deep, say) is the client's 400, not the upstream's fault
+            asked = up_hub or self.call.hub_request()
             hub_response = _upstream_decoded(lambda: up_codec.decode_response(
-                _json(body, target, key), up_hub or self.call.hub_request()), target)
+                _json(body, target, key), asked), target)
             self.row["usage"] = hub_response.usage
             hub_response.model = self.call.model if up_hub else hub_response.model
             if not self.call.stream:

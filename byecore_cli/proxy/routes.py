@@ -21,12 +21,11 @@ from byecore_cli.hub import ErrorInfo
 from byecore_cli.proxy import tokens
 from byecore_cli.proxy.app import STATE
 from byecore_cli.proxy.guard import STARTED, UNKNOWN_CLIENT, protocol_of_headers, refuse
-from byecore_cli.proxy.pipeline import Call, Pipeline, error_response
+from byecore_cli.proxy.pipeline import TOO_DEEP, Call, Pipeline, error_response
 from byecore_cli.proxy.router import detect_signals
 
 log = logging.getLogger("byecore.proxy")
 PREFIXES = ("/v1", "", "/v1/v1")
-MAX_DEPTH = 128  # real bodies (tool schemas included) nest a few dozen levels at most
 
 
 def setup_routes(app: web.Application) -> None:
@@ -103,21 +102,17 @@ async def _begin(request: web.Request, inbound: str):
                      f"{reason}): send it uncompressed, or compressed as the header says")
         answer.force_close()  # aiohttp's parser gave up on this connection
         return answer
-    too_deep_message = (f"the body nests JSON deeper than {MAX_DEPTH} levels; "
-                        "no request byecore serves needs that")
     try:
         # strict UTF-8 (json.loads of bytes would let encoded surrogates through)
         body = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
         return bad(f"the body is not valid UTF-8 (byte {exc.start}: {exc.reason})")
     except RecursionError:
-        return bad(too_deep_message)
+        return bad(TOO_DEEP)
     except ValueError as exc:
         return bad(f"the body is not valid JSON ({exc})")
     if not isinstance(body, dict):
         return bad("the body must be a JSON object")
-    if too_deep(raw, body):
-        return bad(too_deep_message)
     if has_lone_surrogate(raw, body):
         return bad("a string in the body holds an unpaired UTF-16 surrogate escape (\\ud800 to "
                    "\\udfff without its pair), which is not valid Unicode: escape the whole "
@@ -132,27 +127,6 @@ async def _begin(request: web.Request, inbound: str):
         return bad("'stream' must be true or false", param="stream", model=model)
     return Call(inbound=inbound, raw=raw, body=body, model=model, stream=stream,
                 client=client, headers=request.headers)
-
-
-def too_deep(raw: bytes, body, limit: int = MAX_DEPTH) -> bool:
-    """Whether ``body`` nests deeper than ``limit``: the parser copes (up to Python's
-    recursion limit, then RecursionError), the recursive code after it does not. Costs
-    two byte counts unless the body has more brackets than ``limit``; then one pass over
-    its containers, level by level (never its bytes: strings are most of a big body)."""
-    if raw.count(b"[") + raw.count(b"{") <= limit:
-        return False  # cannot nest deeper than it has brackets
-    level = [body]
-    for _ in range(limit):
-        deeper = []
-        add = deeper.append
-        for value in level:  # json.loads makes plain dicts and lists only
-            for child in (value.values() if type(value) is dict else value):
-                if type(child) is dict or type(child) is list:
-                    add(child)
-        if not deeper:
-            return False
-        level = deeper
-    return True
 
 
 def has_lone_surrogate(raw: bytes, body: dict) -> bool:

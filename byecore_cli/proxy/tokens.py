@@ -19,10 +19,12 @@ import aiohttp
 from aiohttp import web
 
 from byecore_cli import codecs
+from byecore_cli.codecs.base import CodecError
 from byecore_cli.errors import NotFound
 from byecore_cli.hub import ErrorInfo
 from byecore_cli.providers.keys import redact
 from byecore_cli.proxy.app import STATE
+from byecore_cli.proxy.guard import refuse
 from byecore_cli.proxy.pipeline import error_response, rewrite_model
 from byecore_cli.proxy.upstream import (
     deadline,
@@ -54,6 +56,10 @@ async def count_tokens(request: web.Request, call) -> web.StreamResponse:
         answer = await _ask_upstream(state, target, call, request.headers)
         if answer is not None:
             return answer
+    try:
+        call.check_depth()  # the estimate walks the body (the upstream's count does not)
+    except CodecError as exc:
+        return refuse(request, "messages", exc.info(), client=call.client, model=call.model)
     return web.json_response({"input_tokens": estimate_tokens(call.body)})
 
 

@@ -279,3 +279,42 @@ def test_rewrite_model_changes_only_the_top_level_model(raw, old, expected):
 
     assert json.loads(raw)["model"] == old
     assert rewrite_model(raw, old, "up/new") == expected  # byte for byte
+
+
+@pytest.mark.parametrize("raw", [
+    b'{"mod\\u0065l": "a", "metadata": {"model": "a"}}',
+    b'{"stream": true, "\\u006dodel": "a", "tools": [{"input": {"model": "a"}}]}',
+])
+def test_an_escaped_top_level_model_key_is_the_one_rewritten(raw):
+    """The only literal ``"model":`` is a nested one when the top-level key is spelt with
+    escapes: the body is then rewritten as parsed, never the nested value."""
+    from byecore_cli.proxy.pipeline import rewrite_model
+
+    body = json.loads(rewrite_model(raw, "a", "up/new"))
+    assert body["model"] == "up/new"
+    nested = body.get("metadata") or body["tools"][0]["input"]
+    assert nested == {"model": "a"}
+
+
+async def test_a_deep_body_goes_through_as_is_but_is_refused_where_it_is_decoded(
+        fake, start_proxy, local_key):
+    """Only byecore's codecs recurse over a body: the pass-through sends a body deeper
+    than they take on byte for byte, a translated target refuses it (400, the client's
+    shape) before anything goes upstream."""
+    deep = "[" * 300 + "]" * 300
+    raw = (b'{"model": "up-model", "messages": [{"role": "user", "content": "hi"}], '
+           b'"metadata": {"x": ' + deep.encode() + b"}}")
+    url = await start_proxy(one_provider(fake, "chat"))
+    async with aiohttp.ClientSession() as session:
+        async with session.post(url + "/v1/chat/completions", data=raw, headers={
+                "Authorization": f"Bearer {local_key}",
+                "Content-Type": "application/json"}) as resp:
+            assert resp.status == 200, await resp.text()
+        assert fake.last["raw"] == raw and len(fake.requests) == 1
+        async with session.post(url + "/v1/messages", data=raw.replace(
+                b'"hi"}]', b'"hi"}], "max_tokens": 5'), headers={
+                "x-api-key": local_key, "Content-Type": "application/json"}) as resp:
+            answer = await resp.json()
+            assert resp.status == 400, answer
+        assert answer["type"] == "error" and "deeper than" in answer["error"]["message"]
+        assert len(fake.requests) == 1  # nothing went up for the refused one
