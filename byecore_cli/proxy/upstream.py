@@ -320,7 +320,9 @@ def _top_level_model(raw: bytes) -> tuple[int, int] | None:
         return None
     opening = _OPENING.match(raw)
     first_key = opening is not None and keys[0].start() == opening.end()
-    if len(keys) == 1 or first_key:  # the only one, or the object's first member
+    # The only literal ``"model":`` is the top-level one unless that one is spelt with
+    # escapes (``"mod\u0065l"``), and every escape of a letter of "model" begins \u006.
+    if first_key or (len(keys) == 1 and b"\\u006" not in raw):
         value = _JSON_STRING.match(raw, keys[0].end())
         return value.span() if value else None
     # Latin-1 maps each byte to one character, so offsets stay byte offsets, and JSON's
@@ -340,7 +342,7 @@ def _top_level_model(raw: bytes) -> tuple[int, int] | None:
             return value.span() if value else None
         try:
             _, pos = _scan(text, value_at)  # step over this member's value
-        except ValueError:
+        except (ValueError, RecursionError):  # the pass-through skips the depth check
             return None
         pos = ws(text, pos).end()
         if not text.startswith(",", pos):
