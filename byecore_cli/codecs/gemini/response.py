@@ -67,6 +67,10 @@ from byecore_cli.hub.assemble import UpstreamError
 FILTERED = ("SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "LANGUAGE",
             "IMAGE_SAFETY", "IMAGE_PROHIBITED_CONTENT", "IMAGE_OTHER", "IMAGE_RECITATION",
             "NO_IMAGE", "MODEL_ARMOR")
+# Finish reasons kept as they came for a Gemini client (others become the table's word).
+KNOWN = {"STOP", "OTHER", "MAX_TOKENS", *FILTERED, "MALFORMED_FUNCTION_CALL",
+         "UNEXPECTED_TOOL_CALL", "TOO_MANY_TOOL_CALLS", "MISSING_THOUGHT_SIGNATURE",
+         "MALFORMED_RESPONSE"}
 STOP_IN = {"MAX_TOKENS": StopReason.LENGTH, **{r: StopReason.CONTENT_FILTER for r in FILTERED}}
 STOP_OUT = {StopReason.LENGTH: "MAX_TOKENS", StopReason.CONTENT_FILTER: "SAFETY",
             StopReason.CONTEXT_OVERFLOW: "MAX_TOKENS"}
@@ -80,7 +84,7 @@ def stop_in(reason, has_calls: bool) -> StopReason:
 
 
 def stop_out(stop: StopReason, original: str | None = None) -> str:
-    if original and stop_in(original, False) == stop_in(STOP_OUT.get(stop, "STOP"), False):
+    if original in KNOWN and stop_in(original, False) == stop_in(STOP_OUT.get(stop, "STOP"), False):
         return original
     return STOP_OUT.get(stop, "STOP")
 
