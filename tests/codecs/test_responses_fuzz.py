@@ -4,7 +4,6 @@ request and UpstreamFault for an upstream's answer or stream; nothing else."""
 from __future__ import annotations
 
 import contextlib
-import copy
 import json
 
 from hypothesis import HealthCheck, given, settings
@@ -13,7 +12,7 @@ from hypothesis import strategies as st
 from byecore_cli.codecs.base import CodecError, UpstreamFault
 from byecore_cli.codecs.sse import SSEEvent
 from byecore_cli.hub import Request
-from tests.codecs.mutate import paths, set_at
+from tests.codecs.mutate import mutated
 from tests.codecs.responses_helpers import CODEC, load, raw, sse_payloads
 
 KEYS = ["type", "role", "content", "text", "input", "output", "call_id", "name", "arguments",
@@ -38,19 +37,6 @@ SETTINGS = settings(max_examples=120, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
 
 
-def _mutate(base, data):
-    body = copy.deepcopy(base)
-    every = list(paths(body))
-    for _ in range(data.draw(st.integers(1, 3))):
-        path = data.draw(st.sampled_from(every))
-        new = data.draw(values)
-        if not path:
-            return new
-        with contextlib.suppress(KeyError, IndexError, TypeError):  # an earlier edit moved it
-            body = set_at(body, path, new)
-    return body
-
-
 def _request_ok(body):
     try:
         hub = CODEC.decode_request(body)
@@ -68,7 +54,7 @@ def test_random_request_bodies(body):
 @SETTINGS
 @given(st.data())
 def test_mutated_codex_requests(data):
-    _request_ok(_mutate(load("codex_request.json"), data))
+    _request_ok(mutated(load("codex_request.json"), data, values))
 
 
 @SETTINGS
@@ -76,7 +62,7 @@ def test_mutated_codex_requests(data):
 def test_mutated_response_bodies(data):
     base = sse_payloads(raw("o3_stream.sse"))[-1]["response"]
     try:
-        hub = CODEC.decode_response(_mutate(base, data), REQUEST)
+        hub = CODEC.decode_response(mutated(base, data, values), REQUEST)
     except UpstreamFault:
         return
     CODEC.encode_response(hub, REQUEST)
@@ -89,7 +75,7 @@ def test_mutated_streams(data):
     decoder = CODEC.stream_decoder(REQUEST)
     encoder = CODEC.stream_encoder(REQUEST)
     index = data.draw(st.integers(0, len(payloads) - 1))
-    payloads[index] = _mutate(payloads[index], data)
+    payloads[index] = mutated(payloads[index], data, values)
     try:
         for payload in payloads:
             for event in decoder.feed(SSEEvent(json.dumps(payload))):

@@ -9,7 +9,6 @@ upstream's own error. What real vendors send sloppily but readably still decodes
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import json
 from pathlib import Path
@@ -37,7 +36,7 @@ from byecore_cli.hub import (
     UsageUpdate,
 )
 from byecore_cli.hub.assemble import Assembler, StreamFailed, UpstreamError, assemble
-from tests.codecs.mutate import paths, set_at
+from tests.codecs.mutate import mutated, set_at
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PROTOCOLS = ("chat", "responses", "messages")
@@ -416,18 +415,6 @@ FUZZ = settings(max_examples=150, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
-def _mutate(value, data):
-    value = copy.deepcopy(value)
-    for _ in range(data.draw(st.integers(1, 3))):
-        path = data.draw(st.sampled_from(list(paths(value))))
-        new = data.draw(values)
-        if not path:
-            return new
-        with contextlib.suppress(KeyError, IndexError, TypeError):  # an earlier edit moved it
-            value = set_at(value, path, new)
-    return value
-
-
 def _encode_everywhere(response) -> None:
     """Whatever decodes must encode for every client protocol."""
     for protocol in PROTOCOLS:
@@ -438,7 +425,7 @@ def _encode_everywhere(response) -> None:
 @given(st.sampled_from([(p, f) for p, files in BODIES.items() for f in files]), st.data())
 def test_mutated_answers_raise_only_upstream_faults(source, data):
     protocol, path = source
-    body = _mutate(body_of(protocol, path), data)
+    body = mutated(body_of(protocol, path), data, values)
     try:
         response = get(protocol).decode_response(body, REQUEST)
     except UpstreamFault as fault:
@@ -464,7 +451,7 @@ def _stream_edit(events: list[SSEEvent], data) -> list[SSEEvent]:
             payload = json.loads(event.data)
         except ValueError:
             return events
-        events[index] = SSEEvent(json.dumps(_mutate(payload, data)), event.event)
+        events[index] = SSEEvent(json.dumps(mutated(payload, data, values)), event.event)
     return events
 
 
