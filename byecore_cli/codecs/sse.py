@@ -8,15 +8,17 @@ LF, CR or CRLF (a CRLF split across two chunks is one line end); ``:`` starts a 
 events completed so far; ``flush`` dispatches an event left without its final blank line
 (an upstream that closes early).
 
-``event_ends``/``last_event_end`` are the framer for code that passes an event stream on
-as bytes (the pass-through relay, its usage sniffer): where whole events end, by the
-same line-end rules, without decoding anything.
+``event_ends``/``last_event_end`` are the framer for code that passes an event stream
+on as bytes (the pass-through relay, its usage sniffer): where whole events end, by the
+same line-end rules, without decoding anything; ``event_spans`` decodes such a block
+event by event, keeping each one's bytes.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 
@@ -158,6 +160,20 @@ def last_event_end(data: bytes) -> int:
         return at + 2 if at >= 0 else 0
     ends = event_ends(data)
     return ends[-1] if ends else 0
+
+
+def event_spans(block: bytes) -> Iterator[tuple[int, int, list[SSEEvent]]]:
+    """Each event of ``block`` (whole events, as the relay cuts them) with its bytes:
+    ``(start, end, events)``, ``block[start:end]`` being the event and its blank line
+    (or the rest of ``block``, when the last one has none) and ``events`` what it
+    decodes to. For code that passes events on as bytes and reads only a few."""
+    start = 0
+    for end in [*event_ends(block), len(block)]:
+        if end <= start:
+            continue
+        decoder = SSEDecoder()
+        yield start, end, [*decoder.feed(block[start:end]), *decoder.flush()]
+        start = end
 
 
 _raw_decode = json.JSONDecoder().raw_decode

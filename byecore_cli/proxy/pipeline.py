@@ -393,7 +393,8 @@ class Pipeline:
         seen = streaming.Relayed(target.protocol)
         try:
             await streaming.relay(upstream, first, sink, sniffer, idle=proxy.timeouts.idle,
-                                  keepalive=proxy.keepalive, max_event=_cap(proxy), seen=seen)
+                                  keepalive=proxy.keepalive, max_event=_cap(proxy), seen=seen,
+                                  first_checked=True)  # by _answer, before the sink opened
         except streaming.UpstreamBroke as exc:
             self.row["error_status"] = exc.info.status
             with contextlib.suppress(streaming.ClientGone):

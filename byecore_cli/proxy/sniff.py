@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import re
 
-from byecore_cli.codecs.sse import SSEDecoder, SSEEvent, event_ends
+from byecore_cli.codecs.chat.response import chunk_usage
+from byecore_cli.codecs.sse import SSEEvent, event_spans
 from byecore_cli.hub import Usage
 
 _DECODER = json.JSONDecoder()
@@ -73,18 +74,6 @@ _USAGE_KEY = re.compile(rb'"usage"\s*:\s*(?!null)')
 _OBJECT_AFTER_KEY = re.compile(rb'\s*:\s*\{')
 
 
-def _event_spans(block: bytes) -> list[tuple[int, int]]:
-    """(start, end) of each event in ``block``, its blank line included (cut where the
-    relay cuts: codecs/sse.py's framer)."""
-    spans, start = [], 0
-    for end in event_ends(block):
-        spans.append((start, end))
-        start = end
-    if start < len(block):
-        spans.append((start, len(block)))
-    return spans
-
-
 class UsageSniffer:
     """Reads usage out of a relayed stream, parsing only the events that can carry it.
 
@@ -106,10 +95,9 @@ class UsageSniffer:
         returns what to send the client: ``block`` itself, or without a hidden chunk (the
         other events' bytes untouched)."""
         kept, hidden = [], False
-        for start, end in _event_spans(block):
-            decoder = SSEDecoder()
+        for start, end, events in event_spans(block):
             usage_only = False
-            for event in (*decoder.feed(block[start:end]), *decoder.flush()):
+            for event in events:
                 usage_only = self.feed(event) or usage_only
             if usage_only and self.hide_usage_chunk:
                 hidden = True
@@ -136,8 +124,6 @@ class UsageSniffer:
         if self.protocol == "messages":
             self._messages(body)
         elif self.protocol == "chat":
-            from byecore_cli.codecs.chat.response import chunk_usage
-
             usage = chunk_usage(body)
             self.usage = _read("chat", usage) or self.usage
             return not body.get("choices") and isinstance(usage, dict)

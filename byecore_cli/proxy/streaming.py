@@ -18,11 +18,12 @@ import aiohttp
 from aiohttp import web
 
 from byecore_cli.codecs.base import CodecError, UpstreamFault
+from byecore_cli.codecs.responses.errors import failed_error
 from byecore_cli.codecs.sse import (
     KEEPALIVE,
     SSEDecoder,
     encode_event,
-    event_ends,
+    event_spans,
     last_event_end,
     loads,
 )
@@ -110,13 +111,24 @@ _TERMINAL = {
 
 
 def _plain(block: bytes) -> bool:
-    """Whether every data line of ``block`` looks like ``data: {…}`` with LF line ends:
-    three byte counts (a JSON string holds no raw line break, so ``}\n`` ends a line).
-    Anything else (``[DONE]``, comments, multi-line data, CR line ends, ``data:{``) gets
-    the exact check, ``_first_bad``: rare, or only costlier, never refused for its form.
+    """Whether every data line of ``block`` looks like ``data: {…}`` (or ``data:{…}``)
+    ending in ``}`` and the line end: a few byte counts (a JSON string holds no raw line
+    break, so ``}`` and the line end end a line). LF line ends, or CRLF throughout (as
+    some servers send). Anything else (``[DONE]``, comments, multi-line data, CR alone)
+    gets the exact check, ``_first_bad``: rare, or only costlier, never refused for its
+    form.
     """
     lines = block.count(b"data:")
-    return lines == block.count(b"data: {") == block.count(b"}\n") and block.find(b"\r") < 0
+    opens = block.count(b"data: {")
+    if opens != lines:
+        opens += block.count(b"data:{")
+        if opens != lines:
+            return False
+    if block.find(b"\r") < 0:
+        return block.count(b"}\n") == lines
+    crlf = block.count(b"\r\n")
+    return (block.count(b"\r") == crlf == block.count(b"\n")
+            and block.count(b"}\r\n") == lines)
 
 
 _SEQUENCE = re.compile(rb'"sequence_number"\s*:\s*(\d+)')
@@ -124,12 +136,8 @@ _SEQUENCE = re.compile(rb'"sequence_number"\s*:\s*(\d+)')
 
 def _first_bad(block: bytes) -> tuple[int, str] | None:
     """(offset, data) of the first event in ``block`` whose data is not JSON, if any."""
-    start = 0
-    for end in [*event_ends(block), len(block)]:
-        if end <= start:
-            continue
-        decoder = SSEDecoder()
-        for event in (*decoder.feed(block[start:end]), *decoder.flush()):
+    for start, _, events in event_spans(block):
+        for event in events:
             data = event.data.strip()
             if not data or data == "[DONE]":
                 continue
@@ -137,7 +145,6 @@ def _first_bad(block: bytes) -> tuple[int, str] | None:
                 loads(data)
             except ValueError:
                 return start, data
-        start = end
     return None
 
 
@@ -180,8 +187,6 @@ class Relayed:
 
 
 def _responses_failed(info: ErrorInfo, first: bytes, last: bytes) -> bytes | None:
-    from byecore_cli.codecs.responses.errors import failed_error
-
     created = None
     decoder = SSEDecoder()
     for event in (*decoder.feed(first), *decoder.flush()):
@@ -204,7 +209,7 @@ def _responses_failed(info: ErrorInfo, first: bytes, last: bytes) -> bytes | Non
 
 async def relay(upstream: aiohttp.ClientResponse, first: bytes, sink: Sink, sniffer,
                 *, idle: float, keepalive: float, max_event: int = 64 * 2 ** 20,
-                seen: Relayed | None = None) -> None:
+                seen: Relayed | None = None, first_checked: bool = False) -> None:
     """The pass-through: upstream bytes to the client as they are, whole events at a time.
 
     Per block of whole events this costs a few byte searches: the last blank line, three
@@ -213,6 +218,8 @@ async def relay(upstream: aiohttp.ClientResponse, first: bytes, sink: Sink, snif
     ``UpstreamBroke`` when the upstream fails, stalls, sends a data line the client could
     not parse or an event over ``max_event`` bytes, or ends without the protocol's final
     event; the events before the fault have been sent, and ``seen`` says what they were.
+    ``first_checked``: ``first_problem(first)`` passed, so its whole events are not
+    checked again.
     """
     seen = seen or Relayed(sniffer.protocol)
     dog = Watchdog(upstream, idle=idle, keepalive=keepalive, ping=sink.ping)
@@ -230,7 +237,8 @@ async def relay(upstream: aiohttp.ClientResponse, first: bytes, sink: Sink, snif
                     data, tail = data[:cut], data[cut:]
                 else:
                     tail = b""
-                bad = None if _plain(data) else _first_bad(data)
+                # the first read's whole events are what first_problem checked
+                bad = None if first_checked or _plain(data) else _first_bad(data)
                 if bad is not None:
                     data = data[:bad[0]]
                 if may_carry(data):
@@ -244,6 +252,7 @@ async def relay(upstream: aiohttp.ClientResponse, first: bytes, sink: Sink, snif
                     raise UpstreamBroke(_not_json(bad[1]))
             else:
                 tail = data
+            first_checked = False
             if len(tail) > max_event:
                 raise UpstreamBroke(_too_big(max_event))
             chunk = await read()

@@ -148,3 +148,17 @@ def test_a_crlf_is_one_line_end_even_across_chunks():
     assert event_ends(b"data: a\r\n\r\n") == [11]
     pieces, tail = _frame([b"data: a\r", b"\ndata: b\r\n", b"\r\n"])
     assert pieces == [b"data: a\r\ndata: b\r\n\r\n"] and tail == b""
+
+
+@pytest.mark.parametrize("ending", [b"\n", b"\r\n", b"\r"])
+def test_event_spans_gives_each_events_bytes_and_what_it_decodes_to(ending):
+    from byecore_cli.codecs.sse import event_spans
+
+    first = b": comment" + ending + b"event: a" + ending + b"data: 1" + ending + ending
+    second = b"data: 2" + ending + b"data: 3" + ending + ending
+    last = b"id: 9" + ending + b"data: 4"  # no blank line: the rest of the block
+    block = first + second + last
+    spans = list(event_spans(block))
+    assert [block[start:end] for start, end, _ in spans] == [first, second, last]
+    assert [events for _, _, events in spans] == [
+        [SSEEvent("1", "a")], [SSEEvent("2\n3")], [SSEEvent("4", None, "9")]]

@@ -19,6 +19,30 @@ def fresh_env_routes():
     upstream._ROUTES.clear()
 
 
+class Reads:
+    """An upstream response whose body comes in these reads (``content.readany``)."""
+
+    def __init__(self, reads: list[bytes]) -> None:
+        self._reads = list(reads)
+        self.content = self
+
+    async def readany(self) -> bytes:
+        return self._reads.pop(0) if self._reads else b""
+
+    def close(self) -> None:
+        pass
+
+
+class Written:
+    """A client response that keeps what is written to it, write by write."""
+
+    def __init__(self) -> None:
+        self.writes: list[bytes] = []
+
+    async def write(self, data: bytes) -> None:
+        self.writes.append(data)
+
+
 def chat_body(text: str = "hi", **extra) -> dict:
     return {"model": "up-model", "messages": [{"role": "user", "content": text}], **extra}
 
@@ -144,27 +168,11 @@ async def test_relay_cuts_whole_events_and_sniffs_split_usage():
               b'data: {"choices":[],"usage":{"prompt_tokens":11,"completion_tokens":5}}\n\n'
               b'data: [DONE]')
     chunks = [stream[i:i + 7] for i in range(0, len(stream), 7)]
-
-    class Content:
-        async def readany(self):
-            return chunks.pop(0) if chunks else b""
-
-    class Upstream:
-        content = Content()
-
-        def close(self):
-            pass
-
-    written: list[bytes] = []
-
-    class Response:
-        async def write(self, data):
-            written.append(data)
-
-    sink = streaming.Sink(Response(), "chat")
+    upstream, client = Reads(chunks[1:]), Written()
     sniffer = UsageSniffer("chat")
-    first = chunks.pop(0)
-    await streaming.relay(Upstream(), first, sink, sniffer, idle=30, keepalive=10)
+    await streaming.relay(upstream, chunks[0], streaming.Sink(client, "chat"), sniffer,
+                          idle=30, keepalive=10)
+    written = client.writes
     assert b"".join(written) == stream + b"\n\n"
     assert all(w.endswith(b"\n\n") for w in written)
     assert (sniffer.usage.input_tokens, sniffer.usage.output_tokens) == (11, 5)
@@ -260,29 +268,41 @@ async def test_a_cr_only_stream_is_relayed_event_by_event_and_sniffed():
     events = [b'data: {"choices":[{"delta":{"content":"hi"}}],"usage":null}\r\r',
               b'data: {"choices":[],"usage":{"prompt_tokens":11,"completion_tokens":5}}\r\r',
               b"data: [DONE]\r\r"]
-    reads = [events[0], events[1][:-1], events[1][-1:] + events[2]]
-
-    class Content:
-        async def readany(self):
-            return reads.pop(0) if reads else b""
-
-    class Upstream:
-        content = Content()
-
-        def close(self):
-            pass
-
-    written: list[bytes] = []
-
-    class Response:
-        async def write(self, data):
-            written.append(data)
-
+    upstream, client = Reads([events[1][:-1], events[1][-1:] + events[2]]), Written()
     sniffer = UsageSniffer("chat")
-    first = reads.pop(0)
-    await streaming.relay(Upstream(), first, streaming.Sink(Response(), "chat"), sniffer,
+    await streaming.relay(upstream, events[0], streaming.Sink(client, "chat"), sniffer,
                           idle=30, keepalive=10)
+    written = client.writes
     assert b"".join(written) == b"".join(events)
     # the first event went out on its own read; the CR that ended the second came later
     assert written == [events[0], events[1] + events[2]]
     assert (sniffer.usage.input_tokens, sniffer.usage.output_tokens) == (11, 5)
+
+
+CHUNK = b'{"choices":[{"index":0,"delta":{"content":"hi"}}]}'
+
+
+@pytest.mark.parametrize("block", [
+    b"data: " + CHUNK + b"\n\n" + b"event: x\ndata: " + CHUNK + b"\n\n",
+    b"data: " + CHUNK + b"\r\n\r\n" + b"event: x\r\ndata: " + CHUNK + b"\r\n\r\n",
+    b"data:" + CHUNK + b"\n\n" + b"data: " + CHUNK + b"\n\n",
+    b"data:" + CHUNK + b"\r\n\r\n",
+])
+def test_plain_json_data_lines_take_the_cheap_path(block):
+    """LF, CRLF throughout, ``data:{`` without the space: a few byte counts, no decode."""
+    from byecore_cli.proxy import streaming
+
+    assert streaming._plain(block)
+
+
+@pytest.mark.parametrize("block", [
+    b"data: " + CHUNK + b"\r\r",  # CR alone ends lines
+    b"data: " + CHUNK + b"\r\n\n",  # CRLF and LF mixed
+    b"data: " + CHUNK + b"\n\ndata: [DONE]\n\n",
+    b'data: {"a":\ndata: 1}\n\n',  # multi-line data
+    b"data: {not json\r\n\r\n",
+])
+def test_anything_else_gets_the_exact_check(block):
+    from byecore_cli.proxy import streaming
+
+    assert not streaming._plain(block)

@@ -318,3 +318,44 @@ async def test_a_deep_body_goes_through_as_is_but_is_refused_where_it_is_decoded
             assert resp.status == 400, answer
         assert answer["type"] == "error" and "deeper than" in answer["error"]["message"]
         assert len(fake.requests) == 1  # nothing went up for the refused one
+
+
+def _chat_events(line_end: bytes, head: bytes) -> list[bytes]:
+    chunk = b'{"id":"c1","object":"chat.completion.chunk","created":1,"model":"up-model",' \
+            b'"choices":[{"index":0,"delta":{"content":"%s"},"finish_reason":null}]}'
+    usage = b'{"id":"c1","object":"chat.completion.chunk","created":1,"model":"up-model",' \
+            b'"choices":[],"usage":{"prompt_tokens":11,"completion_tokens":5}}'
+    events = [head + chunk % word.encode() for word in ("one ", "two ", "three")]
+    events += [head + usage, head + b"[DONE]"]
+    return [event + line_end * 2 for event in events]
+
+
+@pytest.mark.parametrize(("line_end", "head"), [(b"\r\n", b"data: "), (b"\n", b"data:"),
+                                                (b"\r\n", b"data:")])
+async def test_crlf_and_no_space_streams_are_relayed_as_sent_and_their_usage_read(
+        fake, aiohttp_server, local_key, sdk, line_end, head):
+    """Servers that end lines in CRLF, or write ``data:{`` without the space, take the
+    relay's cheap path: the client gets the upstream's bytes, split events and all."""
+    events = _chat_events(line_end, head)
+    stream = b"".join(events)
+    reads = [stream[:40], stream[40:-20], stream[-20:]]  # events split across reads
+    fake.plan = [("raw", 200, {"Content-Type": "text/event-stream"}, reads)]
+    app = create_app(one_provider(fake, "chat"))
+    url = str((await aiohttp_server(app)).make_url("")).rstrip("/")
+    async with aiohttp.ClientSession() as s, s.post(
+            url + "/v1/chat/completions", json={
+                "model": "up-model", "stream": True, "stream_options": {"include_usage": True},
+                "messages": [{"role": "user", "content": "count me"}]},
+            headers={"Authorization": f"Bearer {local_key}"}) as r:
+        assert r.status == 200
+        assert await r.read() == stream
+    # and the SDK reads it as the three words and the usage
+    fake.plan = [("raw", 200, {"Content-Type": "text/event-stream"}, [stream])]
+    chunks = await sdk.openai(url).chat.completions.create(
+        model="up-model", messages=[{"role": "user", "content": "x"}], stream=True,
+        stream_options={"include_usage": True})
+    seen = [c async for c in chunks]
+    assert "".join(c.choices[0].delta.content for c in seen if c.choices) == "one two three"
+    flush_usage(app)
+    assert [(r["status"], r["input_tokens"], r["output_tokens"]) for r in usage_rows()] == \
+        [(200, 11, 5)] * 2
