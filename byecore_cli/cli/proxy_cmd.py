@@ -151,7 +151,7 @@ def _serve(out: Output, settings, host: str, port: int, open_access: bool,
     runtime.quiet_bad_requests()
     runtime.preload()  # a reinstall while serving must not reach this process
     app = create_app(settings, open_access=open_access,
-                     settings_path=Paths.current().settings)
+                     settings_path=Paths.current().settings, listen_host=host)
     router = Router(settings)
     # Bind before saying "listening": a busy port must not be announced as serving.
     listener = _listen(host, port)

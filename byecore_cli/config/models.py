@@ -97,6 +97,27 @@ class Provider(BaseModel):
         )
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin_key(origin: str) -> str | None:
+    """An origin as a browser compares it, ``'HTTP://LocalHost:80'`` → ``'http://localhost'``;
+    None when ``origin`` is not ``scheme://host[:port]`` (``null``, a path, a user name)."""
+    try:
+        parts = urlsplit(origin.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    host = parts.hostname
+    if (not parts.scheme or not host or parts.path or parts.query or parts.fragment
+            or "@" in parts.netloc or "*" in host):
+        return None
+    if port == _DEFAULT_PORTS.get(parts.scheme):
+        port = None  # browsers leave the default port out of an Origin
+    shown = f"[{host}]" if ":" in host else host
+    return f"{parts.scheme}://{shown}" + ("" if port is None else f":{port}")
+
+
 # Claude Code request kinds the proxy can route apart (byecore_cli/proxy/router.py).
 SCENARIOS = ("subagent", "web_search", "image", "long_context")
 
@@ -147,6 +168,9 @@ class ProxySettings(BaseModel):
     max_answer_mb: float = Field(64.0, gt=0)  # an upstream answer, or one of its events
     # Host header values served besides the loopback names (a DNS-rebinding guard)
     allowed_hosts: list[str] = Field(default_factory=list)
+    # Origin header values served besides loopback pages: an editor's webview
+    # (vscode-webview://…), a desktop app's own scheme; matched on scheme, host and port
+    allowed_origins: list[str] = Field(default_factory=list)
     max_attempts: int = Field(3, ge=1, le=10)
 
     @field_validator("aliases", "scenarios")
@@ -166,6 +190,21 @@ class ProxySettings(BaseModel):
                                  + ", ".join(SCENARIOS))
         return value
 
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            if entry.strip().lower() == "null":
+                raise ValueError(
+                    "'null' cannot be allowed: every sandboxed frame and file:// page on the "
+                    "web sends that origin, so allowing it would let any web page reach the "
+                    "proxy")
+            if origin_key(entry) is None:
+                raise ValueError(
+                    f"{entry!r}: expected an origin exactly as the browser or app sends it, "
+                    "scheme://host or scheme://host:port with no path, such as "
+                    "'vscode-webview://1a2b3c4d' or 'http://localhost:3000'")
+        return value
 
 
 class Settings(BaseModel):

@@ -43,6 +43,8 @@ class ProxyState:
     refuses_stream_options: set[str] = field(default_factory=set)  # provider names
     no_count_tokens: set[str] = field(default_factory=set)  # providers that 404 a count
     settings_path: Path | None = None  # watched for edits when set
+    # the address the server listens on: on loopback, only loopback names may be its Host
+    listen_host: str = "127.0.0.1"
     _watch: SettingsWatch | None = None
     _checked: float = 0.0  # when the file was last looked at (0: look at the next request)
 
@@ -111,8 +113,11 @@ class AccessLog(AbstractAccessLogger):
 
 
 def create_app(settings: Settings, *, open_access: bool = False,
-               settings_path: Path | None = None) -> web.Application:
-    """``settings_path``: the file ``settings`` came from, watched for edits while serving."""
+               settings_path: Path | None = None,
+               listen_host: str = "127.0.0.1") -> web.Application:
+    """``settings_path``: the file ``settings`` came from, watched for edits while serving;
+    ``listen_host``: the address the app will be served on (``--host``), which decides the
+    Host names it answers to (guard.py)."""
     from byecore_cli.proxy.guard import guard
     from byecore_cli.proxy.routes import setup_routes
 
@@ -121,7 +126,7 @@ def create_app(settings: Settings, *, open_access: bool = False,
                           handler_args={"max_field_size": 65536})
     app[STATE] = ProxyState(settings=settings, router=Router(settings),
                             keys=LocalKeys(open_access=open_access),
-                            settings_path=settings_path,
+                            settings_path=settings_path, listen_host=listen_host,
                             _watch=SettingsWatch(settings_path, settings)
                             if settings_path else None,
                             _checked=time.monotonic())

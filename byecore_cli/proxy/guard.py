@@ -3,18 +3,20 @@
 One aiohttp middleware, so that no route, known or unknown, answers in aiohttp's own
 plain-text shape:
 
-- **Host**: only the names this machine answers to (loopback names, the address the
-  connection came in on, the machine's own host name) and ``[proxy] allowed_hosts``.
-  A web page that rebinds its own DNS name to 127.0.0.1 sends its own name as Host, so
-  this stops DNS rebinding even with ``--open``.
+- **Host**: loopback names, and ``[proxy] allowed_hosts``; when the proxy listens
+  beyond loopback (``--host 0.0.0.0``), also the address the connection came in on and
+  the machine's own host name. A web page that rebinds its own DNS name to 127.0.0.1
+  sends its own name as Host, so this stops DNS rebinding even with ``--open``.
 - **Origin**: a request a browser sends for a foreign web page carries that page's
-  origin; it is refused, key or not. That also stops "simple" cross-origin POSTs
-  (``text/plain``) that browsers send without asking first.
+  origin; it is refused, key or not, unless ``[proxy] allowed_origins`` names it. That
+  also stops "simple" cross-origin POSTs (``text/plain``) that browsers send without
+  asking first.
 - **unknown paths and wrong methods**: 404/405 in the protocol the path implies, with
   the path or method that would have worked.
 
 Every refusal made before routing, here or in routes.py, goes into the usage log with
-``refuse()``, so a client with a wrong key shows up in ``byecore usage``.
+``refuse()``, so a client with a wrong key shows up in ``byecore usage``; a flood of
+them (any web page can POST to loopback in a loop) is thinned by ``RefusalBudget``.
 
 Cost on the hot path: two header look-ups and one dict look-up per request; anything
 else runs only for a Host seen for the first time or a request being refused.
@@ -24,13 +26,16 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import logging
+import math
 import socket
 import time
 from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from byecore_cli.config.models import origin_key
 from byecore_cli.hub import ErrorInfo
 from byecore_cli.proxy.app import STATE
 from byecore_cli.proxy.auth import is_loopback
@@ -39,7 +44,8 @@ from byecore_cli.proxy.pipeline import error_response
 log = logging.getLogger("byecore.proxy")
 UNKNOWN_CLIENT = "unknown"
 STARTED = web.RequestKey("byecore_started", float)  # when routes.py began reading a request
-_CACHE = "accepted_hosts"  # ProxyState.extra key: (settings, {Host value: name})
+_CACHE = "accepted_hosts"  # ProxyState.extra: (settings, {Host value: name}, origins)
+REFUSALS = "refusal_budget"  # ProxyState.extra: the RefusalBudget
 _CACHE_SIZE = 64
 # path without the /v1 prefix → the methods it answers, and the protocol it speaks
 ENDPOINTS = {
@@ -58,22 +64,19 @@ async def guard(request: web.Request, handler) -> web.StreamResponse:
     state = request.app[STATE]
     cache = state.extra.get(_CACHE)
     if cache is None or cache[0] is not state.settings:
-        cache = state.extra[_CACHE] = (state.settings, {})
+        origins = frozenset(map(origin_key, state.settings.proxy.allowed_origins))
+        cache = state.extra[_CACHE] = (state.settings, {}, origins)
     name = cache[1].get(host) if host is not None else ""
     if name is None:
-        name = await _host_name(request, host, state.settings.proxy.allowed_hosts)
+        name = await _host_name(request, host, state)
         if name is None:
             return _foreign_host(request, host)
         if len(cache[1]) < _CACHE_SIZE:
             cache[1][host] = name
     origin = headers.get("Origin")
-    if origin is not None and not _origin_allowed(origin, name,
+    if origin is not None and not _origin_allowed(origin, name, cache[2],
                                                   state.settings.proxy.allowed_hosts):
-        return refuse(request, protocol_of(request), ErrorInfo(
-            403, "permission",
-            f"requests from the web page {origin[:200]!r} are refused: a web page must not "
-            "reach byecore's proxy. If this origin is yours, add its host name to "
-            "allowed_hosts under [proxy] in byecore's settings"))
+        return _foreign_origin(request, origin)
     if request.match_info.http_exception is not None:
         return _no_route(request)
     try:
@@ -103,11 +106,53 @@ def refuse(request: web.Request, protocol: str, info: ErrorInfo, *,
     if state.usage is not None:
         if client is None:
             client = state.keys.client(request.headers)
+        budget = state.extra.get(REFUSALS)
+        if budget is None:
+            budget = state.extra[REFUSALS] = RefusalBudget()
+        if not budget.allow(client or UNKNOWN_CLIENT, answer.status):
+            return answer
         state.usage.record({
             "ts": time.time(), "client": client or UNKNOWN_CLIENT, "inbound": protocol,
             "requested_model": model, "status": answer.status, "stream": None,
             "latency_ms": _since(request.get(STARTED))})
     return answer
+
+
+class RefusalBudget:
+    """At most ``rate`` usage rows a second for refusals of one (client, status), after a
+    first burst of ``burst``: any web page can POST to loopback in a loop, and each
+    refusal would otherwise be a row in usage.db, which would grow without bound.
+
+    The refusals left out are counted and said in a warning: at the first one, then at
+    most every ``interval`` seconds, at the next refusal of that kind. Per refusal: one
+    dict look-up and a little arithmetic; the table holds at most ``MAX_KINDS`` kinds.
+    """
+
+    MAX_KINDS = 256  # clients are local keys plus "unknown", statuses a handful
+
+    def __init__(self, rate: float = 5.0, burst: int = 20, interval: float = 60.0,
+                 clock=time.monotonic) -> None:
+        self.rate, self.burst, self.interval, self.clock = rate, burst, interval, clock
+        self._kinds: dict[tuple[str, int], list] = {}  # → [tokens, when, left out, said]
+
+    def allow(self, client: str, status: int) -> bool:
+        """Whether this refusal gets its usage row."""
+        now = self.clock()
+        kind = self._kinds.get((client, status))
+        if kind is None:
+            if len(self._kinds) >= self.MAX_KINDS:
+                self._kinds.clear()  # costs at most a warning's count
+            kind = self._kinds[(client, status)] = [float(self.burst), now, 0, -math.inf]
+        tokens = min(float(self.burst), kind[0] + (now - kind[1]) * self.rate)
+        allowed = tokens >= 1.0
+        kind[0], kind[1] = tokens - allowed, now
+        kind[2] += not allowed
+        if kind[2] and now - kind[3] >= self.interval:
+            log.warning("usage log: left out %d refused requests (client %s, HTTP %d) that "
+                        "came faster than %g a second; counted again for %g s", kind[2],
+                        client, status, self.rate, self.interval)
+            kind[2], kind[3] = 0, now
+        return allowed
 
 
 def _since(started: float | None) -> float:
@@ -152,10 +197,18 @@ def is_loopback_name(name: str) -> bool:
     return name.endswith(".localhost") or is_loopback(name.partition("%")[0])
 
 
+# The unspecified addresses, as users copy them from "listening on 0.0.0.0". Served as a
+# Host (and an Origin) wherever the proxy listens: a literal involves no DNS, so no page
+# can rebind it; a connection to it never leaves this machine (the OS sends it to a local
+# address), so it reaches the proxy only where 127.0.0.1 would too; and a public page
+# that targets it ("0.0.0.0 day") still carries its own Origin, refused below.
+UNSPECIFIED = frozenset(("0.0.0.0", "::"))
+
+
 def host_allowed(name: str, value: str, local_address: str | None, own_names,
                  allowed) -> bool:
     """``name``: the Host without its port; ``value``: the Host header as sent."""
-    if is_loopback_name(name):
+    if is_loopback_name(name) or name in UNSPECIFIED:
         return True
     if local_address is not None and name == local_address.partition("%")[0].lower():
         return True  # an address literal of this very connection: no DNS involved
@@ -176,16 +229,26 @@ def own_names() -> frozenset[str]:
     return frozenset(names)
 
 
-async def _host_name(request: web.Request, host: str, allowed) -> str | None:
+async def _host_name(request: web.Request, host: str, state) -> str | None:
     name = split_host(host)
-    sockname = request.transport.get_extra_info("sockname") if request.transport else None
-    local = sockname[0] if isinstance(sockname, tuple) and sockname else None
-    names = own_names() if own_names.cache_info().currsize else \
-        await asyncio.to_thread(own_names)  # getfqdn may ask DNS: not on the loop
-    return name if host_allowed(name, host, local, names, allowed) else None
+    local, names = None, frozenset()
+    # Listening on loopback, only this machine's clients connect, and they can use a
+    # loopback name. Its own names would only serve a LAN attacker who spoofs mDNS for
+    # "<hostname>.local" and points it at 127.0.0.1: the page's name then passes as Host.
+    if not is_loopback_name(state.listen_host):
+        sockname = request.transport.get_extra_info("sockname") if request.transport else None
+        local = sockname[0] if isinstance(sockname, tuple) and sockname else None
+        names = own_names() if own_names.cache_info().currsize else \
+            await asyncio.to_thread(own_names)  # getfqdn may ask DNS: not on the loop
+    return name if host_allowed(name, host, local, names,
+                                state.settings.proxy.allowed_hosts) else None
 
 
-def _origin_allowed(origin: str, host_name: str, allowed) -> bool:
+def _origin_allowed(origin: str, host_name: str, allowed_origins: frozenset,
+                    allowed_hosts) -> bool:
+    """``allowed_origins``: ``origin_key`` of each ``[proxy] allowed_origins`` entry."""
+    if origin_key(origin) in allowed_origins:
+        return True
     try:
         parts = urlsplit(origin.strip())
         name = (parts.hostname or "").rstrip(".")
@@ -193,10 +256,25 @@ def _origin_allowed(origin: str, host_name: str, allowed) -> bool:
         return False
     if parts.scheme not in ("http", "https") or not name:
         return False  # "null" (a sandboxed page, a file), an extension's own scheme…
-    if is_loopback_name(name) or (host_name and name == host_name):
+    if is_loopback_name(name) or name in UNSPECIFIED or (host_name and name == host_name):
         return True
     return any(entry.strip().lower().partition(":")[0].rstrip(".") == name
-               for entry in allowed)
+               for entry in allowed_hosts)
+
+
+def _foreign_origin(request: web.Request, origin: str) -> web.Response:
+    shown = origin[:200]
+    if origin_key(origin) is None:
+        hint = ("Any web page can send that origin (a sandboxed frame, a file), so it cannot "
+                "be allowed")
+    else:
+        hint = ("If this origin is yours (an editor's webview, your own app), add it, exactly "
+                f"as sent, to byecore's settings: allowed_origins = [{json.dumps(shown)}] "
+                "under [proxy]")
+    return refuse(request, protocol_of(request), ErrorInfo(
+        403, "permission",
+        f"requests from the web page {shown!r} are refused: a web page must not reach "
+        f"byecore's proxy. {hint}"))
 
 
 def _foreign_host(request: web.Request, host: str) -> web.Response:
@@ -204,9 +282,9 @@ def _foreign_host(request: web.Request, host: str) -> web.Response:
     return refuse(request, protocol_of(request), ErrorInfo(
         403, "permission",
         f"byecore's proxy does not answer to the host name {name!r}: it serves loopback names "
-        "(127.0.0.1, localhost, [::1]) and this machine's own addresses and host name. "
-        f"If you reach it by {name!r} on purpose, add it to byecore's settings: "
-        f'allowed_hosts = ["{name}"] under [proxy]'))
+        "(127.0.0.1, localhost, [::1]), and this machine's own addresses and host name when "
+        f"it listens beyond loopback (--host 0.0.0.0). If you reach it by {name!r} on "
+        f'purpose, add it to byecore\'s settings: allowed_hosts = ["{name}"] under [proxy]'))
 
 
 # -- unknown paths and wrong methods ------------------------------------------------------

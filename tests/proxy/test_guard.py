@@ -9,14 +9,17 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+import logging
 import socket
 import sqlite3
 
 import pytest
+from pydantic import ValidationError
 
 from byecore_cli.config.models import ProxySettings, ProxyTimeouts, Settings
 from byecore_cli.paths import Paths
 from byecore_cli.proxy.app import STATE, create_app
+from byecore_cli.proxy.guard import REFUSALS, RefusalBudget
 from tests.proxy.conftest import one_provider
 from tests.proxy.shapes import minimal, shape_of
 
@@ -56,9 +59,11 @@ def request(method: str, path: str, port: int, *, body: bytes = b"", headers=Non
 def serve(aiohttp_server, local_key):
     """``await serve(settings, open_access=False)`` → (port, app)."""
 
-    async def start(settings: Settings | None = None, *, open_access: bool = False):
-        app = create_app(settings or Settings(), open_access=open_access)
-        server = await aiohttp_server(app)
+    async def start(settings: Settings | None = None, *, open_access: bool = False,
+                    listen_host: str = "127.0.0.1"):
+        app = create_app(settings or Settings(), open_access=open_access,
+                         listen_host=listen_host)
+        server = await aiohttp_server(app, host=listen_host)
         return server.port, app
 
     return start
@@ -204,12 +209,13 @@ async def test_a_foreign_host_is_refused_with_the_setting_to_add(serve, local_ke
         assert "rebound.attacker.example" in answer["error"]["message"]
 
 
-async def test_loopback_own_and_allowed_hosts_are_served(serve, local_key):
+async def test_loopback_unspecified_and_allowed_hosts_are_served(serve, local_key):
     settings = Settings(proxy=ProxySettings(allowed_hosts=["proxy.internal"]))
     port, _ = await serve(settings)
     raw = json.dumps(minimal("chat")).encode()
     hosts = ["localhost", "LOCALHOST:4000", "127.0.0.1", "127.0.0.9:1", "[::1]:4000",
-             "proxy.internal", "Proxy.Internal:8080", socket.gethostname()]
+             "proxy.internal", "Proxy.Internal:8080",
+             "0.0.0.0", f"0.0.0.0:{port}", "[::]:4000"]  # as copied from "listening on"
     for host in hosts:
         head = request("POST", "/v1/chat/completions", port, body=raw, host=host,
                        headers={"Authorization": f"Bearer {local_key}"})
@@ -228,16 +234,47 @@ def test_the_address_a_connection_came_in_on_is_its_own_host():
     assert host_allowed("example.com", "example.com:4000", None, names, ["example.com:4000"])
 
 
+def own_hosts(port: int) -> list[str]:
+    name = socket.gethostname().lower()
+    return [name, f"{name.partition('.')[0]}.local:{port}"]
+
+
+@pytest.mark.parametrize("open_access", [False, True])
+async def test_on_loopback_the_machines_own_names_are_refused(serve, local_key, open_access):
+    """A LAN attacker can answer mDNS for "<hostname>.local" with 127.0.0.1: a page of
+    theirs then sends that name as Host, and its own origin as Origin."""
+    port, _ = await serve(open_access=open_access)
+    for host in own_hosts(port):
+        head = request("GET", "/v1/models", port, host=host,
+                       headers={"Origin": f"http://{host}",
+                                "Authorization": f"Bearer {local_key}"})
+        status, _, answer = await send(port, head)
+        assert status == 403 and shape_of(answer) == "openai", (host, answer)
+        assert "allowed_hosts" in answer["error"]["message"]
+
+
+async def test_own_names_are_served_when_listening_beyond_loopback(serve, local_key):
+    port, _ = await serve(listen_host="0.0.0.0")
+    for host in own_hosts(port):
+        head = request("GET", "/v1/models", port, host=host,
+                       headers={"Authorization": f"Bearer {local_key}"})
+        status, _, answer = await send(port, head)
+        assert status == 200, (host, answer)
+
+
 async def test_a_lan_address_of_this_machine_works_when_listening_everywhere(
-        aiohttp_server, local_key):
+        serve, local_key):
     """``--host 0.0.0.0``: what a LAN user types, the machine's address, is served."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.connect(("192.0.2.1", 9))  # no packet is sent: this only picks a route
+        try:
+            probe.connect(("192.0.2.1", 9))  # no packet is sent: this only picks a route
+        except OSError as exc:
+            pytest.skip(f"this machine has no default route, so no LAN address ({exc})")
         address = probe.getsockname()[0]
-    server = await aiohttp_server(create_app(Settings()), host="0.0.0.0")
-    head = request("GET", "/v1/models", server.port, host=f"{address}:{server.port}",
+    port, _ = await serve(listen_host="0.0.0.0")
+    head = request("GET", "/v1/models", port, host=f"{address}:{port}",
                    headers={"Authorization": f"Bearer {local_key}"})
-    reader, writer = await asyncio.open_connection(address, server.port)
+    reader, writer = await asyncio.open_connection(address, port)
     writer.write(head.replace("\n", "\r\n").encode() + b"\r\n")
     data = await asyncio.wait_for(reader.read(), 30)
     writer.close()
@@ -261,9 +298,43 @@ async def test_a_foreign_origin_is_refused_even_with_a_valid_key(serve, local_ke
 async def test_loopback_origins_are_served(serve, local_key):
     port, _ = await serve()
     raw = json.dumps(minimal("chat")).encode()
-    for origin in ("http://localhost:3000", "http://127.0.0.1:5173", "http://[::1]"):
+    for origin in ("http://localhost:3000", "http://127.0.0.1:5173", "http://[::1]",
+                   "http://0.0.0.0:5173"):
         status, _, answer = await call(port, "chat", raw, local_key, Origin=origin)
         assert status == 200, (origin, answer)
+
+
+async def test_an_origin_in_allowed_origins_is_served_only_as_written(serve, local_key):
+    settings = Settings(proxy=ProxySettings(allowed_origins=[
+        "vscode-webview://1a2b3c", "HTTPS://App.Example:8443", "http://tool.example:80"]))
+    port, _ = await serve(settings)
+    raw = json.dumps(minimal("chat")).encode()
+    for origin in ("vscode-webview://1a2b3c", "https://app.example:8443",
+                   "http://tool.example"):
+        status, _, answer = await call(port, "chat", raw, local_key, Origin=origin)
+        assert status == 200, (origin, answer)
+    for origin in ("vscode-webview://1a2b3c4", "vscode-file://1a2b3c", "https://app.example",
+                   "http://app.example:8443", "https://tool.example", "null"):
+        status, _, answer = await call(port, "chat", raw, local_key, Origin=origin)
+        assert status == 403 and shape_of(answer) == "openai", (origin, answer)
+
+
+@pytest.mark.parametrize("origin", ["vscode-webview://abc", "app://obsidian.md"])
+async def test_a_refused_origin_names_the_setting_that_allows_it(serve, local_key, origin):
+    port, _ = await serve()
+    raw = json.dumps(minimal("messages")).encode()
+    status, _, answer = await call(port, "messages", raw, local_key, Origin=origin)
+    assert status == 403 and shape_of(answer) == "anthropic", answer
+    assert f'allowed_origins = ["{origin}"]' in answer["error"]["message"]
+
+
+@pytest.mark.parametrize("entry", ["null", "http://localhost:3000/", "https://*.example.com",
+                                   "localhost:3000", "vscode-webview://", "*",
+                                   "http://user@example.com"])
+def test_allowed_origins_takes_only_exact_origins(entry):
+    with pytest.raises(ValidationError, match="allowed_origins") as caught:
+        ProxySettings(allowed_origins=[entry])
+    assert ("any web page" if entry == "null" else "scheme://host") in str(caught.value)
 
 
 async def test_health_says_only_that_it_is_alive(fake, serve):
@@ -276,18 +347,56 @@ async def test_health_says_only_that_it_is_alive(fake, serve):
 # -- the usage log ----------------------------------------------------------------------------
 
 async def test_requests_refused_before_routing_are_in_the_usage_log(serve, local_key):
-    port, app = await serve()
+    port, app = await serve(Settings(proxy=ProxySettings(max_body_mb=0.01)))
     raw = json.dumps(minimal("messages")).encode()
+    big = json.dumps(minimal("messages") | {"system": "x" * 20000}).encode()
     await call(port, "messages", raw, "bc-local-wrong")                    # 401, unknown
     await call(port, "messages", b"{", local_key)                         # 400, tests
     await call(port, "messages", raw, local_key, Origin="https://evil.example")  # 403
     await send(port, request("POST", "/v1/messages/", port, body=raw,
                              headers={"x-api-key": local_key}), raw)      # 404, tests
     await send(port, request("GET", "/v1/messages", port))                # 405, unknown
+    await call(port, "messages", big, local_key)                          # 413, tests
     assert app[STATE].usage.flush()
     db = sqlite3.connect(Paths.current().usage_db)
     rows = db.execute("SELECT client, inbound, status FROM requests ORDER BY id").fetchall()
     db.close()
     assert rows == [("unknown", "messages", 401), ("tests", "messages", 400),
                     ("tests", "messages", 403), ("tests", "messages", 404),
-                    ("unknown", "messages", 405)]
+                    ("unknown", "messages", 405), ("tests", "messages", 413)]
+
+
+def usage_rows(app) -> list[tuple]:
+    assert app[STATE].usage.flush()
+    db = sqlite3.connect(Paths.current().usage_db)
+    try:
+        return db.execute("SELECT client, status FROM requests ORDER BY id").fetchall()
+    finally:
+        db.close()
+
+
+async def test_a_flood_of_refusals_is_thinned_in_the_usage_log(serve, local_key, caplog):
+    """Any web page can POST to loopback in a loop: usage.db must not grow with it."""
+    port, app = await serve()
+    now = [1000.0]  # the budget's clock, moved by hand: the test does not depend on speed
+    app[STATE].extra[REFUSALS] = RefusalBudget(rate=5, burst=20, interval=60,
+                                               clock=lambda: now[0])
+    raw = json.dumps(minimal("chat")).encode()
+    caplog.set_level(logging.WARNING, "byecore.proxy")
+    for _ in range(100):
+        await call(port, "chat", raw, local_key, Origin="https://evil.example")
+    for _ in range(30):
+        await call(port, "chat", raw, "bc-local-wrong")
+    assert usage_rows(app) == [("tests", 403)] * 20 + [("unknown", 401)] * 20
+    said = [r.getMessage() for r in caplog.records if "left out" in r.getMessage()]
+    assert len(said) == 2 and "left out 1 refused requests (client tests, HTTP 403)" in said[0]
+    assert "(client unknown, HTTP 401)" in said[1]
+    now[0] += 1.0  # a second later, five more rows of each kind are allowed
+    for _ in range(8):
+        await call(port, "chat", raw, local_key, Origin="https://evil.example")
+    assert usage_rows(app)[40:] == [("tests", 403)] * 5
+    now[0] += 60.0  # the count of those left out since is said once the interval is over
+    await call(port, "chat", raw, local_key, Origin="https://evil.example")
+    said = [r.getMessage() for r in caplog.records if "left out" in r.getMessage()]
+    assert "left out 82 refused requests (client tests, HTTP 403)" in said[-1]
+    assert usage_rows(app)[45:] == [("tests", 403)]
