@@ -123,3 +123,29 @@ def test_sdk_stream_reads_the_encoded_stream():
                                                         "call_1")]
     assert chunks[-1].candidates[0].finish_reason == types.FinishReason.STOP
     assert chunks[-1].usage_metadata.total_token_count == 29
+
+
+def test_count_tokens_and_model_list_through_the_sdk():
+    seen = []
+
+    def handler(http):
+        if http.method == "GET":
+            return httpx2.Response(200, json=CODEC.encode_model_list(["gemini-2.5-flash",
+                                                                      "models/my-alias"]))
+        match = re.search(r"/models/([^:/]+):countTokens$", http.url.path)
+        hub = CODEC.decode_count_request({**json.loads(http.content),
+                                          "model": match.group(1)})
+        seen.append(hub)
+        return httpx2.Response(200, json=CODEC.encode_count_response(42, 10))
+
+    client = sdk_client(handler)
+    counted = client.models.count_tokens(model="gemini-2.5-flash", contents=HISTORY)
+    assert (counted.total_tokens, counted.cached_content_token_count) == (42, 10)
+    assert seen[0].model == "gemini-2.5-flash" and len(seen[0].messages) == 3
+    wrapped = CODEC.decode_count_request({"model": "x", "generateContentRequest": {
+        "model": "models/x", "contents": [{"role": "user", "parts": [{"text": "hi"}]}],
+        "systemInstruction": {"parts": [{"text": "sys"}]}}})
+    assert wrapped.system == [Text("sys")] and wrapped.model == "x"
+    models = list(client.models.list())
+    assert [m.name for m in models] == ["models/gemini-2.5-flash", "models/my-alias"]
+    assert "generateContent" in models[0].supported_actions

@@ -5,7 +5,8 @@ type checks), ``names`` (legal function names, made-up call ids), ``schema`` (JS
 ↔ Gemini ``Schema``), ``parts`` (parts ↔ hub parts, thought signatures), ``request``
 (client request → hub, the field table), ``encode`` (hub → upstream request, its
 decisions), ``response`` (bodies, finish reasons, usage), ``stream_decode`` /
-``stream_encode`` (SSE chunks ↔ hub events), ``errors`` (the Google error table).
+``stream_encode`` (SSE chunks ↔ hub events), ``errors`` (the Google error table),
+``listing`` (``:countTokens`` bodies and the ``GET models`` list).
 
 Where model and stream live: not in the body but in the URL,
 ``/v1beta/models/{model}:generateContent`` or ``…:streamGenerateContent?alt=sse``.
@@ -24,7 +25,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from byecore_cli.codecs.base import CodecError
-from byecore_cli.codecs.gemini import errors
+from byecore_cli.codecs.gemini import errors, listing
 from byecore_cli.codecs.gemini.encode import encode_request
 from byecore_cli.codecs.gemini.request import decode_request
 from byecore_cli.codecs.gemini.response import decode_response, encode_response
@@ -56,6 +57,21 @@ class GeminiCodec:
 
     def request_path(self, model: str, stream: bool) -> str:
         return request_path(model, stream)
+
+    def decode_count_request(self, body: dict) -> Request:
+        """A ``:countTokens`` body (model and stream injected as for generation)."""
+        try:
+            return listing.decode_count_request(body)
+        except CodecError:
+            raise
+        except (KeyError, TypeError, AttributeError, ValueError) as exc:
+            raise CodecError(f"malformed Gemini countTokens request: {exc}") from exc
+
+    def encode_count_response(self, total_tokens: int, cached_tokens: int = 0) -> dict:
+        return listing.encode_count_response(total_tokens, cached_tokens)
+
+    def encode_model_list(self, models: list[str]) -> dict:
+        return listing.encode_model_list(models)
 
     def decode_response(self, body: dict, request: Request) -> Response:
         return decode_response(body, request)  # raises UpstreamFault, never a 400
