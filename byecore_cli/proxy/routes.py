@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import time
 
 from aiohttp import web
@@ -129,15 +130,35 @@ async def _begin(request: web.Request, inbound: str):
                 client=client, headers=request.headers)
 
 
+# The escape of a surrogate (the half of a UTF-16 pair), high (d800-dbff) or low.
+_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
 def has_lone_surrogate(raw: bytes, body: dict) -> bool:
-    """``"\\ud800"`` parses to a string that cannot be encoded again; only a body with a
-    surrogate escape at all (found at C speed) is encoded again to find out."""
-    if b"\\ud" not in raw and b"\\uD" not in raw:
-        return False
+    """``"\\ud800"`` parses to a string that cannot be encoded again. A body whose
+    surrogate escapes (one regex scan, at C speed) all come as a high one right before a
+    low one (emoji, from clients that escape all but ASCII) is fine; only a body with an
+    odd one is encoded again to be sure (``\\\\ud800`` is text, not an escape)."""
+    pending = -1  # where a high one ended, waiting for its low one
+    for escape in _SURROGATE.finditer(raw):
+        at = escape.start()
+        if raw[at - 1:at] == b"\\":  # maybe an escaped backslash, then text
+            break
+        if pending >= 0 and at != pending:  # a high one, then something else
+            break
+        low = raw[at + 3] in b"cdefCDEF"
+        if low != (at == pending):  # a low one without its high one, or high after high
+            break
+        pending = -1 if low else at + 6
+    else:
+        if pending < 0:
+            return False
     try:
         json.dumps(body, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError:
         return True
+    except RecursionError:  # deeper than the codecs take: not for this check to say
+        return False
     return False
 
 

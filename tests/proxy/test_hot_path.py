@@ -306,3 +306,25 @@ def test_anything_else_gets_the_exact_check(block):
     from byecore_cli.proxy import streaming
 
     assert not streaming._plain(block)
+
+
+@pytest.mark.parametrize(("text", "lone"), [
+    ("hi \\ud83d\\ude00 there", False),  # an emoji as its pair
+    ("\\uD83D\\uDE00\\ud83d\\ude00", False),  # two pairs, upper-case hex
+    ("a \\\\ud800 b", False),  # an escaped backslash, then text
+    ("hi \\ud800 there", True),  # a high one alone
+    ("hi \\udc00 there", True),  # a low one alone
+    ("\\ud83d\\ud83d\\ude00", True),  # high, high, low
+    ("\\ud83d\\ude00\\ude00", True),  # a pair, then a low one
+    ("at the end \\udbff", True),
+    ("\\udfff", True),
+    ("\\\\ud800\\udc00", True),  # text that looks like a high one, then a real low one
+    ("\\ud800\\\\udc00", True),  # a real high one, then text that looks like a low one
+])
+def test_only_unpaired_surrogate_escapes_are_found(text, lone):
+    import json
+
+    from byecore_cli.proxy.routes import has_lone_surrogate
+
+    raw = b'{"model": "m", "messages": [{"role": "user", "content": "' + text.encode() + b'"}]}'
+    assert has_lone_surrogate(raw, json.loads(raw)) is lone
