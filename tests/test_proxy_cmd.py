@@ -140,6 +140,28 @@ def test_a_serving_proxy_keeps_a_private_home_and_says_where_it_listens(byecore_
     assert "aiohttp.server" in err  # the bad requests were still reported
 
 
+@pytest.mark.parametrize(("host", "served"), [("0.0.0.0", True), ("127.0.0.1", False)])
+def test_the_machines_own_name_is_served_only_beyond_loopback(byecore_home, host, served):
+    """--host reaches the request guard: a LAN user's Host, this machine's name, is served
+    on 0.0.0.0; on loopback it would only help a page rebound to 127.0.0.1 by mDNS."""
+    from byecore_cli.clients.local_keys import get_or_create
+
+    key = get_or_create("lan")
+    port = _free_port()
+    proc = _byecore("proxy", "--host", host, "--port", str(port))
+    try:
+        _wait_for_health(port, proc)
+        status, body = _get(f"http://127.0.0.1:{port}/v1/models",
+                            headers={"Host": f"{socket.gethostname()}:{port}",
+                                     "Authorization": f"Bearer {key}"})
+    finally:
+        code, err = _stop(proc)
+    assert code == 0, err
+    assert status == (200 if served else 403), body
+    if not served:
+        assert "allowed_hosts" in body["error"]["message"]
+
+
 def test_running_proxy_is_none_without_a_live_process(byecore_home):
     from byecore_cli.proxy.runtime import running_proxy
 

@@ -148,9 +148,9 @@ class RefusalBudget:
         kind[0], kind[1] = tokens - allowed, now
         kind[2] += not allowed
         if kind[2] and now - kind[3] >= self.interval:
-            log.warning("usage log: left out %d refused requests (client %s, HTTP %d) that "
-                        "came faster than %g a second; counted again for %g s", kind[2],
-                        client, status, self.rate, self.interval)
+            log.warning("usage log: left out %d refused requests (client %s, HTTP %d) past "
+                        "%g a second; the next such count comes %g s from now at the soonest",
+                        kind[2], client, status, self.rate, self.interval)
             kind[2], kind[3] = 0, now
         return allowed
 
@@ -247,7 +247,7 @@ async def _host_name(request: web.Request, host: str, state) -> str | None:
 def _origin_allowed(origin: str, host_name: str, allowed_origins: frozenset,
                     allowed_hosts) -> bool:
     """``allowed_origins``: ``origin_key`` of each ``[proxy] allowed_origins`` entry."""
-    if origin_key(origin) in allowed_origins:
+    if allowed_origins and origin_key(origin) in allowed_origins:
         return True
     try:
         parts = urlsplit(origin.strip())
