@@ -31,7 +31,7 @@ from tests.codecs.test_messages_stream import sdk_final as messages_sdk_final
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FOREIGN_LEAKS = ("cache_control", "x-anthropic-billing-header", "encrypted_content",
-                 "byecore1.", "byecore.v1:", "context_management", '"web_search"')
+                 "byecore1.", "byecore.v1:", "context_management", '"web_search"', "_hub_id")
 
 
 def _requests():

@@ -116,8 +116,19 @@ def test_gemini_to_gemini_round_trip_is_valid_and_keeps_signatures_exactly():
     calls = [p["functionCall"] for c in model_turns for p in c["parts"] if "functionCall" in p]
     assert calls == [p["functionCall"] for c in body["contents"] if c["role"] == "model"
                      for p in c["parts"] if "functionCall" in p]
-    # thought parts go back as thought parts
-    assert model_turns[1]["parts"][0]["thought"] is True
+    # unsigned thought text is not sent back (Gemini needs only the signatures)
+    assert not any(p.get("thought") for c in model_turns for p in c["parts"])
+
+
+def test_signed_thought_parts_are_replayed_exactly():
+    part = {"text": "plan", "thought": True, "thoughtSignature": "c2lnbmVkLXRob3VnaHQ="}
+    body = {"model": "gemini-2.5-pro", "contents": [
+        {"role": "user", "parts": [{"text": "hi"}]},
+        {"role": "model", "parts": [part, {"text": "Hello."}]},
+        {"role": "user", "parts": [{"text": "again"}]}]}
+    wire = CODEC.encode_request(CODEC.decode_request(body))
+    assert_valid_request(wire)
+    assert wire["contents"] == body["contents"]
 
 
 def test_snake_case_fields_are_read_too():

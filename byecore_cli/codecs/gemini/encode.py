@@ -22,7 +22,8 @@ Decisions (each hub field maps, or is dropped on purpose):
   A model turn with function calls and no signature on any of them (history from
   another model, or a client that dropped it) gets ``skip_thought_signature_validator``
   on its first call, the value Google documents for that case (Gemini 3 answers 400
-  otherwise). Reasoning is replayed only when Gemini produced it (its thought parts).
+  otherwise). Reasoning is replayed only as Gemini's own signed thought parts; thought
+  text without a signature, and other protocols' reasoning, are not sent.
 - Tools: a Gemini client's declarations are sent back as they came (name made legal);
   other tools' JSON Schema is reduced to ``parameters`` (schema.py), left out when the
   function takes no arguments; custom tools become a function taking one string

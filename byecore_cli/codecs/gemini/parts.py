@@ -138,9 +138,11 @@ def encode_text(part: Text) -> dict | None:
 
 
 def encode_reasoning(part: Reasoning) -> dict | None:
-    """Gemini's own thought parts only (foreign reasoning cannot be replayed to Gemini)."""
+    """A thought part to replay to Gemini: only Gemini's own, and only signed ones (the
+    API does not need thought text back, only the signatures; foreign reasoning cannot
+    be replayed at all)."""
     mine = meta_for(part, P)
-    if not mine:
+    if SIGNATURE not in mine:
         return None
     return _with_kept({"text": part.text, "thought": True}, part)
 
