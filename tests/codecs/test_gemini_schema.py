@@ -33,6 +33,7 @@ MCP_SCHEMA = {
         "both": {"allOf": [{"type": "object", "properties": {"a": {"type": "string"}}},
                            {"properties": {"b": {"type": "boolean"}}, "required": ["b"]}]},
         "when": {"type": "string", "format": "date-time"},
+        "limit": {"type": "integer", "default": 10, "propertyNames": {"pattern": "x"}},
         "loose": {"type": ["string", "number"]},
     },
     "required": ["path", "missing"],
@@ -68,9 +69,10 @@ def test_reduction_keeps_the_meaning_gemini_can_hold():
     assert props["both"] == {"type": "OBJECT", "required": ["b"], "properties": {
         "a": {"type": "STRING"}, "b": {"type": "BOOLEAN"}}}
     assert props["when"] == {"type": "STRING", "format": "date-time"}
+    assert props["limit"] == {"type": "INTEGER", "description": "default: 10"}
     assert props["loose"] == {"anyOf": [{"type": "STRING"}, {"type": "NUMBER"}]}
     refused = {"$schema", "$defs", "$ref", "additionalProperties", "const", "oneOf", "allOf",
-               "exclusiveMinimum"}
+               "exclusiveMinimum", "default", "propertyNames"}
     for node in _walk(out):
         assert not refused & set(node), node
 

@@ -7,18 +7,20 @@ gateway takes it: a foreign tool's JSON Schema is REDUCED to ``parameters`` (not
 - keeps ``type`` (upper-cased), ``description``, ``title``, ``properties``, ``required``
   (only names that exist), ``items``, ``enum`` (strings), ``anyOf``, ``nullable``,
   ``minimum``/``maximum``, ``minItems``/``maxItems``, ``minLength``/``maxLength``,
-  ``minProperties``/``maxProperties``, ``pattern``, ``default``, ``example``;
+  ``minProperties``/``maxProperties``, ``pattern``;
 - inlines ``$ref`` to ``$defs``/``definitions`` (a recursive reference becomes a plain
   ``OBJECT``), merges ``allOf`` members, turns ``oneOf`` into ``anyOf``;
 - ``type: [T, "null"]`` and a ``{"type": "null"}`` union member become ``nullable``;
   several non-null types become an ``anyOf``;
 - ``const`` becomes a one-value string ``enum`` (other constants are described);
   ``exclusiveMinimum``/``exclusiveMaximum`` become ``minimum``/``maximum``;
-- non-string ``enum`` values, and a ``format`` Gemini does not know for the type, move
-  into the description (Gemini answers 400 to both);
+- non-string ``enum`` values, a ``format`` Gemini does not know for the type, and a
+  ``default``, move into the description (Gemini answers 400 to them: "Unknown name
+  default" on the Gemini API, "only enum and date-time" for string formats);
 - drops everything else: ``$schema``, ``$id``, ``additionalProperties``,
-  ``patternProperties``, ``not``, ``if``/``then``/``else``, ``examples``…; an ``OBJECT``
-  with no properties is sent without ``properties`` (Gemini refuses an empty map).
+  ``patternProperties``, ``propertyNames``, ``not``, ``if``/``then``/``else``,
+  ``example(s)``…; an ``OBJECT`` with no properties is sent without ``properties``
+  (Gemini refuses an empty map).
 
 ``to_json_schema`` goes the other way for a Gemini client's ``parameters``.
 """
@@ -28,7 +30,7 @@ from __future__ import annotations
 import json
 
 MAX_DEPTH = 24
-_COPY = ("description", "title", "pattern", "default", "example")
+_COPY = ("description", "title", "pattern")
 _COUNTS = ("minItems", "maxItems", "minLength", "maxLength", "minProperties", "maxProperties")
 _FORMATS = {"STRING": {"enum", "date-time"}, "NUMBER": {"float", "double"},
             "INTEGER": {"int32", "int64"}}
@@ -134,6 +136,8 @@ def _reduce(schema, root: dict, seen: tuple, depth: int) -> dict:
         if isinstance(items, list):
             items = items[0] if items else {}
         out["items"] = _reduce(items, root, seen, depth + 1)
+    if "default" in schema:
+        _note(out, "default: " + json.dumps(schema["default"], ensure_ascii=False))
     fmt = schema.get("format")
     if isinstance(fmt, str):
         if fmt in _FORMATS.get(out.get("type", ""), ()):
