@@ -73,8 +73,13 @@ class SettingsStore:
         return settings
 
 
-# A change that drops providers is trusted once the file has stayed the same this long
-# (or was last written this long ago): before that it may be a file cut short mid-write.
+# A change is used once the same bytes, with the same (mtime, size) stamp, were read this
+# far apart: a save in progress (truncated then written, or written in pieces) has moved
+# on by then. Any change, not only one that drops providers: a file cut at a line boundary
+# is valid TOML, and may hold a provider without its key or a [proxy] without its aliases.
+QUIET = 0.2
+# A file last written this long ago is complete: it is used at the first look. A problem
+# that lasts this long is logged.
 SETTLE = 1.0
 # The coarsest file-time granularity allowed for (FAT: 2 s): a rewrite this soon after
 # the last one may keep the same mtime and size, so such a file is hashed again.
@@ -86,12 +91,11 @@ class SettingsWatch:
     """``settings.toml`` as a running proxy follows it: the last good settings, and news.
 
     Editors save by truncating the file and writing it again, or by deleting and
-    recreating it, so a reader in between sees an empty, missing or half-written file.
-    None of those is news: the last good settings stay (the problem is logged once, if
-    it lasts) until the file is complete and valid again, and then it is used at once.
-    A valid file that drops providers may still be one cut short (the tables after the
-    cut are missing), so it is used once it has stayed the same for ``SETTLE`` seconds:
-    removing providers on purpose works, a second later.
+    recreating it, so a reader in between sees an empty, missing or half-written file;
+    cut at a line boundary, the half file is even valid. So no change is news until it
+    is stable: the same bytes read ``QUIET`` apart, or a file last written ``SETTLE``
+    ago. A save that completes replaces its half before then, so the half is never used.
+    Meanwhile the last good settings stay, and a problem that lasts is logged once.
 
     The file's (mtime, size) stamp says when to read it again; a rewrite within the
     mtime's granularity can keep both, so while the last read came less than
@@ -103,8 +107,9 @@ class SettingsWatch:
         self.settings = settings
         self._stamp = _stamp(path)
         self._read_at = time.time()
-        self._digest = _digest(_read(path))  # of what ``settings`` came from
-        self._since = time.monotonic()  # when the file's current bytes were first seen
+        # the stamp and digest of the bytes last read (None: written to while read)
+        self._seen = (self._stamp, _digest(_read(path)))  # at first, what ``settings`` are
+        self._since = time.monotonic()  # when ``_seen`` was first read
         self._state = "ok"  # "ok", "bad" (keeping the last good) or "pending" (to settle)
         self._pending: Settings | None = None
         self._problem: str | None = None
@@ -123,27 +128,41 @@ class SettingsWatch:
         wall, now = time.time(), time.monotonic()
         data = _read(self.path)
         self._stamp, self._read_at = stamp, wall
-        digest = _digest(data)
-        if digest != self._digest:
-            self._digest, self._since = digest, now
+        # A stamp that moved during the read: the bytes may be neither the old file nor
+        # the new one, and never count as stable.
+        seen = (stamp, _digest(data)) if _stamp(self.path) == stamp else None
+        if seen is None or seen != self._seen:
+            self._seen, self._since = seen, now
             self._assess(data)
         elif self._state == "ok":
             return None
-        settled = now - self._since >= SETTLE or (
-            stamp is not None and wall - stamp[0] / 1e9 >= SETTLE)
+        if seen is None:
+            return None
         if self._state == "bad":
-            if settled and self._problem != self._logged:
+            if self._lasted(SETTLE, now, wall) and self._problem != self._logged:
                 log.warning("%s; the proxy keeps its previous settings until it is fixed",
                             self._problem)
                 self._logged = self._problem
             return None
-        if self._state == "pending" and not settled:
+        if self._state == "pending" and not self._lasted(QUIET, now, wall):
             return None
         self._state, self._logged = "ok", None
         if self._pending is None:
             return None
         self.settings, self._pending = self._pending, None
         return self.settings
+
+    def _lasted(self, seconds: float, now: float, wall: float) -> bool:
+        """The bytes last read have stayed: seen ``seconds`` ago already, or written
+        ``SETTLE`` ago. A whole-second mtime may come from a coarse clock (FAT keeps 2 s,
+        ext3 and HFS+ 1 s, rounded down), so it is allowed ``MTIME_SLACK`` more."""
+        if now - self._since >= seconds:
+            return True
+        if self._stamp is None:
+            return False
+        mtime = self._stamp[0]
+        slack = MTIME_SLACK if mtime % 1_000_000_000 == 0 else 0.0
+        return wall - mtime / 1e9 >= SETTLE + slack
 
     def _assess(self, data: bytes | None) -> None:
         """Judge new bytes: sets the state, and the settings they would bring."""
@@ -166,8 +185,7 @@ class SettingsWatch:
         if settings == self.settings:
             self._state = "ok"  # the same settings written again
             return
-        dropped = not set(self.settings.providers) <= set(settings.providers)
-        self._state, self._pending = ("pending" if dropped else "ready"), settings
+        self._state, self._pending = "pending", settings
 
     def _may_hide_a_rewrite(self, stamp: tuple[int, int] | None) -> bool:
         return stamp is not None and self._read_at - stamp[0] / 1e9 < MTIME_SLACK
