@@ -64,7 +64,12 @@ def token_count(value: object, where: str) -> int:
 
 
 class StreamDecoder(Protocol):
-    """Upstream SSE events → hub events (see hub/events.py for the ordering rules)."""
+    """Upstream SSE events → hub events (see hub/events.py for the ordering rules).
+
+    ``feed`` and ``flush`` raise ``UpstreamFault`` for an event that is not valid in the
+    protocol (data that is not JSON, wrong types); an error the upstream itself reports,
+    or a stream cut short, is a ``StreamError`` event instead.
+    """
 
     def feed(self, event: SSEEvent) -> list[Event]: ...
 
