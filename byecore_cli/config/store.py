@@ -136,15 +136,13 @@ class SettingsWatch:
             self._assess(data)
         elif self._state == "ok":
             return None
-        if seen is None:
-            return None
         if self._state == "bad":
-            if self._lasted(SETTLE, now, wall) and self._problem != self._logged:
+            if seen and self._lasted(SETTLE, now, wall) and self._problem != self._logged:
                 log.warning("%s; the proxy keeps its previous settings until it is fixed",
                             self._problem)
                 self._logged = self._problem
             return None
-        if self._state == "pending" and not self._lasted(QUIET, now, wall):
+        if self._state == "pending" and not (seen and self._lasted(QUIET, now, wall)):
             return None
         self._state, self._logged = "ok", None
         if self._pending is None:
