@@ -56,6 +56,7 @@ def _plain(events: list) -> list:
 def test_tool_stream_decodes_in_hub_order():
     events = decode_stream(load("stream_tools.sse"), REQUEST)
     assert isinstance(events[0], MessageStart) and events[0].id == "SfNWaaKyB_-0xN8P0ZbO0Ag"
+    assert events[0].usage == Usage(input_tokens=900)  # the prompt, counted on chunk one
     starts = [e.part for e in events if isinstance(e, PartStart)]
     assert [type(p).__name__ for p in starts] == ["Reasoning", "Text", "ToolCall"]
     assert starts[2].meta == {"gemini": {"thoughtSignature": STREAM_SIG}}

@@ -7,7 +7,9 @@ or end event and no ``[DONE]``. Text and thought text arrive as deltas in parts;
 (the last wins); ``finishReason`` on the last chunk(s). An ``{"error": …}`` chunk ends
 the stream after a 200.
 
-Events: ``MessageStart`` on the first chunk (``responseId``, ``modelVersion``).
+Events: ``MessageStart`` on the first chunk (``responseId``, ``modelVersion``, and the
+prompt's tokens when that chunk has usage: Gemini counts the prompt on every chunk, and
+an Anthropic client reads its input tokens from the start).
 Consecutive text parts (or thought parts) form one hub part; a signature is merged into
 the open part's ``PartStop`` meta. A function call is a whole part at once (start, one
 arguments delta, stop), its signature in its meta. ``MessageStop`` comes with the
@@ -100,12 +102,15 @@ class GeminiStreamDecoder:
 
     def _chunk(self, data: dict) -> list[Event]:
         out: list[Event] = []
+        usage = get(data, "usageMetadata")
         if not self._started:
             self._started = True
             rid, model = get(data, "responseId"), get(data, "modelVersion")
+            first = usage_in(usage) if usage is not None else None
             out.append(MessageStart(rid if isinstance(rid, str) else "",
-                                    model if isinstance(model, str) else self._request.model))
-        usage = get(data, "usageMetadata")
+                                    model if isinstance(model, str) else self._request.model,
+                                    usage=first and Usage(first.input_tokens,
+                                                          cache_read_tokens=first.cache_read_tokens)))
         if self._stopped:
             if usage is not None:
                 self._usage = usage_in(usage)
