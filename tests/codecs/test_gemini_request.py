@@ -202,7 +202,9 @@ def test_generation_config_from_a_foreign_request():
 
 
 @pytest.mark.parametrize(("model", "reasoning", "thinking"), [
-    ("gemini-2.5-pro", ReasoningConfig(enabled=False), {"thinkingBudget": 0}),
+    ("gemini-2.5-flash", ReasoningConfig(enabled=False), {"thinkingBudget": 0}),
+    ("gemini-2.5-pro", ReasoningConfig(enabled=False), {"thinkingBudget": 128}),
+    ("gemini-3-pro-preview", ReasoningConfig(enabled=False), {"thinkingLevel": "LOW"}),
     ("gemini-2.5-pro", ReasoningConfig(enabled=True, budget_tokens=5000),
      {"thinkingBudget": 5000, "includeThoughts": True}),
     ("gemini-2.5-pro", ReasoningConfig(enabled=True),
@@ -218,6 +220,18 @@ def test_reasoning_to_thinking_config(model, reasoning, thinking):
                                         reasoning=reasoning))
     assert_valid_request(wire)
     assert wire["generationConfig"]["thinkingConfig"] == thinking
+
+
+def test_effort_with_no_room_to_think():
+    """max_tokens too small for a budget: thinking off, no thoughts asked for (Pro cannot
+    turn it off: its smallest budget)."""
+    for model, thinking in (("gemini-2.5-flash", {"thinkingBudget": 0}),
+                            ("gemini-2.5-pro", {"thinkingBudget": 128, "includeThoughts": True})):
+        wire = CODEC.encode_request(Request(model, [Message("user", [Text("x")])],
+                                            max_tokens=800,
+                                            reasoning=ReasoningConfig(effort="low",
+                                                                      summary="auto")))
+        assert wire["generationConfig"]["thinkingConfig"] == thinking
 
 
 @pytest.mark.parametrize(("config", "reasoning"), [

@@ -35,10 +35,12 @@ Decisions (each hub field maps, or is dropped on purpose):
   (Gemini takes at most 5: the first 5 are sent); ``response_format`` → JSON mime type
   with ``responseSchema`` (reduced like tool parameters) or, for json_object, the mime
   type alone. Reasoning → ``thinkingConfig`` (a Gemini client's own is sent back as it
-  came): off → budget 0; a budget → ``thinkingBudget``; an effort → ``thinkingLevel``
-  (LOW or HIGH, what every Gemini 3 model takes) for ``gemini-3`` models, a budget from
-  hub/reasoning.py for the others; on with neither → budget -1 (dynamic); thoughts
-  are included whenever reasoning is on or a summary was asked for.
+  came): off → budget 0 (128 for a ``pro`` model, LOW for ``gemini-3``: those cannot
+  turn thinking off and answer 400 to budget 0); a budget → ``thinkingBudget``; an
+  effort → ``thinkingLevel`` (LOW or HIGH, what every Gemini 3 model takes) for
+  ``gemini-3`` models, a budget from hub/reasoning.py for the others; on with neither →
+  budget -1 (dynamic); thoughts are included whenever thinking is on and reasoning or a
+  summary was asked for.
 - ``extras["gemini"]`` (only set when the client spoke Gemini): ``safetySettings``,
   ``cachedContent``, ``labels`` and the other ``generationConfig`` keys, sent back.
   ``user`` and ``metadata`` have no Gemini field and are dropped.
@@ -73,6 +75,7 @@ from byecore_cli.hub.tools import custom_tool_description, custom_tool_schema
 SKIP_SIGNATURE = "skip_thought_signature_validator"
 UNANSWERED = "No result was provided for this tool call."
 MAX_STOPS = 5
+MIN_PRO_BUDGET = 128  # Gemini 2.5 Pro cannot turn thinking off: its smallest budget
 HUB = "_hub_id"  # a call's or result's hub id, on the wire dict until pairing is done
 _MODES = {"auto": "AUTO", "required": "ANY", "tool": "ANY", "none": "NONE"}
 
@@ -295,18 +298,23 @@ def _thinking(request: Request) -> dict | None:
     if reasoning is None:
         return None
     out: dict = {}
+    gemini_3 = "gemini-3" in request.model
     if reasoning.enabled is False or reasoning.effort == "none":
-        return {"thinkingBudget": 0}
+        if gemini_3:  # Gemini 3 cannot think less than LOW (MINIMAL is Flash only)
+            return {"thinkingLevel": "LOW"}
+        return {"thinkingBudget": MIN_PRO_BUDGET if "pro" in request.model else 0}
     if reasoning.budget_tokens is not None:
         out["thinkingBudget"] = reasoning.budget_tokens
     elif reasoning.effort is not None:
-        if "gemini-3" in request.model:
+        if gemini_3:
             out["thinkingLevel"] = "LOW" if reasoning.effort in ("minimal", "low") else "HIGH"
         else:
             out["thinkingBudget"] = effort_to_budget(reasoning.effort, request.max_tokens) or 0
     elif reasoning.enabled:
         out["thinkingBudget"] = -1
-    if reasoning.summary is not None or (reasoning.enabled or reasoning.effort) and \
-            out.get("thinkingBudget") != 0:
+    if out.get("thinkingBudget") == 0 and "pro" in request.model:
+        out["thinkingBudget"] = MIN_PRO_BUDGET
+    if out.get("thinkingBudget") != 0 and (reasoning.summary is not None or reasoning.enabled
+                                           or reasoning.effort):
         out["includeThoughts"] = True
     return out or None
