@@ -16,6 +16,7 @@ import contextlib
 import ipaddress
 import time
 
+from byecore_cli.clients.local_keys import all_keys
 from byecore_cli.errors import UsageError
 from byecore_cli.paths import Paths
 
@@ -63,8 +64,6 @@ class LocalKeys:
         except FileNotFoundError:
             stamp = None
         if stamp != self._stamp:
-            from byecore_cli.clients.local_keys import all_keys
-
             self._by_key = {key: name for name, key in all_keys().items()} if stamp else {}
             self._stamp = stamp
 

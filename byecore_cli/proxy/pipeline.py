@@ -36,6 +36,7 @@ from aiohttp import web
 
 from byecore_cli import codecs
 from byecore_cli.codecs.base import CodecError, UpstreamFault
+from byecore_cli.codecs.sse import SSEDecoder
 from byecore_cli.hub import ErrorInfo, Request, StreamError
 from byecore_cli.hub.assemble import Assembler, StreamFailed, explode
 from byecore_cli.providers import quirks
@@ -425,8 +426,6 @@ class Pipeline:
 
     async def _assemble(self, upstream, first, up_codec, up_hub, kept, target):
         """A streaming upstream under a non-streaming client: fold the stream into one body."""
-        from byecore_cli.codecs.sse import SSEDecoder
-
         sse, decoder, assembler = SSEDecoder(), up_codec.stream_decoder(
             up_hub or self.call.hub_request()), Assembler()
         cap = _cap(self.state.settings.proxy)
@@ -562,8 +561,6 @@ class _Translating:
     """A translated stream's coders, the first chunk decoded before the client sees a byte."""
 
     def __init__(self, encoder, decoder) -> None:
-        from byecore_cli.codecs.sse import SSEDecoder
-
         self.encoder, self.decoder = encoder, decoder
         self.sse, self.tracker = SSEDecoder(), streaming.Tracker()
 

@@ -33,9 +33,12 @@ import re
 import sys
 import time
 from collections.abc import Mapping
+from email.utils import parsedate_to_datetime
 
 import aiohttp
+from aiohttp import helpers
 from multidict import CIMultiDict
+from yarl import URL
 
 from byecore_cli import __version__
 from byecore_cli.config.models import Provider, ProxyTimeouts
@@ -132,8 +135,6 @@ def env_route(url: str) -> tuple[str, dict, str | None]:
 def shown_url(url: str) -> str:
     """``url`` fit for a message or a log: any ``user:password@`` left out."""
     try:
-        from yarl import URL
-
         parsed = URL(url)
         return str(parsed.with_user(None)) if parsed.user or parsed.password else url
     except (ValueError, TypeError):
@@ -141,9 +142,6 @@ def shown_url(url: str) -> str:
 
 
 def _lookup_env(raw: str) -> tuple[str, dict, str | None]:
-    from aiohttp import helpers
-    from yarl import URL
-
     url = URL(raw)
     if url.user is not None or url.password is not None:
         url = url.with_user(None)
@@ -273,8 +271,6 @@ def retry_after(headers) -> float | None:
 
 
 def _http_date(value: str) -> float | None:
-    from email.utils import parsedate_to_datetime
-
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError, OverflowError):
