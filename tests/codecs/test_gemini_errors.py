@@ -69,9 +69,25 @@ def test_the_sdk_raises_our_error_body_as_the_right_api_error():
         404, "NOT_FOUND", "no such model")
 
 
-def test_stream_error_event_is_raised_by_the_sdk():
+def test_stream_error_is_raised_by_the_sdk_after_chunks():
     raw = CODEC.encode_stream_error(ErrorInfo(503, "overloaded", "try later"))
-    assert raw.startswith(b"data: {") and raw.endswith(b"\r\n\r\n")
-    with pytest.raises(sdk_errors.ServerError) as caught:
-        sdk_stream(raw)
-    assert (caught.value.code, caught.value.status) == (503, "UNAVAILABLE")
+    # a bare JSON line, the form @google/genai (Gemini CLI) parses as an ApiError
+    assert json.loads(raw) == {"error": {"code": 503, "message": "try later",
+                                         "status": "UNAVAILABLE"}}
+    chunk = b'data: {"candidates":[{"content":{"parts":[{"text":"par"}]}}]}\r\n\r\n'
+    for data in (raw, chunk + raw):
+        with pytest.raises(sdk_errors.ServerError) as caught:
+            sdk_stream(data)
+        assert (caught.value.code, caught.value.status) == (503, "UNAVAILABLE")
+
+
+@pytest.mark.parametrize(("ping", "safe"), [(b"\r\n\r\n", True), (b": keep-alive\n\n", False)])
+def test_which_keep_alive_bytes_a_gemini_stream_may_carry(ping, safe):
+    """A fact for whoever wires the proxy's pings: google-genai fails on an SSE comment."""
+    chunk = b'data: {"candidates":[{"content":{"parts":[{"text":"hi"}]}}]}\r\n\r\n'
+    try:
+        chunks = sdk_stream(ping + chunk)
+    except sdk_errors.UnknownApiResponseError:
+        assert not safe
+    else:
+        assert safe and chunks[0].text == "hi"

@@ -19,8 +19,9 @@ timeout            504     ``DEADLINE_EXCEEDED``
 Body: ``{"error": {"code": 429, "message": "…", "status": "RESOURCE_EXHAUSTED",
 "details": [...]}}``. A known retry delay goes out both as a ``retry-after`` header and
 as a ``google.rpc.RetryInfo`` detail (``"retryDelay": "30s"``), which Gemini CLI reads;
-decoding reads the detail back. In a stream, the same JSON is one ``data:`` event, which
-the google-genai SDK raises as an ``APIError``. Decoding reads ``status`` first, the HTTP
+decoding reads the detail back. In a stream, the same JSON ends the stream as a bare
+line (``encode_stream_error``); a ``data: {"error": …}`` event from an upstream is read
+too (stream_decode.py). Decoding reads ``status`` first, the HTTP
 status (or ``code``) second.
 """
 
@@ -124,5 +125,10 @@ def encode_error(error: ErrorInfo) -> tuple[int, dict, dict[str, str]]:
 
 
 def encode_stream_error(error: ErrorInfo) -> bytes:
-    payload = json.dumps(error_body(error)[1], ensure_ascii=False, separators=(",", ":"))
-    return f"data: {payload}\r\n\r\n".encode()
+    """The error that ends a stream after a 200: the bare JSON object on its own line, NOT
+    a ``data:`` event. That is the form both Google SDKs look for mid-stream: @google/genai
+    (Gemini CLI) parses each network read as JSON and throws an ``ApiError`` with the code
+    when it holds an ``error`` (a ``data:`` event would only be read as an empty chunk);
+    google-genai gathers non-``data:`` lines until the braces balance and raises it too."""
+    return json.dumps(error_body(error)[1], ensure_ascii=False,
+                      separators=(",", ":")).encode() + b"\n"

@@ -6,8 +6,11 @@ with ``responseId`` and ``modelVersion`` (the model the client asked for) on eve
 A text or reasoning delta is one chunk with one part (``thought: true`` for reasoning);
 a function call is sent whole when its part stops, with its ``thoughtSignature``; a
 signature known only at a part's stop goes on an empty part of the same kind. The last
-chunk carries ``finishReason`` and ``usageMetadata``. An error is an ``{"error": …}``
-chunk (errors.py); a stream cut short ends with one.
+chunk carries ``finishReason`` and ``usageMetadata``. An error ends the stream as a bare
+``{"error": …}`` line, the form the Google SDKs raise (errors.py); so does a stream cut
+short. No keep-alive comment may be written into this stream: google-genai (Python)
+fails on any line that is neither ``data:`` nor JSON (``: ping`` included); only blank
+lines are safe for both SDKs.
 """
 
 from __future__ import annotations
