@@ -317,3 +317,16 @@ def test_decode_does_not_touch_its_input():
     kept = copy.deepcopy(body)
     CODEC.encode_request(CODEC.decode_request(body))
     assert body == kept
+
+
+def test_a_clients_odd_part_never_passes_for_a_call_or_response():
+    """Found by the fuzz test: a part holding ``functionResponse: null`` is kept opaque,
+    and the pairing only counts the calls and responses the encoder itself made."""
+    body = load("gemini_cli_request.json")
+    body["contents"][6]["parts"][0] = {"functionResponse": None}
+    wire = CODEC.encode_request(CODEC.decode_request(body))
+    answer = wire["contents"][6]["parts"]
+    assert answer[0]["functionResponse"]["response"] == {"error": UNANSWERED}
+    assert answer[1]["functionResponse"]["response"] == {
+        "error": "File not found: /repo/src/b.py"}
+    assert {"functionResponse": None} in answer

@@ -186,11 +186,11 @@ def _pair(contents: list[dict]) -> None:
     i = 0
     while i < len(contents):
         turn = contents[i]
-        calls = [p for p in turn["parts"] if "functionCall" in p] \
-            if turn["role"] == "model" else []
+        # our own calls and responses carry HUB (a client's opaque part may hold the keys)
+        calls = [p for p in turn["parts"] if HUB in p] if turn["role"] == "model" else []
         if turn["role"] == "user":
             for part in turn["parts"]:  # results nobody asked for: plain text
-                if "functionResponse" in part and part.get(HUB) is not None:
+                if HUB in part:
                     _orphan(part)
         if not calls:
             i += 1
@@ -198,7 +198,7 @@ def _pair(contents: list[dict]) -> None:
         if i + 1 == len(contents) or contents[i + 1]["role"] != "user":
             contents.insert(i + 1, {"role": "user", "parts": []})
         answer = contents[i + 1]
-        by_id = {p[HUB]: p for p in answer["parts"] if "functionResponse" in p}
+        by_id = {p[HUB]: p for p in answer["parts"] if HUB in p}
         responses = []
         for call in calls:
             found = by_id.pop(call[HUB], None)
@@ -209,7 +209,8 @@ def _pair(contents: list[dict]) -> None:
                     found["functionResponse"]["id"] = call["functionCall"]["id"]
             found.pop(HUB, None)
             responses.append(found)
-        rest = [p for p in answer["parts"] if "functionResponse" not in p or HUB in p]
+        taken = {id(p) for p in responses}
+        rest = [p for p in answer["parts"] if id(p) not in taken]
         for part in rest:
             if HUB in part:
                 _orphan(part)
@@ -230,8 +231,8 @@ def _orphan(part: dict) -> None:
 
 def _sign(contents: list[dict]) -> None:
     for turn in contents:
-        calls = [p for p in turn["parts"] if "functionCall" in p]
-        if calls and not any(SIGNATURE in p for p in calls):
+        calls = [p for p in turn["parts"] if isinstance(p.get("functionCall"), dict)]
+        if turn["role"] == "model" and calls and not any(SIGNATURE in p for p in calls):
             calls[0][SIGNATURE] = SKIP_SIGNATURE
 
 
