@@ -148,6 +148,9 @@ class Pipeline:
         # pass-through, the usage chunk it brings is hidden from the client
         self.added_stream_options = False
         self.sink: streaming.Sink | None = None  # the client's stream, once opened
+        # the error event that ends the client's stream as begun (a relayed Responses
+        # stream: its own response.failed), once one is under way
+        self.stream_error = None
 
     @property
     def codec(self):
@@ -176,8 +179,13 @@ class Pipeline:
         if sink is None or not sink.response.prepared:
             return error_response(self.call.inbound, info)
         self.row["error_status"] = 500
+        try:
+            event = self.stream_error(info) if self.stream_error else None
+        except Exception:  # the encoder the bug was in, say: a generic event then
+            log.exception("ending the stream after an internal error")
+            event = None
         with contextlib.suppress(streaming.ClientGone):
-            await sink.write(self.codec.encode_stream_error(info))
+            await sink.write(event or self.codec.encode_stream_error(info))
         await sink.close()
         return sink.response
 
@@ -225,9 +233,9 @@ class Pipeline:
             return web.json_response(self.codec.encode_response(response, self.call.hub))
         sink = await self._open_sink({})
         tracker = streaming.Tracker()
+        encoder = self._encoder()
         with contextlib.suppress(streaming.ClientGone):
-            await streaming.send_events(demo.events(hub), sink,
-                                        self.codec.stream_encoder(self.call.hub), tracker)
+            await streaming.send_events(demo.events(hub), sink, encoder, tracker)
         self.row["usage"] = tracker.usage
         await sink.close()
         return sink.response
@@ -364,9 +372,9 @@ class Pipeline:
                     self.codec.encode_response(hub_response, self.call.hub_request()),
                     headers=kept)
             sink = await self._open_sink(kept, key)
+            encoder = self._encoder()
             with contextlib.suppress(streaming.ClientGone):
-                await streaming.send_events(explode(hub_response), sink,
-                                            self.codec.stream_encoder(self.call.hub_request()),
+                await streaming.send_events(explode(hub_response), sink, encoder,
                                             streaming.Tracker())
             await sink.close()
             return sink.response
@@ -381,8 +389,7 @@ class Pipeline:
             sink = await self._open_sink(kept, key)
             await self._relay(target, upstream, first, sink)
             return sink.response
-        translating = _Translating(self.codec.stream_encoder(self.call.hub_request()),
-                                   up_codec.stream_decoder(up_hub))
+        translating = _Translating(self._encoder(), up_codec.stream_decoder(up_hub))
         ready = _upstream_decoded(lambda: translating.first(first), target)
         sink = await self._open_sink(kept, key)
         await self._translate(translating, upstream, first, ready, sink)
@@ -392,6 +399,7 @@ class Pipeline:
         proxy = self.state.settings.proxy
         sniffer = UsageSniffer(target.protocol, hide_usage_chunk=self.added_stream_options)
         seen = streaming.Relayed(target.protocol)
+        self.stream_error = lambda info: seen.error_event(info, self.codec)
         try:
             await streaming.relay(upstream, first, sink, sniffer, idle=proxy.timeouts.idle,
                                   keepalive=proxy.keepalive, max_event=_cap(proxy), seen=seen,
@@ -458,6 +466,12 @@ class Pipeline:
             response.model = self.call.model
         return web.json_response(self.codec.encode_response(response, self.call.hub_request()),
                                  headers=kept)
+
+    def _encoder(self):
+        """The client's stream encoder; an internal error ends its stream through it."""
+        encoder = self.codec.stream_encoder(self.call.hub_request())
+        self.stream_error = lambda info: encoder.feed(StreamError(info))
+        return encoder
 
     async def _open_sink(self, headers: dict, secret: str | None = None) -> streaming.Sink:
         """The client's stream; ``secret`` (the upstream's key) is masked in all it gets."""

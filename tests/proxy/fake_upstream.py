@@ -10,7 +10,9 @@ otherwise ``<protocol> says: <last user text>``. Usage is fixed and protocol-sha
 when the proxy drops the request); ``("cut", n)`` (a stream cut after n events);
 ``("slow", seconds)`` (a stream that goes silent before its last events);
 ``("raw", status, headers, body)`` (exactly these bytes; a list of bytes is sent as
-that many chunks, a moment apart, then a clean end); ``("echo_key", "first"|"mid")``
+that many chunks, a moment apart, then a clean end; an ``asyncio.Event`` in the list is
+waited for before going on: a test sets it once the client has what came before, so
+those bytes surely reached the proxy in a read of their own); ``("echo_key", "first"|"mid")``
 (a 200 stream whose first event, or an event after the first two, is the protocol's
 error event quoting the key the request came with, as some gateways do; ``echoed_error``).
 
@@ -40,6 +42,7 @@ class FakeUpstream:
         self.plan: list = []
         self.requests: list[dict] = []
         self.cancelled = asyncio.Event()
+        self.received = asyncio.Event()  # set by each inference request that arrives
         self.reasoning = False
         self.refuse_fields: set[str] = set()  # top-level body fields refused…
         self.refuse_status = 400  # …with this status
@@ -66,6 +69,7 @@ class FakeUpstream:
             body = json.loads(raw)
             self.requests.append({"path": request.path_qs, "headers": dict(request.headers),
                                   "body": body, "raw": raw, "protocol": protocol})
+            self.received.set()
             refused = sorted(self.refuse_fields.intersection(body))
             if refused:  # a strict vendor, in xAI's words
                 return web.json_response({"error": {
@@ -122,14 +126,17 @@ class FakeUpstream:
 
 
 async def _raw(request: web.Request, status: int, headers: dict,
-               body: bytes | list[bytes]) -> web.StreamResponse:
+               body: bytes | list) -> web.StreamResponse:
     if isinstance(body, bytes):
         return web.Response(status=status, headers=headers, body=body)
     response = web.StreamResponse(status=status, headers=headers)
     await response.prepare(request)
     for part in body:
+        if isinstance(part, asyncio.Event):
+            await asyncio.wait_for(part.wait(), 30)  # the test's go-ahead
+            continue
         await response.write(part)
-        await asyncio.sleep(0.02)  # separate reads on the proxy's side
+        await asyncio.sleep(0.02)  # likely separate reads; a test that needs them gates
     await response.write_eof()
     return response
 

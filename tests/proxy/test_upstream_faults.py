@@ -7,6 +7,7 @@ After: the client's protocol error event and a clean end. Driven with the offici
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import aiohttp
@@ -121,7 +122,8 @@ async def test_an_invalid_json_first_stream_event_falls_back(fake, aiohttp_serve
 
 async def test_a_malformed_event_mid_stream_ends_it_with_an_error_event(
         fake, aiohttp_server, sdk):
-    fake.plan = [("raw", 200, SSE, [sse(MESSAGE_START, TEXT_START, TEXT_DELTA),
+    gate = asyncio.Event()  # the bad event only once the client has the good ones
+    fake.plan = [("raw", 200, SSE, [sse(MESSAGE_START, TEXT_START, TEXT_DELTA), gate,
                                     b"event: content_block_delta\ndata: {not json\n\n"])]
     app, url = await serve(aiohttp_server, pair(fake, "messages", "messages"))
     stream = await sdk.openai(url).chat.completions.create(model="m1", messages=HI,
@@ -130,6 +132,8 @@ async def test_a_malformed_event_mid_stream_ends_it_with_an_error_event(
     with pytest.raises(openai.APIError):
         async for chunk in stream:
             seen += [c.delta.content for c in chunk.choices if c.delta.content]
+            if seen:
+                gate.set()
     assert seen == ["half"] and models_asked(fake) == ["m1"]  # no fallback after a byte
     app[STATE].usage.flush()
 
@@ -192,14 +196,16 @@ async def test_what_is_not_an_answer_is_a_502_in_shape(fake, aiohttp_server, sdk
 
 async def test_an_invalid_json_line_mid_relay_ends_with_the_error_event(
         fake, aiohttp_server, sdk):
-    fake.plan = [("raw", 200, SSE, [sse(MESSAGE_START, TEXT_START, TEXT_DELTA),
+    gate = asyncio.Event()
+    fake.plan = [("raw", 200, SSE, [sse(MESSAGE_START, TEXT_START, TEXT_DELTA), gate,
                                     b"event: content_block_delta\ndata: <html>oops\n\n"])]
     _, url = await serve(aiohttp_server, pair(fake, "messages", "messages"))
     client = sdk.anthropic(url)
     with pytest.raises(anthropic.APIStatusError):
         async with client.messages.stream(model="m1", max_tokens=20, messages=HI) as stream:
-            async for _ in stream:
-                pass
+            async for event in stream:
+                if event.type == "content_block_delta":
+                    gate.set()  # the client has the good events: now the bad line
     assert models_asked(fake) == ["m1"]
 
 
@@ -412,10 +418,12 @@ async def test_a_first_read_without_a_whole_event_is_decoded_once(fake, aiohttp_
                                "usage": {"output_tokens": 2}}),
             ("message_stop", {"type": "message_stop"})]
     stream = sse(MESSAGE_START, TEXT_START, TEXT_DELTA, *stop)
-    fake.plan = [("raw", 200, SSE, [stream[:30], stream[30:]])]
+    gate = asyncio.Event()
+    fake.plan = [("raw", 200, SSE, [stream[:30], gate, stream[30:]])]
     _, url = await serve(aiohttp_server, pair(fake, "messages"))
     chunks = await sdk.openai(url).chat.completions.create(model="m1", messages=HI,
                                                            stream=True)
+    gate.set()  # the client's stream opened: the proxy has read the first 30 bytes alone
     roles, text = [], ""
     async for chunk in chunks:
         for choice in chunk.choices:
@@ -451,16 +459,18 @@ async def test_a_responses_stream_that_just_stops_fails_the_same_response(
 
 
 async def test_only_a_client_that_left_is_logged_499(fake, aiohttp_server, local_key):
-    import asyncio
-
     fake.plan = ["hang"]
     app = create_app(pair(fake, "chat"))
     server = await aiohttp_server(app)  # handlers cancelled on disconnect, as `byecore proxy`
     url = str(server.make_url("")).rstrip("/")
-    with pytest.raises(asyncio.TimeoutError):
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=0.5)) as s:
-            await s.post(url + "/v1/chat/completions", json={"model": "m1", "messages": HI},
-                         headers={"Authorization": f"Bearer {local_key}"})
+    async with aiohttp.ClientSession() as s:
+        asking = asyncio.ensure_future(s.post(
+            url + "/v1/chat/completions", json={"model": "m1", "messages": HI},
+            headers={"Authorization": f"Bearer {local_key}"}))
+        await asyncio.wait_for(fake.received.wait(), 30)  # the proxy is waiting upstream
+        asking.cancel()  # the client leaves: its connection closes
+        with pytest.raises(asyncio.CancelledError):
+            await asking
     await asyncio.wait_for(fake.cancelled.wait(), 10)  # the proxy let the upstream go
     for _ in range(50):
         app[STATE].usage.flush()
@@ -468,3 +478,49 @@ async def test_only_a_client_that_left_is_logged_499(fake, aiohttp_server, local
             break
         await asyncio.sleep(0.05)
     assert [r["status"] for r in _rows()] == [499]
+
+
+async def test_a_bug_mid_responses_relay_fails_the_response_under_way(
+        fake, aiohttp_server, local_key, monkeypatch):
+    """An internal error after the first byte ends the client's Responses stream with the
+    ``response.failed`` of the response it has (its id, the next sequence number), not a
+    second response."""
+    from byecore_cli.proxy import streaming
+
+    class Bug(Exception):
+        pass
+
+    writes = []
+    write = streaming.Sink.write
+
+    async def failing_second_write(self, data):
+        writes.append(data)
+        if len(writes) == 2:
+            raise Bug()
+        await write(self, data)
+
+    monkeypatch.setattr(streaming.Sink, "write", failing_second_write)
+    shell = {"id": "resp_up", "object": "response", "created_at": 1, "model": "m1",
+             "status": "in_progress", "output": []}
+    created = sse(("response.created", {"type": "response.created", "sequence_number": 0,
+                                        "response": shell}))
+    done = sse(("response.completed", {"type": "response.completed", "sequence_number": 1,
+                                       "response": {**shell, "status": "completed"}}))
+    gate = asyncio.Event()
+    fake.plan = [("raw", 200, SSE, [created, gate, done])]
+    app, url = await serve(aiohttp_server, pair(fake, "responses"))
+    async with aiohttp.ClientSession() as session, session.post(
+            url + "/v1/responses", json={"model": "m1", "stream": True, "input": "hi"},
+            headers={"Authorization": f"Bearer {local_key}"}) as resp:
+        raw = b""
+        while not raw.endswith(b"\n\n"):
+            raw += await resp.content.readany()
+        assert raw == created
+        gate.set()
+        raw += await resp.read()
+    events = [json.loads(e.data) for e in parse(raw)]
+    assert [e["type"] for e in events] == ["response.created", "response.failed"]
+    assert events[1]["response"]["id"] == "resp_up" and events[1]["sequence_number"] == 1
+    assert "internal error" in events[1]["response"]["error"]["message"]
+    assert app[STATE].usage.flush()
+    assert [r["status"] for r in _rows()] == [500]
