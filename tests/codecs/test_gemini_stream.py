@@ -189,3 +189,18 @@ def test_usage_update_events_are_not_lost():
                          "usageMetadata": {"promptTokenCount": 8, "candidatesTokenCount": 2,
                                            "totalTokenCount": 10},
                          "responseId": "r", "modelVersion": "gemini-2.5-flash"}]
+
+
+def test_wire_facts_for_the_proxy():
+    from byecore_cli.codecs.gemini import KEEPALIVE, auth_headers, usage_of
+
+    raw = load("stream_tools.sse")
+    with_pings = raw.replace(b"\r\n\r\ndata:", b"\r\n\r\n" + KEEPALIVE + b"data:")
+    assert with_pings != raw
+    assert _plain(decode_stream(with_pings, REQUEST)) == _plain(decode_stream(raw, REQUEST))
+    assert len(sdk_stream(with_pings)) == len(sdk_stream(raw))
+    assert auth_headers("k") == {"x-goog-api-key": "k"}
+    last = sse_payloads(raw)[-1]
+    assert usage_of(last) == Usage(900, 100, cache_read_tokens=512, reasoning_tokens=70)
+    assert usage_of({"candidates": []}) is None
+    assert usage_of({"usageMetadata": {"promptTokenCount": "x"}}) is None

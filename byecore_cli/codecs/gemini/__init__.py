@@ -24,14 +24,36 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from byecore_cli.codecs.base import CodecError
+from byecore_cli.codecs.base import CodecError, UpstreamFault
 from byecore_cli.codecs.gemini import errors, listing
 from byecore_cli.codecs.gemini.encode import encode_request
 from byecore_cli.codecs.gemini.request import decode_request
-from byecore_cli.codecs.gemini.response import decode_response, encode_response
+from byecore_cli.codecs.gemini.response import decode_response, encode_response, usage_in
 from byecore_cli.codecs.gemini.stream_decode import GeminiStreamDecoder
 from byecore_cli.codecs.gemini.stream_encode import GeminiStreamEncoder
-from byecore_cli.hub import ErrorInfo, Request, Response
+from byecore_cli.codecs.gemini.wire import get
+from byecore_cli.hub import ErrorInfo, Request, Response, Usage
+
+# Wire facts for the proxy's descriptor (not part of the Codec protocol yet):
+# bytes that keep an idle Gemini stream alive. A blank line, because both Google SDKs skip
+# it, while an SSE comment (": ping") makes google-genai fail (test_gemini_errors.py).
+KEEPALIVE = b"\r\n\r\n"
+
+
+def auth_headers(key: str) -> dict[str, str]:
+    """How a Gemini upstream takes its key (it also accepts ``?key=`` and a Bearer token)."""
+    return {"x-goog-api-key": key}
+
+
+def usage_of(data) -> Usage | None:
+    """The usage in a Gemini answer or stream chunk (None when it carries none), for the
+    pass-through's usage log: one reading of ``usageMetadata`` for both paths."""
+    if not isinstance(data, dict) or get(data, "usageMetadata") is None:
+        return None
+    try:
+        return usage_in(get(data, "usageMetadata"))
+    except UpstreamFault:
+        return None
 
 
 def request_path(model: str, stream: bool) -> str:
