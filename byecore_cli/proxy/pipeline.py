@@ -45,11 +45,13 @@ from byecore_cli.proxy import demo, streaming
 from byecore_cli.proxy.router import Target, carries_minted
 from byecore_cli.proxy.sniff import UsageSniffer
 from byecore_cli.proxy.upstream import (
+    AnswerTooBig,
     FirstByteTimeout,
     deadline,
     is_json_object,
     looks_like_answer,
     open_upstream,
+    read_capped,
     response_headers,
     retry_after,
     rewrite_model,
@@ -492,21 +494,13 @@ class Pipeline:
 async def _read(upstream: aiohttp.ClientResponse, idle: float, target: Target,
                 cap: int) -> bytes:
     """The whole body, at most ``cap`` bytes: past it the answer is refused, not held."""
-    length = upstream.content_length
-    if length is not None and length > cap:
-        raise Retry(ErrorInfo(502, "api_error", _too_big(target, cap)))
-    parts, size = [], 0
     try:
-        async with deadline(idle):
-            while chunk := await upstream.content.readany():
-                size += len(chunk)
-                if size > cap:
-                    raise Retry(ErrorInfo(502, "api_error", _too_big(target, cap)))
-                parts.append(chunk)
+        return await read_capped(upstream, idle, cap)
+    except AnswerTooBig:
+        raise Retry(ErrorInfo(502, "api_error", _too_big(target, cap))) from None
     except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
         raise Retry(ErrorInfo(502, "api_error", f"{target.provider}: the answer broke off "
                               f"({type(exc).__name__})")) from None
-    return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 def _cap(proxy) -> int:

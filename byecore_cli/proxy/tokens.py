@@ -15,7 +15,6 @@ import asyncio
 import json
 import logging
 
-import aiohttp
 from aiohttp import web
 
 from byecore_cli import codecs
@@ -27,8 +26,8 @@ from byecore_cli.proxy.app import STATE
 from byecore_cli.proxy.guard import refuse
 from byecore_cli.proxy.pipeline import error_response, rewrite_model
 from byecore_cli.proxy.upstream import (
-    deadline,
     open_upstream,
+    read_capped,
     response_headers,
     upstream_headers,
 )
@@ -78,7 +77,7 @@ async def _ask_upstream(state, target, call, client_headers) -> web.Response | N
         _note(target.provider, exc, key)
         return None
     try:
-        body = await _read(upstream, timeouts.idle)
+        body = await read_capped(upstream, timeouts.idle, MAX_COUNT_ANSWER)
     except Exception as exc:
         _note(target.provider, exc, key)
         return None
@@ -106,17 +105,6 @@ async def _ask_upstream(state, target, call, client_headers) -> web.Response | N
     info.message = redact(info.message, key)
     _, shaped, extra = messages.encode_error(info)
     return web.json_response(shaped, status=status, headers={**kept, **extra})
-
-
-async def _read(upstream: aiohttp.ClientResponse, idle: float) -> bytes:
-    parts, size = [], 0
-    async with deadline(idle):
-        while chunk := await upstream.content.readany():
-            size += len(chunk)
-            if size > MAX_COUNT_ANSWER:
-                raise ValueError(f"an answer over {MAX_COUNT_ANSWER} bytes")
-            parts.append(chunk)
-    return b"".join(parts)
 
 
 def _is_count(body: bytes) -> bool:

@@ -218,6 +218,27 @@ class Watchdog:
 
 # -- reading what an upstream answered ---------------------------------------------------
 
+class AnswerTooBig(Exception):
+    pass
+
+
+async def read_capped(response: aiohttp.ClientResponse, wait: float, cap: int) -> bytes:
+    """The whole body within ``wait`` seconds, at most ``cap`` bytes: past it
+    ``AnswerTooBig``, and the rest is never held. A broken or slow answer raises what
+    aiohttp raises (``aiohttp.ClientError``, ``OSError``) or ``asyncio.TimeoutError``."""
+    length = response.content_length
+    if length is not None and length > cap:
+        raise AnswerTooBig(f"an answer of {length} bytes, over {cap}")
+    parts, size = [], 0
+    async with deadline(wait):
+        while chunk := await response.content.readany():
+            size += len(chunk)
+            if size > cap:
+                raise AnswerTooBig(f"an answer over {cap} bytes")
+            parts.append(chunk)
+    return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
 def is_json_object(body: bytes) -> bool:
     try:
         return isinstance(json.loads(body), dict)

@@ -22,7 +22,8 @@ MESSAGES = [{"role": "user", "content": "count me " * 50}]
 
 
 class CountingUpstream:
-    """``mode`` picks the answer: ok, 404, html, hang, silent_body, 503, 400, 403html."""
+    """``mode`` picks the answer: ok, 404, html, hang, silent_body, 503, huge,
+    huge_chunked, 400, 403html."""
 
     def __init__(self) -> None:
         self.mode = "ok"
@@ -53,6 +54,16 @@ class CountingUpstream:
             await asyncio.sleep(3600)
         if mode == "503":
             return web.Response(status=503, text="upstream overloaded")
+        if mode == "huge":  # over the count's cap, said up front
+            return web.json_response({"input_tokens": 1, "pad": "x" * (1 << 20)})
+        if mode == "huge_chunked":  # over the cap, found out on the way
+            answer = web.StreamResponse(headers={"Content-Type": "application/json"})
+            await answer.prepare(request)
+            for _ in range(9):
+                await answer.write(b" " * (1 << 17))
+            await answer.write(b'{"input_tokens": 1}')
+            await answer.write_eof()
+            return answer
         if mode == "400":
             return web.json_response({"type": "error", "error": {
                 "type": "invalid_request_error",
@@ -92,7 +103,8 @@ async def test_a_count_the_upstream_gives_is_passed_on(counting, start_proxy, sd
     assert json.loads(sent["body"])["model"] == "up-model"
 
 
-@pytest.mark.parametrize("mode", ["404", "html", "hang", "silent_body", "503"])
+@pytest.mark.parametrize("mode", ["404", "html", "hang", "silent_body", "503", "huge",
+                                  "huge_chunked"])
 async def test_no_count_from_upstream_means_the_local_estimate(counting, start_proxy, sdk,
                                                                 mode):
     counting.mode = mode
