@@ -12,8 +12,8 @@ from anthropic.types import Message as SDKMessage
 
 from byecore_cli import codecs
 from byecore_cli.codecs.gemini import CODEC as gemini
-from byecore_cli.codecs.gemini.encode import SKIP_SIGNATURE
 from byecore_cli.codecs.gemini.names import GeminiNames
+from byecore_cli.codecs.gemini.turns import SKIP_SIGNATURE
 from byecore_cli.hub import Request, Tool, ToolCall, ToolResult
 from byecore_cli.hub.assemble import assemble
 from tests.codecs import messages_helpers, responses_helpers

@@ -9,7 +9,7 @@ import pytest
 
 from byecore_cli.codecs.base import CodecError
 from byecore_cli.codecs.gemini import CODEC, request_path
-from byecore_cli.codecs.gemini.encode import SKIP_SIGNATURE, UNANSWERED
+from byecore_cli.codecs.gemini.turns import SKIP_SIGNATURE, UNANSWERED
 from byecore_cli.hub import (
     Image,
     Message,

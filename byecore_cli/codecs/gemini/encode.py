@@ -10,20 +10,16 @@ Decisions (each hub field maps, or is dropped on purpose):
   the user turn at that point inside ``<system-reminder>…</system-reminder>`` (Gemini has
   no system role inside ``contents``).
 - Turns: user → ``user``, assistant → ``model``, tool results → ``functionResponse``
-  parts of a ``user`` turn; consecutive same-role turns are merged. Gemini wants every
-  function call of a model turn answered in the very next user turn, one response per
-  call: results are put there first, in call order; a call left unanswered gets an error
-  response saying so; a result whose call is not in the preceding model turn becomes
-  user text (content kept). Images inside a tool result follow the responses as
-  ``inlineData``/``fileData`` parts (older models refuse parts inside a response).
+  parts of a ``user`` turn; consecutive same-role turns are merged; then every call is
+  paired with its response the way Gemini demands (turns.py). Images inside a tool
+  result follow the responses as ``inlineData``/``fileData`` parts (older models refuse
+  parts inside a response).
 - Tool names go through ``GeminiNames`` (names.py); ids byecore made up are removed,
   others are sent as ``id``; a ``functionResponse`` names its call's function.
-- Thought signatures: Gemini's own, from part meta, go back on the same part, exactly.
-  A model turn with function calls and no signature on any of them (history from
-  another model, or a client that dropped it) gets ``skip_thought_signature_validator``
-  on its first call, the value Google documents for that case (Gemini 3 answers 400
-  otherwise). Reasoning is replayed only as Gemini's own signed thought parts; thought
-  text without a signature, and other protocols' reasoning, are not sent.
+- Thought signatures: Gemini's own, from part meta, go back on the same part, exactly;
+  a model turn whose calls carry none gets the documented dummy (turns.py). Reasoning is
+  replayed only as Gemini's own signed thought parts; thought text without a signature,
+  and other protocols' reasoning, are not sent.
 - Tools: a Gemini client's declarations are sent back as they came (name made legal);
   other tools' JSON Schema is reduced to ``parameters`` (schema.py), left out when the
   function takes no arguments; custom tools become a function taking one string
@@ -58,6 +54,7 @@ from byecore_cli.codecs.gemini.parts import (
     encode_text,
 )
 from byecore_cli.codecs.gemini.schema import reduce
+from byecore_cli.codecs.gemini.turns import HUB, pair_calls, sign_calls
 from byecore_cli.codecs.gemini.wire import P
 from byecore_cli.hub import (
     REMINDER,
@@ -72,11 +69,8 @@ from byecore_cli.hub import (
 from byecore_cli.hub.reasoning import effort_to_budget
 from byecore_cli.hub.tools import custom_tool_description, custom_tool_schema
 
-SKIP_SIGNATURE = "skip_thought_signature_validator"
-UNANSWERED = "No result was provided for this tool call."
 MAX_STOPS = 5
 MIN_PRO_BUDGET = 128  # Gemini 2.5 Pro cannot turn thinking off: its smallest budget
-HUB = "_hub_id"  # a call's or result's hub id, on the wire dict until pairing is done
 _MODES = {"auto": "AUTO", "required": "ANY", "tool": "ANY", "none": "NONE"}
 
 
@@ -84,8 +78,8 @@ def encode_request(request: Request) -> dict:
     mine = request.extras.get(P) or {}
     names = GeminiNames(request.tools)
     system, contents = _conversation(request, names)
-    _pair(contents)
-    _sign(contents)
+    pair_calls(contents)
+    sign_calls(contents)
     body: dict = {"contents": contents}
     if system:
         body["systemInstruction"] = {"parts": system}
@@ -179,61 +173,6 @@ def _responses(results: list[ToolResult], called: dict, names: GeminiNames) -> l
         out.append(wire)
         media += [encode_image(p) for p in result.content if isinstance(p, Image)]
     return out + media
-
-
-def _pair(contents: list[dict]) -> None:
-    """Every model turn's calls answered, in order, by the next user turn (see above)."""
-    i = 0
-    while i < len(contents):
-        turn = contents[i]
-        # our own calls and responses carry HUB (a client's opaque part may hold the keys)
-        calls = [p for p in turn["parts"] if HUB in p] if turn["role"] == "model" else []
-        if turn["role"] == "user":
-            for part in turn["parts"]:  # results nobody asked for: plain text
-                if HUB in part:
-                    _orphan(part)
-        if not calls:
-            i += 1
-            continue
-        if i + 1 == len(contents) or contents[i + 1]["role"] != "user":
-            contents.insert(i + 1, {"role": "user", "parts": []})
-        answer = contents[i + 1]
-        by_id = {p[HUB]: p for p in answer["parts"] if HUB in p}
-        responses = []
-        for call in calls:
-            found = by_id.pop(call[HUB], None)
-            if found is None:
-                found = {"functionResponse": {"name": call["functionCall"]["name"],
-                                              "response": {"error": UNANSWERED}}}
-                if "id" in call["functionCall"]:
-                    found["functionResponse"]["id"] = call["functionCall"]["id"]
-            found.pop(HUB, None)
-            responses.append(found)
-        taken = {id(p) for p in responses}
-        rest = [p for p in answer["parts"] if id(p) not in taken]
-        for part in rest:
-            if HUB in part:
-                _orphan(part)
-        answer["parts"] = responses + rest
-        for call in calls:
-            call.pop(HUB, None)
-        i += 2
-
-
-def _orphan(part: dict) -> None:
-    """A functionResponse with no call before it → a text part (Gemini would refuse it)."""
-    response = part.pop("functionResponse")
-    hub_id = part.pop(HUB)
-    value = response["response"]
-    words = value.get("output") or value.get("error") if len(value) == 1 else None
-    part["text"] = f"[tool result for call {hub_id}]\n{words if isinstance(words, str) else value}"
-
-
-def _sign(contents: list[dict]) -> None:
-    for turn in contents:
-        calls = [p for p in turn["parts"] if isinstance(p.get("functionCall"), dict)]
-        if turn["role"] == "model" and calls and not any(SIGNATURE in p for p in calls):
-            calls[0][SIGNATURE] = SKIP_SIGNATURE
 
 
 # --- tools and settings -----------------------------------------------------------------
