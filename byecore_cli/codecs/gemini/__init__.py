@@ -4,9 +4,10 @@ What Gemini CLI and the google-genai SDKs speak. Modules: ``wire`` (field spelli
 type checks), ``names`` (legal function names, made-up call ids), ``schema`` (JSON Schema
 ↔ Gemini ``Schema``), ``parts`` (parts ↔ hub parts, thought signatures), ``request``
 (client request → hub, the field table), ``encode`` (hub → upstream request, its
-decisions), ``response`` (bodies, finish reasons, usage), ``stream_decode`` /
-``stream_encode`` (SSE chunks ↔ hub events), ``errors`` (the Google error table),
-``listing`` (``:countTokens`` bodies and the ``GET models`` list).
+decisions), ``turns`` (call pairing and thought signatures towards Gemini), ``response``
+(bodies, finish reasons, usage), ``stream_decode`` / ``stream_encode`` (SSE chunks ↔ hub
+events), ``errors`` (the Google error table), ``listing`` (``:countTokens`` bodies and
+the ``GET models`` list).
 
 Where model and stream live: not in the body but in the URL,
 ``/v1beta/models/{model}:generateContent`` or ``…:streamGenerateContent?alt=sse``.
