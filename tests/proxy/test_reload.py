@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from byecore_cli.config.store import SettingsStore
 from byecore_cli.paths import Paths
 from byecore_cli.proxy.app import STATE, create_app
@@ -27,9 +29,13 @@ async def test_a_provider_added_while_serving_is_used(aiohttp_server, fake, sdk)
     assert "demo" in first.choices[0].message.content and not fake.requests
 
     _write(path, fake.url, ["m1"])  # what `byecore provider add` does meanwhile
-    app[STATE]._checked = 0.0  # skip the once-a-second wait
-    second = await client.chat.completions.create(
-        model="m1", messages=[{"role": "user", "content": "hi"}])
+    for _ in range(100):  # a change is used once it has stayed put a moment (QUIET)
+        app[STATE]._checked = 0.0  # skip the once-a-second wait
+        second = await client.chat.completions.create(
+            model="m1", messages=[{"role": "user", "content": "hi"}])
+        if fake.requests:
+            break
+        await asyncio.sleep(0.05)
     assert fake.requests and fake.last["body"]["model"] == "m1"
     assert "demo" not in second.choices[0].message.content
 
