@@ -56,7 +56,7 @@ async def count_tokens(request: web.Request, call) -> web.StreamResponse:
         if answer is not None:
             return answer
     try:
-        call.check_depth()  # the estimate walks the body (the upstream's count does not)
+        call.check_depth()  # refused here as the codecs refuse it; an upstream counts bytes
     except CodecError as exc:
         return refuse(request, "messages", exc.info(), client=call.client, model=call.model)
     return web.json_response({"input_tokens": estimate_tokens(call.body)})
