@@ -42,8 +42,14 @@ OPAQUE = {"context_management", "cache_control", "citations", "container", "diag
 
 
 def _opaque(request) -> bool:
-    return any("block" in meta_for(p, "messages") or "document" in meta_for(p, "messages")
-               for m in request.messages for p in m.parts)
+    """A block kept verbatim, at the top of a message or inside a tool result."""
+    def kept(part) -> bool:
+        meta = meta_for(part, "messages")
+        return "block" in meta or "document" in meta or any(
+            kept(inner) for inner in getattr(part, "content", None) or ()
+            if not isinstance(inner, str))
+
+    return any(kept(p) for m in request.messages for p in m.parts)
 
 
 def _decode_ok_or_codec_error(body, path=()):
