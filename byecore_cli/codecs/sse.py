@@ -141,23 +141,39 @@ _LINE_END = rb"(?:\r\n|\r(?!\n)|\n)"
 _BLANK_LINE = re.compile(_LINE_END + _LINE_END)
 
 
+def _blank_line(data: bytes) -> bytes | None:
+    """The one form a blank line takes in ``data`` when its line ends are all alike:
+    LF only (the usual stream) or CRLF throughout (some servers); None for the rest."""
+    crs = data.count(b"\r")
+    if not crs:
+        return b"\n\n"
+    if crs == data.count(b"\r\n") == data.count(b"\n"):
+        return b"\r\n\r\n"
+    return None
+
+
 def event_ends(data: bytes) -> list[int]:
     """Offsets just past each blank line in ``data``, which starts at an event boundary:
     ``data[a:b]`` between two of them (or 0 and the first) is whole events."""
-    if data.find(b"\r") < 0:  # the usual LF-only stream: a plain byte search
-        ends, at = [], data.find(b"\n\n")
+    blank = _blank_line(data)
+    if blank is not None:  # plain byte searches
+        ends, at, size = [], data.find(blank), len(blank)
         while at >= 0:
-            ends.append(at + 2)
-            at = data.find(b"\n\n", at + 2)
+            ends.append(at + size)
+            at = data.find(blank, at + size)
         return ends
     return [m.end() for m in _BLANK_LINE.finditer(data)]
 
 
 def last_event_end(data: bytes) -> int:
     """Where the last whole event in ``data`` ends (0: none is whole yet)."""
-    if data.find(b"\r") < 0:
+    if data.find(b"\r") < 0:  # per relayed block: the usual case without a call
         at = data.rfind(b"\n\n")
         return at + 2 if at >= 0 else 0
+    blank = _blank_line(data)
+    if blank is not None:
+        at = data.rfind(blank)
+        return at + len(blank) if at >= 0 else 0
     ends = event_ends(data)
     return ends[-1] if ends else 0
 

@@ -162,3 +162,22 @@ def test_event_spans_gives_each_events_bytes_and_what_it_decodes_to(ending):
     assert [block[start:end] for start, end, _ in spans] == [first, second, last]
     assert [events for _, _, events in spans] == [
         [SSEEvent("1", "a")], [SSEEvent("2\n3")], [SSEEvent("4", None, "9")]]
+
+
+@pytest.mark.parametrize("block", [
+    b"data: 1\r\n\r\ndata: 2\r\n\r\n",  # CRLF throughout: byte searches
+    b"data: 1\r\n\r\ndata: 2\n\n",  # mixed: the exact framer
+    b"data: 1\r\n\ndata: 2\r\rdata: 3\n\r\n",
+    b"data: 1\r\n\r\n\r\ndata: 2\r\n\r\n",
+    b"event: x\r\ndata: 1\r\n\r\ndata: 2\r\n\r",  # a CR that may be half a CRLF
+])
+def test_the_framers_shortcuts_cut_where_the_line_rules_do(block):
+    import re
+
+    from byecore_cli.codecs.sse import event_ends, last_event_end
+
+    rule = re.compile(rb"(?:\r\n|\r(?!\n)|\n)(?:\r\n|\r(?!\n)|\n)")
+    ends = [m.end() for m in rule.finditer(block)]
+    assert event_ends(block) == ends
+    whole, last = last_event_end(block), (ends[-1] if ends else 0)
+    assert whole >= last and block[last:whole].strip(b"\r\n") == b""  # empty lines at most
