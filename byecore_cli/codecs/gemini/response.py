@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import json
 
-from byecore_cli.codecs.base import CodecError, UpstreamFault
+from byecore_cli.codecs.base import CodecError, UpstreamFault, token_count
 from byecore_cli.codecs.gemini.errors import info
 from byecore_cli.codecs.gemini.names import GeminiNames, mint_id, wire_id
 from byecore_cli.codecs.gemini.parts import (
@@ -90,16 +90,7 @@ def stop_out(stop: StopReason, original: str | None = None) -> str:
 
 
 def _count(usage: dict, key: str) -> int:
-    value = get(usage, key)
-    if value is None:
-        return 0
-    if isinstance(value, str) and value.isdigit():  # proto3 JSON int64
-        return int(value)
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise UpstreamFault("a token count must be an integer", where=f"usageMetadata.{key}")
-    return value
+    return token_count(get(usage, key), f"usageMetadata.{key}")
 
 
 def usage_in(usage) -> Usage:
