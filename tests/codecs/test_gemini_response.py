@@ -131,6 +131,7 @@ def test_error_body_in_a_200_is_the_upstreams_error():
     {"candidates": [{"content": {"parts": [{"functionCall": {"name": "f", "args": []}}]}}]},
     {"candidates": [{"finishReason": 3}]},
     {"candidates": [], "usageMetadata": {"promptTokenCount": "many"}},
+    {"candidates": [], "usageMetadata": {"thoughtsTokenCount": -3}},
 ])
 def test_malformed_answers_are_upstream_faults(body):
     with pytest.raises(UpstreamFault):
