@@ -87,3 +87,25 @@ def test_usage_errors(cli, tmp_path):
     empty = cli("translate", "--from", "chat", "--to", "messages", "--what", "stream",
                 input="")
     assert empty.exit_code == 1 and "no SSE events" in empty.stderr
+
+
+def test_a_claude_code_request_into_gemini_is_a_valid_gemini_request(cli):
+    from tests.codecs.gemini_helpers import assert_valid_request
+
+    path = FIXTURES / "messages" / "claude_code_request.json"
+    result = cli("translate", "--from", "messages", "--to", "gemini", str(path))
+    assert result.exit_code == 0, result.stderr
+    assert_valid_request(json.loads(result.stdout))
+
+
+def test_a_gemini_request_names_its_model_with_the_option(cli):
+    raw = json.dumps({"contents": [{"role": "user", "parts": [{"text": "hi"}]}]})
+    missing = cli("translate", "--from", "gemini", "--to", "chat", input=raw)
+    assert missing.exit_code == 1 and "--model" in missing.stderr
+    result = cli("translate", "--from", "gemini", "--to", "chat", "--model", "gemini-3-pro",
+                 input=raw)
+    assert result.exit_code == 0, result.stderr
+    body = json.loads(result.stdout)
+    body.pop("stream", None)
+    body.pop("stream_options", None)
+    assert body["model"] == "gemini-3-pro" and check(body, CompletionCreateParamsNonStreaming) == []

@@ -10,8 +10,8 @@ import typer
 from byecore_cli.cli.output import Output
 from byecore_cli.errors import ByecoreError, UsageError
 
-PROTOCOL_HELP = "chat (OpenAI Chat Completions), responses (OpenAI Responses) or messages " \
-    "(Anthropic Messages)."
+PROTOCOL_HELP = "chat (OpenAI Chat Completions), responses (OpenAI Responses), messages " \
+    "(Anthropic Messages) or gemini (the Gemini API)."
 
 
 def translate(
@@ -20,6 +20,9 @@ def translate(
     what: str = typer.Option(
         "request", "--what", help="request (a JSON body), response (a JSON body) or stream "
         "(SSE text)."),
+    model: str | None = typer.Option(
+        None, "--model", help="The model, for a request that does not name one (a Gemini "
+        "request names it in its URL, not its body).", show_default=False),
     file: Path | None = typer.Argument(
         None, help="The input file; standard input when left out or '-'.",
         show_default=False),
@@ -29,8 +32,10 @@ def translate(
     For example: byecore translate --from messages --to chat request.json
     """
     with Output("translate", False):
+        from byecore_cli.codecs import CODECS
+
         for name, value in (("--from", source), ("--to", target)):
-            if value not in ("chat", "responses", "messages"):
+            if value not in CODECS:
                 raise UsageError(f"{name}: unknown protocol {value!r}", hint=PROTOCOL_HELP)
         if what not in ("request", "response", "stream"):
             raise UsageError(f"--what: expected request, response or stream, not {what!r}")
@@ -39,7 +44,7 @@ def translate(
         from byecore_cli.codecs.translate import TranslateError, translate_bytes
 
         try:
-            result = translate_bytes(raw, source, target, what)
+            result = translate_bytes(raw, source, target, what, model=model)
         except TranslateError as exc:
             raise ByecoreError(str(exc), hint=exc.hint) from None
         sys.stdout.write(result)

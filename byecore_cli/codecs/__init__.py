@@ -13,6 +13,7 @@ CODECS = {
     "chat": "byecore_cli.codecs.chat",
     "responses": "byecore_cli.codecs.responses",
     "messages": "byecore_cli.codecs.messages",
+    "gemini": "byecore_cli.codecs.gemini",
 }
 
 

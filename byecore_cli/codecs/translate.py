@@ -32,11 +32,16 @@ def _json(raw: bytes) -> dict:
     return value
 
 
-def translate_bytes(raw: bytes, source: str, target: str, what: str) -> str:
+def translate_bytes(raw: bytes, source: str, target: str, what: str, *,
+                    model: str | None = None) -> str:
+    """``model``: set on a request that names none (Gemini's lives in the URL)."""
     src, dst = codecs.get(source), codecs.get(target)
     try:
         if what == "request":
-            request = src.decode_request(_json(raw))
+            body = _json(raw)
+            if model and not body.get("model"):
+                body["model"] = model
+            request = src.decode_request(body)
             return json.dumps(dst.encode_request(request), indent=2, ensure_ascii=False)
         if what == "response":
             body = _json(raw)
@@ -48,8 +53,9 @@ def translate_bytes(raw: bytes, source: str, target: str, what: str) -> str:
     except (CodecError, UpstreamFault) as exc:
         at = exc.param if isinstance(exc, CodecError) else exc.where
         where = f" (at {at})" if at else ""
-        raise TranslateError(f"this is not a valid {source} {what}: {exc.message}{where}") \
-            from None
+        hint = "name the model with --model" if at == "model" and what == "request" else None
+        raise TranslateError(f"this is not a valid {source} {what}: {exc.message}{where}",
+                             hint=hint) from None
 
 
 def _stream(raw: bytes, src, dst) -> str:
