@@ -21,8 +21,9 @@ from byecore_cli.errors import NotFound
 from byecore_cli.hub import ErrorInfo
 from byecore_cli.proxy import tokens
 from byecore_cli.proxy.app import STATE
+from byecore_cli.proxy.call import TOO_DEEP, Call
 from byecore_cli.proxy.guard import STARTED, UNKNOWN_CLIENT, protocol_of_headers, refuse
-from byecore_cli.proxy.pipeline import TOO_DEEP, Call, Pipeline, error_response
+from byecore_cli.proxy.pipeline import Pipeline, error_response
 from byecore_cli.proxy.router import detect_signals
 
 log = logging.getLogger("byecore.proxy")
