@@ -29,7 +29,7 @@ import contextlib
 import json
 import logging
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 import aiohttp
 from aiohttp import web
@@ -37,11 +37,12 @@ from aiohttp import web
 from byecore_cli import codecs
 from byecore_cli.codecs.base import CodecError, UpstreamFault
 from byecore_cli.codecs.sse import SSEDecoder
-from byecore_cli.hub import ErrorInfo, Request, StreamError
+from byecore_cli.hub import ErrorInfo, StreamError
 from byecore_cli.hub.assemble import Assembler, StreamFailed, explode
 from byecore_cli.providers import quirks
 from byecore_cli.providers.keys import redact
 from byecore_cli.proxy import demo, streaming
+from byecore_cli.proxy.call import Call
 from byecore_cli.proxy.router import Target, carries_minted
 from byecore_cli.proxy.sniff import UsageSniffer
 from byecore_cli.proxy.upstream import (
@@ -62,62 +63,7 @@ from byecore_cli.proxy.upstream import (
 )
 
 log = logging.getLogger("byecore.proxy")
-MAX_DEPTH = 128  # real bodies (tool schemas included) nest a few dozen levels at most
-TOO_DEEP = (f"the body nests JSON deeper than {MAX_DEPTH} levels; "
-            "no request byecore serves needs that")
 RETRY_STATUSES = frozenset((408, 409, 425, 429, 500, 502, 503, 504, 520, 522, 524, 529))
-
-
-@dataclass
-class Call:
-    """A client request in flight and what is known about it."""
-
-    inbound: str
-    raw: bytes
-    body: dict
-    model: str
-    stream: bool
-    client: str
-    headers: object
-    started: float = field(default_factory=time.monotonic)
-    hub: Request | None = None  # the client's request in hub terms, decoded on first need
-
-    def hub_request(self) -> Request:
-        if self.hub is None:
-            self.check_depth()
-            self.hub = codecs.get(self.inbound).decode_request(self.body)
-        return self.hub
-
-    def check_depth(self) -> None:
-        """``CodecError`` (the client's 400) for a body nested deeper than ``MAX_DEPTH``.
-
-        Asked only where byecore's own code recurses over the body (the codecs, the
-        count estimate): the pass-through sends the bytes on as they are, and a real
-        agent's body has thousands of brackets, so checking every request would cost
-        nearly as much as parsing it."""
-        if too_deep(self.raw, self.body):
-            raise CodecError(TOO_DEEP)
-
-
-def too_deep(raw: bytes, body, limit: int = MAX_DEPTH) -> bool:
-    """Whether ``body`` nests deeper than ``limit``: the parser copes (up to Python's
-    recursion limit, then RecursionError), the recursive code after it does not. Costs
-    two byte counts unless the body has more brackets than ``limit``; then one pass over
-    its containers, level by level (never its bytes: strings are most of a big body)."""
-    if raw.count(b"[") + raw.count(b"{") <= limit:
-        return False  # cannot nest deeper than it has brackets
-    level = [body]
-    for _ in range(limit):
-        deeper = []
-        add = deeper.append
-        for value in level:  # json.loads makes plain dicts and lists only
-            for child in (value.values() if type(value) is dict else value):
-                if type(child) is dict or type(child) is list:
-                    add(child)
-        if not deeper:
-            return False
-        level = deeper
-    return True
 
 
 class _UnaskedFieldRefused(Exception):
@@ -550,11 +496,17 @@ def _not_an_answer(target: Target, upstream: aiohttp.ClientResponse) -> str:
 
 
 def _fault_info(exc: Exception, target: Target) -> ErrorInfo:
-    """A codec's complaint about an upstream answer: a 502, never the client's 400."""
-    info = exc.info() if isinstance(exc, UpstreamFault) else ErrorInfo(
-        502, "api_error", f"the upstream's answer is malformed: {exc}")
-    return replace(info, status=502, kind="api_error",
-                   message=f"{target.provider}: {info.message}")
+    """A codec's complaint about an upstream answer: a 502, never the client's 400; but an
+    error the upstream declared inside a 2xx keeps its own kind and status (a rate limit
+    reaches the client as one). The message may quote the answer: its key is masked."""
+    if isinstance(exc, StreamFailed) and isinstance(exc, UpstreamFault):
+        info = exc.info()
+    else:
+        info = exc.info() if isinstance(exc, UpstreamFault) else ErrorInfo(
+            502, "api_error", f"the upstream's answer is malformed: {exc}")
+        info = replace(info, status=502, kind="api_error")
+    key = target.config.resolve_key() if target.config else None
+    return replace(info, message=redact(f"{target.provider}: {info.message}", key))
 
 
 def _upstream_decoded(decode, target: Target):

@@ -524,3 +524,26 @@ async def test_a_bug_mid_responses_relay_fails_the_response_under_way(
     assert "internal error" in events[1]["response"]["error"]["message"]
     assert app[STATE].usage.flush()
     assert [r["status"] for r in _rows()] == [500]
+
+
+@pytest.mark.parametrize("stream", [False, True])
+async def test_an_error_declared_in_a_200_keeps_its_kind_and_hides_the_key(
+        fake, aiohttp_server, sdk, stream):
+    """A Chat upstream's 200 carrying ``{"error": …}`` that quotes the key: the Anthropic
+    client gets a rate limit (429, ``rate_limit_error``), and never the key."""
+    body = {"error": {"message": f"Rate limit reached for key {UPSTREAM_KEY}",
+                      "type": "requests", "code": "rate_limit_exceeded"}}
+    fake.plan = [("raw", 200, JSON, json.dumps(body).encode())]
+    _, url = await serve(aiohttp_server, pair(fake, "chat"))
+    client = sdk.anthropic(url)
+    with pytest.raises(anthropic.APIStatusError) as caught:
+        if stream:
+            async with client.messages.stream(model="m1", max_tokens=20,
+                                              messages=HI) as events:
+                await events.get_final_text()
+        else:
+            await client.messages.create(model="m1", max_tokens=20, messages=HI)
+    assert caught.value.status_code == 429
+    assert caught.value.body["error"]["type"] == "rate_limit_error"
+    assert UPSTREAM_KEY not in json.dumps(caught.value.body)
+    assert "Rate limit reached" in caught.value.body["error"]["message"]
