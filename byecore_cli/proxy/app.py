@@ -28,6 +28,22 @@ from byecore_cli.proxy.upstream import client_timeout
 from byecore_cli.proxy.usage import UsageLog
 
 MB = 1024 * 1024
+
+
+def _own_decoding() -> dict:
+    """Request bodies are decoded by proxy/encoding.py, so an encoding aiohttp has no
+    library for is refused in the client's shape, and the decoded size is capped (an aiohttp
+    too old to take the switch decodes as before)."""
+    import inspect
+
+    from aiohttp.web_protocol import RequestHandler
+
+    return ({"auto_decompress": False}
+            if "auto_decompress" in inspect.signature(RequestHandler.__init__).parameters
+            else {})
+
+
+_OWN_DECODING = _own_decoding()
 log = logging.getLogger("byecore.proxy")
 
 
@@ -123,7 +139,7 @@ def create_app(settings: Settings, *, open_access: bool = False,
 
     app = web.Application(client_max_size=int(settings.proxy.max_body_mb * MB),
                           middlewares=[guard],
-                          handler_args={"max_field_size": 65536})
+                          handler_args={"max_field_size": 65536, **_OWN_DECODING})
     app[STATE] = ProxyState(settings=settings, router=Router(settings),
                             keys=LocalKeys(open_access=open_access),
                             settings_path=settings_path, listen_host=listen_host,

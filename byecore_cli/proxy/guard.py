@@ -18,10 +18,6 @@ Every refusal made before routing, here or in routes.py, goes into the usage log
 ``refuse()``, so a client with a wrong key shows up in ``byecore usage``; a flood of
 them (any web page can POST to loopback in a loop) is thinned by ``RefusalBudget``.
 
-Not reachable from here: a body sent as ``br`` or ``zstd`` where aiohttp cannot decode
-it (no Brotli package; Python before 3.14) is refused by aiohttp's parser in its own
-text/plain 400 before any middleware runs.
-
 Cost on the hot path: two header look-ups and one dict look-up per request; anything
 else runs only for a Host seen for the first time or a request being refused.
 """

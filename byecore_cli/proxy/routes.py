@@ -20,8 +20,9 @@ from aiohttp.web_protocol import RequestPayloadError
 from byecore_cli.errors import NotFound
 from byecore_cli.hub import ErrorInfo
 from byecore_cli.proxy import tokens
-from byecore_cli.proxy.app import STATE
+from byecore_cli.proxy.app import MB, STATE
 from byecore_cli.proxy.call import TOO_DEEP, Call
+from byecore_cli.proxy.encoding import BodyEncodingError, decode_body
 from byecore_cli.proxy.guard import STARTED, UNKNOWN_CLIENT, protocol_of_headers, refuse
 from byecore_cli.proxy.pipeline import Pipeline, error_response
 from byecore_cli.proxy.router import detect_signals
@@ -104,6 +105,14 @@ async def _begin(request: web.Request, inbound: str):
                      f"{reason}): send it uncompressed, or compressed as the header says")
         answer.force_close()  # aiohttp's parser gave up on this connection
         return answer
+    encoding = request.headers.get("Content-Encoding")
+    if encoding:
+        try:
+            raw = decode_body(raw, encoding, int(state.settings.proxy.max_body_mb * MB))
+        except BodyEncodingError as exc:
+            info = ErrorInfo(exc.status, "request_too_large" if exc.status == 413
+                             else "invalid_request", exc.message)
+            return refuse(request, inbound, info, client=client, status=exc.status)
     try:
         # strict UTF-8 (json.loads of bytes would let encoded surrogates through)
         body = json.loads(raw.decode("utf-8"))
