@@ -52,6 +52,7 @@ from __future__ import annotations
 from typing import Any
 
 from byecore_cli.codecs.base import CodecError
+from byecore_cli.codecs.validate import arr, integer, number, obj, string
 from byecore_cli.hub import (
     Image,
     Message,
@@ -78,34 +79,6 @@ REASONING_FIELDS = ("reasoning_content", "reasoning")
 EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh", "max")
 
 
-def _str(value: Any, param: str, *, optional: bool = False) -> str | None:
-    if value is None and optional:
-        return None
-    if not isinstance(value, str):
-        raise CodecError(f"{param} must be a string", param=param)
-    return value
-
-
-def _dict(value: Any, param: str) -> dict:
-    if not isinstance(value, dict):
-        raise CodecError(f"{param} must be an object", param=param)
-    return value
-
-
-def _list(value: Any, param: str) -> list:
-    if not isinstance(value, list):
-        raise CodecError(f"{param} must be an array", param=param)
-    return value
-
-
-def _number(value: Any, param: str, kind: type | tuple = (int, float)) -> Any:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, kind):
-        raise CodecError(f"{param} must be a number", param=param)
-    return value
-
-
 def split_data_url(url: str) -> Image:
     """An ``image_url`` value → hub Image: base64 data URLs split into data + media type."""
     if url.startswith("data:"):
@@ -116,18 +89,18 @@ def split_data_url(url: str) -> Image:
 
 
 def decode_request(body: Any) -> Request:
-    body = _dict(body, "body")
-    model = _str(body.get("model"), "model")
+    body = obj(body, "body")
+    model = string(body.get("model"), "model")
     if "functions" in body or "function_call" in body:
         raise CodecError("the deprecated `functions`/`function_call` API is not supported; "
                          "use `tools` and `tool_choice`", param="functions")
     fields = {k: body[k] for k in PASSTHROUGH if body.get(k) is not None}
     extras: dict[str, Any] = {"fields": fields}
     request = Request(model=model, extras={P: extras})
-    request.messages = _messages(_list(body.get("messages"), "messages"))
+    request.messages = _messages(arr(body.get("messages"), "messages"))
     if body.get("tools") is not None:
         request.tools = [_tool(t, f"tools[{i}]")
-                         for i, t in enumerate(_list(body["tools"], "tools"))]
+                         for i, t in enumerate(arr(body["tools"], "tools"))]
     request.tool_choice = _tool_choice(body.get("tool_choice"), extras)
     parallel = body.get("parallel_tool_calls")
     if parallel is not None:
@@ -136,17 +109,17 @@ def decode_request(body: Any) -> Request:
         request.parallel_tool_calls = parallel
     for name in ("max_completion_tokens", "max_tokens"):
         if body.get(name) is not None:
-            request.max_tokens = _number(body[name], name, int)
+            request.max_tokens = integer(body[name], name)
             extras["max_tokens_field"] = name
             break
-    request.temperature = _number(body.get("temperature"), "temperature")
-    request.top_p = _number(body.get("top_p"), "top_p")
-    request.top_k = _number(body.get("top_k"), "top_k", int)
+    request.temperature = number(body.get("temperature"), "temperature", optional=True)
+    request.top_p = number(body.get("top_p"), "top_p", optional=True)
+    request.top_k = integer(body.get("top_k"), "top_k", optional=True)
     stop = body.get("stop")
     if isinstance(stop, str):
         request.stop = [stop]
     elif stop is not None:
-        request.stop = [_str(s, f"stop[{i}]") for i, s in enumerate(_list(stop, "stop"))]
+        request.stop = [string(s, f"stop[{i}]") for i, s in enumerate(arr(stop, "stop"))]
     effort = body.get("reasoning_effort")
     if effort is not None:
         if effort not in EFFORTS:
@@ -159,10 +132,10 @@ def decode_request(body: Any) -> Request:
     options = body.get("stream_options")
     if isinstance(options, dict) and options.get("include_usage") is True:
         extras["include_usage"] = True
-    request.user = _str(body.get("user"), "user", optional=True)
+    request.user = string(body.get("user"), "user", optional=True)
     metadata = body.get("metadata")
     if metadata is not None:
-        request.metadata = dict(_dict(metadata, "metadata"))
+        request.metadata = dict(obj(metadata, "metadata"))
     return request
 
 
@@ -173,7 +146,7 @@ def _messages(items: list) -> list[Message]:
     call_kinds: dict[str, str] = {}
     for i, item in enumerate(items):
         param = f"messages[{i}]"
-        item = _dict(item, param)
+        item = obj(item, param)
         role = item.get("role")
         if role in ("system", "developer"):
             parts = _text_content(item.get("content"), f"{param}.content")
@@ -184,7 +157,7 @@ def _messages(items: list) -> list[Message]:
         elif role == "assistant":
             out.append(_assistant(item, param, call_kinds))
         elif role == "tool":
-            call_id = _str(item.get("tool_call_id"), f"{param}.tool_call_id")
+            call_id = string(item.get("tool_call_id"), f"{param}.tool_call_id")
             content = _text_content(item.get("content"), f"{param}.content")
             result = ToolResult(call_id, content, kind=call_kinds.get(call_id, "function"))
             out.append(Message("tool", [result]))
@@ -202,12 +175,12 @@ def _text_content(content: Any, param: str) -> list[Text]:
     if isinstance(content, str):
         return [Text(content)]
     parts = []
-    for i, part in enumerate(_list(content, param)):
-        part = _dict(part, f"{param}[{i}]")
+    for i, part in enumerate(arr(content, param)):
+        part = obj(part, f"{param}[{i}]")
         if part.get("type") != "text":
             raise CodecError(f"only text parts are allowed here, not {part.get('type')!r}",
                              param=f"{param}[{i}].type")
-        parts.append(Text(_str(part.get("text"), f"{param}[{i}].text")))
+        parts.append(Text(string(part.get("text"), f"{param}[{i}].text")))
     return parts
 
 
@@ -215,22 +188,22 @@ def _user_content(content: Any, param: str) -> list:
     if isinstance(content, str):
         return [Text(content)]
     parts: list = []
-    for i, part in enumerate(_list(content, param)):
+    for i, part in enumerate(arr(content, param)):
         where = f"{param}[{i}]"
-        part = _dict(part, where)
+        part = obj(part, where)
         kind = part.get("type")
         if kind == "text":
-            parts.append(Text(_str(part.get("text"), f"{where}.text")))
+            parts.append(Text(string(part.get("text"), f"{where}.text")))
         elif kind == "image_url":
             spec = part.get("image_url")
             if isinstance(spec, str):  # a few clients send the URL directly
                 spec = {"url": spec}
-            spec = _dict(spec, f"{where}.image_url")
-            image = split_data_url(_str(spec.get("url"), f"{where}.image_url.url"))
-            image.detail = _str(spec.get("detail"), f"{where}.image_url.detail", optional=True)
+            spec = obj(spec, f"{where}.image_url")
+            image = split_data_url(string(spec.get("url"), f"{where}.image_url.url"))
+            image.detail = string(spec.get("detail"), f"{where}.image_url.detail", optional=True)
             parts.append(image)
         elif kind == "file":
-            file = _dict(part.get("file"), f"{where}.file")
+            file = obj(part.get("file"), f"{where}.file")
             name = file.get("filename") or file.get("file_id") or "attachment"
             parts.append(Text(f"[file: {name}]", {P: {"part": part}}))
         elif kind == "input_audio":
@@ -252,73 +225,73 @@ def _assistant(item: dict, param: str, call_kinds: dict[str, str]) -> Message:
         if content:
             parts.append(Text(content))
     elif content is not None:
-        for i, part in enumerate(_list(content, f"{param}.content")):
+        for i, part in enumerate(arr(content, f"{param}.content")):
             where = f"{param}.content[{i}]"
-            part = _dict(part, where)
+            part = obj(part, where)
             if part.get("type") == "text":
-                parts.append(Text(_str(part.get("text"), f"{where}.text")))
+                parts.append(Text(string(part.get("text"), f"{where}.text")))
             elif part.get("type") == "refusal":
-                parts.append(Text(_str(part.get("refusal"), f"{where}.refusal"),
+                parts.append(Text(string(part.get("refusal"), f"{where}.refusal"),
                                   {P: {"refusal": True}}))
             else:
                 raise CodecError(f"unknown assistant content part {part.get('type')!r}",
                                  param=f"{where}.type")
     refusal = item.get("refusal")
     if refusal:
-        parts.append(Text(_str(refusal, f"{param}.refusal"), {P: {"refusal": True}}))
+        parts.append(Text(string(refusal, f"{param}.refusal"), {P: {"refusal": True}}))
     if item.get("function_call"):
         raise CodecError("the deprecated `function_call` is not supported; use `tool_calls`",
                          param=f"{param}.function_call")
-    for i, call in enumerate(_list(item.get("tool_calls") or [], f"{param}.tool_calls")):
-        parts.append(_tool_call(_dict(call, f"{param}.tool_calls[{i}]"),
+    for i, call in enumerate(arr(item.get("tool_calls") or [], f"{param}.tool_calls")):
+        parts.append(_tool_call(obj(call, f"{param}.tool_calls[{i}]"),
                                 f"{param}.tool_calls[{i}]"))
         call_kinds[parts[-1].id] = parts[-1].kind
     return Message("assistant", parts)
 
 
 def _tool_call(call: dict, param: str) -> ToolCall:
-    call_id = _str(call.get("id"), f"{param}.id")
+    call_id = string(call.get("id"), f"{param}.id")
     meta = {P: {"extra_content": call["extra_content"]}} if "extra_content" in call else None
     if call.get("type") == "custom":
-        custom = _dict(call.get("custom"), f"{param}.custom")
-        return ToolCall(call_id, _str(custom.get("name"), f"{param}.custom.name"),
-                        _str(custom.get("input"), f"{param}.custom.input"), "custom", meta=meta)
-    function = _dict(call.get("function"), f"{param}.function")
+        custom = obj(call.get("custom"), f"{param}.custom")
+        return ToolCall(call_id, string(custom.get("name"), f"{param}.custom.name"),
+                        string(custom.get("input"), f"{param}.custom.input"), "custom", meta=meta)
+    function = obj(call.get("function"), f"{param}.function")
     arguments = function.get("arguments")
-    return ToolCall(call_id, _str(function.get("name"), f"{param}.function.name"),
-                    "" if arguments is None else _str(arguments, f"{param}.function.arguments"),
+    return ToolCall(call_id, string(function.get("name"), f"{param}.function.name"),
+                    "" if arguments is None else string(arguments, f"{param}.function.arguments"),
                     meta=meta)
 
 
 # --- tools and options ------------------------------------------------------------------
 
 def _tool(tool: Any, param: str) -> Tool:
-    tool = _dict(tool, param)
+    tool = obj(tool, param)
     kind = tool.get("type")
     if kind == "function":
-        fn = _dict(tool.get("function"), f"{param}.function")
+        fn = obj(tool.get("function"), f"{param}.function")
         parameters = fn.get("parameters")
         strict = fn.get("strict")
-        return Tool(_str(fn.get("name"), f"{param}.function.name"),
-                    _str(fn.get("description"), f"{param}.function.description",
-                         optional=True) or "",
-                    _dict(parameters, f"{param}.function.parameters")
+        return Tool(string(fn.get("name"), f"{param}.function.name"),
+                    string(fn.get("description"), f"{param}.function.description",
+                           optional=True) or "",
+                    obj(parameters, f"{param}.function.parameters")
                     if parameters is not None else None,
                     strict=strict if isinstance(strict, bool) else None)
     if kind == "custom":
-        custom = _dict(tool.get("custom"), f"{param}.custom")
+        custom = obj(tool.get("custom"), f"{param}.custom")
         fmt = custom.get("format")
         if isinstance(fmt, dict) and fmt.get("type") == "grammar":
-            grammar = _dict(fmt.get("grammar"), f"{param}.custom.format.grammar")
+            grammar = obj(fmt.get("grammar"), f"{param}.custom.format.grammar")
             fmt = {"type": "grammar", "syntax": grammar.get("syntax"),
                    "definition": grammar.get("definition")}
         elif fmt is not None:
-            fmt = _dict(fmt, f"{param}.custom.format")
-        return Tool(_str(custom.get("name"), f"{param}.custom.name"),
-                    _str(custom.get("description"), f"{param}.custom.description",
-                         optional=True) or "",
+            fmt = obj(fmt, f"{param}.custom.format")
+        return Tool(string(custom.get("name"), f"{param}.custom.name"),
+                    string(custom.get("description"), f"{param}.custom.description",
+                           optional=True) or "",
                     kind="custom", format=fmt, meta={P: {"native": True}})
-    name = _str(kind, f"{param}.type")
+    name = string(kind, f"{param}.type")
     if not name:
         raise CodecError("a tool needs a type", param=f"{param}.type")
     return Tool(name, kind="hosted", hosted={P: tool})  # a vendor's own tool, kept verbatim
@@ -329,13 +302,13 @@ def _tool_choice(choice: Any, extras: dict) -> ToolChoice | None:
         return None
     if choice in ("auto", "none", "required"):
         return ToolChoice(choice)
-    choice = _dict(choice, "tool_choice")
+    choice = obj(choice, "tool_choice")
     kind = choice.get("type")
     if kind in ("function", "custom"):
-        named = _dict(choice.get(kind), f"tool_choice.{kind}")
-        return ToolChoice("tool", _str(named.get("name"), f"tool_choice.{kind}.name"), kind)
+        named = obj(choice.get(kind), f"tool_choice.{kind}")
+        return ToolChoice("tool", string(named.get("name"), f"tool_choice.{kind}.name"), kind)
     if kind == "allowed_tools":
-        allowed = _dict(choice.get("allowed_tools"), "tool_choice.allowed_tools")
+        allowed = obj(choice.get("allowed_tools"), "tool_choice.allowed_tools")
         extras["tool_choice"] = choice
         return ToolChoice("required" if allowed.get("mode") == "required" else "auto")
     raise CodecError(f"unknown tool_choice {kind!r}", param="tool_choice")
@@ -344,21 +317,21 @@ def _tool_choice(choice: Any, extras: dict) -> ToolChoice | None:
 def _response_format(value: Any, extras: dict) -> ResponseFormat | None:
     if value is None:
         return None
-    value = _dict(value, "response_format")
+    value = obj(value, "response_format")
     kind = value.get("type")
     if kind == "json_object":
         return ResponseFormat("json_object")
     if kind == "json_schema":
-        spec = _dict(value.get("json_schema"), "response_format.json_schema")
+        spec = obj(value.get("json_schema"), "response_format.json_schema")
         schema = spec.get("schema")
         strict = spec.get("strict")
         return ResponseFormat(
-            "json_schema", _str(spec.get("name"), "response_format.json_schema.name",
-                                optional=True),
-            _dict(schema, "response_format.json_schema.schema") if schema is not None else None,
+            "json_schema", string(spec.get("name"), "response_format.json_schema.name",
+                                  optional=True),
+            obj(schema, "response_format.json_schema.schema") if schema is not None else None,
             strict if isinstance(strict, bool) else None,
-            _str(spec.get("description"), "response_format.json_schema.description",
-                 optional=True))
+            string(spec.get("description"), "response_format.json_schema.description",
+                   optional=True))
     if kind == "text":
         extras["response_format"] = {"type": "text"}
         return None

@@ -49,6 +49,7 @@ import json
 
 from byecore_cli.codecs.base import CodecError
 from byecore_cli.codecs.messages.blocks import P, decode_block, keep, text_of
+from byecore_cli.codecs.validate import arr, integer, number, obj
 from byecore_cli.hub import (
     Message,
     ReasoningConfig,
@@ -72,39 +73,15 @@ TOOL_META = ("cache_control", "defer_loading", "eager_input_streaming", "input_e
              "allowed_callers")
 
 
-def _int(value, param: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise CodecError(f"{param} must be an integer", param=param)
-    return value
-
-
-def _num(value, param: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise CodecError(f"{param} must be a number", param=param)
-    return value
-
-
-def _dict(value, param: str) -> dict:
-    if not isinstance(value, dict):
-        raise CodecError(f"{param} must be an object", param=param)
-    return value
-
-
-def _list(value, param: str) -> list:
-    if not isinstance(value, list):
-        raise CodecError(f"{param} must be an array", param=param)
-    return value
-
-
 def _blocks(content, param: str) -> list:
     """``content`` as a list of blocks (a string is one text block)."""
     if isinstance(content, str):
         return [{"type": "text", "text": content}]
-    return _list(content, param)
+    return arr(content, param)
 
 
 def decode_request(body: dict) -> Request:
-    body = _dict(body, "body")
+    body = obj(body, "body")
     model = text_of(body.get("model"), "model")
     extras: dict = {}
     for key, kind in PASSTHROUGH.items():
@@ -114,30 +91,30 @@ def decode_request(body: dict) -> Request:
             extras[key] = body[key]
     request = Request(model=model, extras={P: extras})
     if body.get("max_tokens") is not None:
-        request.max_tokens = _int(body["max_tokens"], "max_tokens")
+        request.max_tokens = integer(body["max_tokens"], "max_tokens")
     request.system = _system(body.get("system"), extras)
-    request.messages = _messages(_list(body.get("messages"), "messages"))
-    request.tools = [_tool(t, f"tools[{i}]") for i, t in enumerate(_list(body.get("tools") or [],
-                                                                           "tools"))]
+    request.messages = _messages(arr(body.get("messages"), "messages"))
+    request.tools = [_tool(t, f"tools[{i}]") for i, t in enumerate(arr(body.get("tools") or [],
+                                                                         "tools"))]
     if body.get("tool_choice") is not None:
         request.tool_choice, request.parallel_tool_calls = _tool_choice(body["tool_choice"])
     request.reasoning = _reasoning(body, extras)
     fmt = (body.get("output_config") or {}).get("format")
     if fmt is not None:
-        fmt = _dict(fmt, "output_config.format")
+        fmt = obj(fmt, "output_config.format")
         schema = fmt.get("schema")
         request.response_format = ResponseFormat(
-            "json_schema", schema=_dict(schema, "output_config.format.schema"))
-    metadata = _dict(body.get("metadata") or {}, "metadata")
+            "json_schema", schema=obj(schema, "output_config.format.schema"))
+    metadata = obj(body.get("metadata") or {}, "metadata")
     if metadata.get("user_id") is not None:
         request.user = text_of(metadata["user_id"], "metadata.user_id")
-    stops = _list(body.get("stop_sequences") or [], "stop_sequences")
+    stops = arr(body.get("stop_sequences") or [], "stop_sequences")
     request.stop = [text_of(s, "stop_sequences") for s in stops]
     for name in ("temperature", "top_p"):
         if body.get(name) is not None:
-            setattr(request, name, _num(body[name], name))
+            setattr(request, name, number(body[name], name))
     if body.get("top_k") is not None:
-        request.top_k = _int(body["top_k"], "top_k")
+        request.top_k = integer(body["top_k"], "top_k")
     request.stream = body.get("stream") is True
     return request
 
@@ -147,7 +124,7 @@ def _system(system, extras: dict) -> list[Text]:
         return []
     out = []
     for i, block in enumerate(_blocks(system, "system")):
-        block = _dict(block, f"system[{i}]")
+        block = obj(block, f"system[{i}]")
         if block.get("type") != "text":
             raise CodecError("system blocks must be text blocks", param=f"system[{i}]")
         text = text_of(block.get("text"), f"system[{i}].text")
@@ -162,7 +139,7 @@ def _messages(wire: list) -> list[Message]:
     out: list[Message] = []
     for i, message in enumerate(wire):
         param = f"messages[{i}]"
-        message = _dict(message, param)
+        message = obj(message, param)
         role = message.get("role")
         blocks = _blocks(message.get("content"), f"{param}.content")
         if role == "assistant":
@@ -213,7 +190,7 @@ def _assistant_part(block, param: str):
         call_id = text_of(block.get("id"), f"{param}.id")
         name = text_of(block.get("name"), f"{param}.name")
         args = block.get("input")
-        args = {} if args is None else _dict(args, f"{param}.input")
+        args = {} if args is None else obj(args, f"{param}.input")
         extra = keep(block, "cache_control")
         return ToolCall(call_id, name, json.dumps(args, ensure_ascii=False),
                         meta={P: extra} if extra else None)
@@ -223,14 +200,14 @@ def _assistant_part(block, param: str):
 
 
 def _tool(tool, param: str) -> Tool:
-    tool = _dict(tool, param)
+    tool = obj(tool, param)
     kind = tool.get("type")
     name = tool.get("name")
     if kind not in (None, "custom"):
         return Tool(text_of(name if name is not None else kind, f"{param}.name"),
                     kind="hosted", hosted={P: tool})
-    schema = _dict(tool.get("input_schema") or {"type": "object", "properties": {}},
-                   f"{param}.input_schema")
+    schema = obj(tool.get("input_schema") or {"type": "object", "properties": {}},
+                 f"{param}.input_schema")
     description = tool.get("description") or ""
     strict = tool.get("strict")
     extra = keep(tool, *TOOL_META)
@@ -240,7 +217,7 @@ def _tool(tool, param: str) -> Tool:
 
 
 def _tool_choice(choice) -> tuple[ToolChoice, bool | None]:
-    choice = _dict(choice, "tool_choice")
+    choice = obj(choice, "tool_choice")
     kind = choice.get("type")
     disable = choice.get("disable_parallel_tool_use")
     parallel = None if not isinstance(disable, bool) else not disable
@@ -261,12 +238,12 @@ def _reasoning(body: dict, extras: dict) -> ReasoningConfig | None:
     config = body.get("output_config")
     reasoning = None
     if thinking is not None:
-        thinking = _dict(thinking, "thinking")
+        thinking = obj(thinking, "thinking")
         kind = thinking.get("type")
         if kind == "enabled":
             budget = thinking.get("budget_tokens")
             reasoning = ReasoningConfig(enabled=True, budget_tokens=None if budget is None
-                                        else _int(budget, "thinking.budget_tokens"))
+                                        else integer(budget, "thinking.budget_tokens"))
         elif kind == "adaptive":
             reasoning = ReasoningConfig(enabled=True, adaptive=True)
             if thinking.get("display") is not None:
@@ -279,7 +256,7 @@ def _reasoning(body: dict, extras: dict) -> ReasoningConfig | None:
         else:
             raise CodecError("thinking.type is missing", param="thinking.type")
     if config is not None:
-        config = _dict(config, "output_config")
+        config = obj(config, "output_config")
         effort = config.get("effort")
         if effort is not None:
             reasoning = reasoning or ReasoningConfig()
