@@ -126,3 +126,25 @@ def test_gemini_integers_still_accept_proto3_digit_strings_and_integral_floats()
     assert gemini_integer(5, "p") == 5
     for wrong in (True, 1.5, "1.5", "ten", None):
         assert refused(gemini_integer, wrong).message == "field.x must be an integer"
+
+
+def test_responses_leaves_a_null_max_output_tokens_unset_and_refuses_a_float():
+    assert _responses(max_output_tokens=None).max_tokens is None
+    with pytest.raises(CodecError, match="^max_output_tokens must be an integer$"):
+        _responses(max_output_tokens=2.5)
+
+
+def test_every_codec_checks_types_with_the_shared_functions():
+    # issue #11: one set of checks, not one copy per codec that can drift apart
+    from byecore_cli.codecs import validate
+    from byecore_cli.codecs.chat import request as chat
+    from byecore_cli.codecs.gemini import wire
+    from byecore_cli.codecs.messages import request as messages
+    from byecore_cli.codecs.responses import items, response
+
+    for module in (chat, messages, items, response, wire):
+        assert module.obj is validate.obj and module.arr is validate.arr, module.__name__
+    assert chat.string is items.string is wire.text is validate.string
+    assert chat.number is messages.number is wire.number is validate.number
+    assert chat.integer is messages.integer is validate.integer
+    assert items.number.func is validate.number and items.integer.func is validate.integer

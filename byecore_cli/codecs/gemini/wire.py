@@ -10,7 +10,15 @@ from __future__ import annotations
 
 import re
 
-from byecore_cli.codecs.base import CodecError
+# The shared type checks, re-exported (``x as x``) so the Gemini modules take them all from
+# here. Only ``integer`` is Gemini's own (below).
+from byecore_cli.codecs.validate import arr as arr
+from byecore_cli.codecs.validate import integer as shared_integer
+from byecore_cli.codecs.validate import number as number
+from byecore_cli.codecs.validate import obj as obj
+from byecore_cli.codecs.validate import string as string
+
+text = string  # the name the Gemini modules read strings with
 
 P = "gemini"  # this codec's key in hub ``meta``/``extras``
 _UPPER = re.compile(r"([A-Z])")
@@ -32,36 +40,10 @@ def has(value: dict, camel: str) -> bool:
     return value.get(camel) is not None or value.get(snake(camel)) is not None
 
 
-def obj(value, param: str) -> dict:
-    if not isinstance(value, dict):
-        raise CodecError(f"{param} must be an object", param=param)
-    return value
-
-
-def arr(value, param: str) -> list:
-    if not isinstance(value, list):
-        raise CodecError(f"{param} must be an array", param=param)
-    return value
-
-
-def text(value, param: str) -> str:
-    if not isinstance(value, str):
-        raise CodecError(f"{param} must be a string", param=param)
-    return value
-
-
 def integer(value, param: str) -> int:
-    # proto3 JSON may carry integers as strings ("1024")
+    # proto3 JSON may carry integers as strings ("1024"), and JSON numbers as integral floats
     if isinstance(value, str) and re.fullmatch(r"-?\d+", value):
         return int(value)
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise CodecError(f"{param} must be an integer", param=param)
-    return value
-
-
-def number(value, param: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise CodecError(f"{param} must be a number", param=param)
-    return value
+    return shared_integer(value, param)

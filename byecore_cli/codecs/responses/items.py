@@ -23,9 +23,12 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from functools import partial
 from typing import Any
 
+from byecore_cli.codecs import validate
 from byecore_cli.codecs.base import CodecError
+from byecore_cli.codecs.validate import arr, obj, string
 from byecore_cli.hub import Image, Reasoning, Text, meta_for
 
 P = "responses"
@@ -38,40 +41,9 @@ def fail(message: str, param: str) -> CodecError:
     return CodecError(message, param=param)
 
 
-def obj(value: Any, param: str) -> dict:
-    if not isinstance(value, dict):
-        raise fail(f"{param} must be an object", param)
-    return value
-
-
-def arr(value: Any, param: str) -> list:
-    if not isinstance(value, list):
-        raise fail(f"{param} must be an array", param)
-    return value
-
-
-def string(value: Any, param: str, *, optional: bool = False) -> str | None:
-    if value is None and optional:
-        return None
-    if not isinstance(value, str):
-        raise fail(f"{param} must be a string", param)
-    return value
-
-
-def number(value: Any, param: str) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise fail(f"{param} must be a number", param)
-    return value
-
-
-def integer(value: Any, param: str) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise fail(f"{param} must be an integer", param)
-    return value
+# Responses requests read these optional fields with ``.get``: null or absent leaves them unset.
+number = partial(validate.number, optional=True)
+integer = partial(validate.integer, optional=True)
 
 
 def meta(**values: Any) -> dict | None:

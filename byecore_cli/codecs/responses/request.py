@@ -41,16 +41,14 @@ from typing import Any
 
 from byecore_cli.codecs.responses.items import (
     P,
-    arr,
     decode_content,
     decode_reasoning,
     fail,
     integer,
     meta,
     number,
-    obj,
-    string,
 )
+from byecore_cli.codecs.validate import arr, obj, string
 from byecore_cli.hub import (
     Message,
     ReasoningConfig,

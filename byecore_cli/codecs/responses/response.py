@@ -36,15 +36,13 @@ from byecore_cli.codecs.base import CodecError, UpstreamFault, token_count
 from byecore_cli.codecs.responses.errors import error_info, failed_error
 from byecore_cli.codecs.responses.items import (
     P,
-    arr,
     decode_reasoning,
     encode_reasoning,
     fail,
     meta,
-    obj,
     output_text,
-    string,
 )
+from byecore_cli.codecs.validate import arr, obj, string
 from byecore_cli.hub import (
     ErrorInfo,
     Reasoning,
