@@ -1,8 +1,9 @@
 """Who may use the proxy: the local access keys, and where the proxy may listen.
 
 A client sends its local key (``bc-local-…``, one per client, made by ``byecore setup
---via-proxy`` or ``byecore proxy --show-key``) as ``Authorization: Bearer KEY`` or
-``x-api-key: KEY``; the key's name is the client name the usage log records. Keys live
+--via-proxy`` or ``byecore proxy --show-key``) as ``Authorization: Bearer KEY``,
+``x-api-key: KEY``, or as Gemini clients do, ``x-goog-api-key: KEY`` or ``?key=KEY``;
+the key's name is the client name the usage log records. Keys live
 in ``Paths.local_keys`` (see byecore_cli/clients/local_keys.py) and are re-read when that
 file changes, so a client set up while the proxy runs works at once.
 
@@ -71,8 +72,9 @@ class LocalKeys:
     def empty(self) -> bool:
         return not self._by_key
 
-    def client(self, headers) -> str | None:
-        """The client name for a request's headers; None when the key is missing or wrong."""
+    def client(self, headers, query=None) -> str | None:
+        """The client name for a request's headers (and query, where Gemini clients may put
+        ``key=``); None when the key is missing or wrong."""
         if self.open_access:
             return OPEN_CLIENT
         now = time.monotonic()
@@ -80,22 +82,25 @@ class LocalKeys:
             self._checked = now
             with contextlib.suppress(Exception):  # a broken keys file: keep the old keys
                 self._reload()
-        for key in _presented(headers):
+        for key in _presented(headers, query):
             name = self._by_key.get(key)
             if name is not None:
                 return name
         return None
 
 
-def _presented(headers) -> list[str]:
+def _presented(headers, query=None) -> list[str]:
     out = []
     auth = headers.get("Authorization")
     if auth:
         scheme, _, value = auth.partition(" ")
         if scheme.lower() == "bearer" and value.strip():
             out.append(value.strip())
-    for name in ("x-api-key", "api-key"):
+    for name in ("x-api-key", "api-key", "x-goog-api-key"):
         value = headers.get(name)
         if value:
             out.append(value.strip())
+    value = query.get("key") if query is not None else None
+    if value:
+        out.append(value.strip())
     return out

@@ -35,6 +35,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from byecore_cli import codecs
 from byecore_cli.config.models import origin_key
 from byecore_cli.hub import ErrorInfo
 from byecore_cli.proxy.app import STATE
@@ -55,6 +56,10 @@ ENDPOINTS = {
     "/messages/count_tokens": ("POST", "messages"),
     "/models": ("GET", None),
 }
+# The Gemini API, under /v1beta (and /v1): the model and the method are in the path.
+GEMINI_ENDPOINTS = ("POST /v1beta/models/{model}:generateContent",
+                    "POST /v1beta/models/{model}:streamGenerateContent?alt=sse",
+                    "POST /v1beta/models/{model}:countTokens", "GET /v1beta/models")
 
 
 @web.middleware
@@ -101,7 +106,12 @@ def refuse(request: web.Request, protocol: str, info: ErrorInfo, *,
     """
     answer = error_response(protocol, info)
     if status is not None and answer.status != status:
-        answer.set_status(status)
+        if protocol == "gemini":  # its body repeats the HTTP status: the two must agree
+            _, body, headers = codecs.get(protocol).encode_error(info)
+            body["error"]["code"] = status
+            answer = web.json_response(body, status=status, headers=headers)
+        else:
+            answer.set_status(status)
     state = request.app[STATE]
     if state.usage is not None:
         if client is None:
@@ -160,19 +170,32 @@ def _since(started: float | None) -> float:
 
 
 def protocol_of(request: web.Request) -> str:
-    """The error shape the path implies, else what the headers suggest."""
+    """The error shape the path implies, else what the headers (or a Gemini client's
+    ``?key=``) suggest."""
     path = request.path.lower()
+    if is_gemini_path(path):
+        return "gemini"
     if "messages" in path:
         return "messages"
     if "responses" in path:
         return "responses"
     if "chat" in path:
         return "chat"
+    if "key" in request.query:
+        return "gemini"
     return protocol_of_headers(request.headers)
 
 
+def is_gemini_path(path: str) -> bool:
+    """``/v1beta/…``, or a ``models/{model}:method`` call (served under ``/v1`` too)."""
+    return path.startswith("/v1beta") or ("/models/" in path and ":" in path)
+
+
 def protocol_of_headers(headers) -> str:
-    """An Anthropic client says so with its version header or an ``x-api-key`` alone."""
+    """An Anthropic client says so with its version header or an ``x-api-key`` alone, a
+    Gemini client with its ``x-goog-…`` headers."""
+    if "x-goog-api-key" in headers or "x-goog-api-client" in headers:
+        return "gemini"
     if "anthropic-version" in headers or ("x-api-key" in headers
                                           and "Authorization" not in headers):
         return "messages"
@@ -300,10 +323,14 @@ def _no_route(request: web.Request) -> web.Response:
             f"{request.method} is not served at {path[:200]}: use {allowed}"), status=405)
         answer.headers["Allow"] = allowed
         return answer
-    return refuse(request, protocol, ErrorInfo(404, "not_found", _path_hint(path)))
+    return refuse(request, protocol, ErrorInfo(404, "not_found", path_hint(path)))
 
 
-def _path_hint(path: str) -> str:
+def path_hint(path: str) -> str:
+    """What a 404 at ``path`` says: the endpoint meant, or every one served."""
+    if is_gemini_path(path.lower()):
+        return (f"no endpoint at {path[:200]!r}: byecore's proxy serves the Gemini API at "
+                + ", ".join(GEMINI_ENDPOINTS) + " (also under /v1)")
     canonical = "/" + "/".join(p for p in path.lower().split("/") if p)
     for prefix in ("/v1/v1", "/v1"):
         if canonical.startswith(prefix + "/"):
@@ -314,4 +341,5 @@ def _path_hint(path: str) -> str:
     if known is not None:
         return f"no endpoint at {shown!r}: did you mean {known[0]} /v1{canonical}?"
     listed = ", ".join(f"{m} /v1{p}" for p, (m, _) in ENDPOINTS.items())
-    return f"no endpoint at {shown!r}: byecore's proxy serves {listed} and GET /health"
+    return (f"no endpoint at {shown!r}: byecore's proxy serves {listed}, GET /health, and "
+            "the Gemini API under /v1beta")

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 import aiohttp
 from aiohttp import web
 
+from byecore_cli.codecs import gemini
 from byecore_cli.codecs.base import CodecError, UpstreamFault
 from byecore_cli.codecs.responses.errors import failed_error
 from byecore_cli.codecs.sse import (
@@ -33,8 +34,9 @@ from byecore_cli.proxy.upstream import Watchdog
 
 SSE_HEADERS = {"Content-Type": "text/event-stream; charset=utf-8",
                "Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-# Anthropic clients know a real ping event; the others get an SSE comment.
-PINGS = {"messages": encode_event('{"type": "ping"}', "ping")}
+# Anthropic clients know a real ping event; google-genai fails on an SSE comment, so Gemini
+# clients get a blank line; the others get an SSE comment.
+PINGS = {"messages": encode_event('{"type": "ping"}', "ping"), "gemini": gemini.KEEPALIVE}
 
 
 class ClientGone(Exception):

@@ -122,16 +122,42 @@ def _note(provider: str, exc: Exception, key: str | None) -> None:
     log.warning("count_tokens at %s failed (%s); estimating", provider, redact(reason, key))
 
 
-def estimate_tokens(body: dict) -> int:
-    """UTF-8 bytes of the JSON of ``system``, ``messages`` and ``tools`` (images left out)
-    divided by 4, plus ``IMAGE_TOKENS`` per image. Good enough for context bars, not for
-    billing. Walks any JSON with a stack of its own, so no nesting can overflow it."""
+# What a Gemini ``:countTokens`` body counts: its own fields, or a whole request inside.
+GEMINI_FIELDS = ("contents", "systemInstruction", "system_instruction", "tools",
+                 "generateContentRequest", "generate_content_request")
+# A Gemini part carrying media (its base64 would otherwise count as text).
+_GEMINI_MEDIA = ("inlineData", "inline_data", "fileData", "file_data")
+
+
+async def count_gemini(request: web.Request, call) -> web.StreamResponse:
+    """``POST /v1beta/models/{model}:countTokens``: always the local estimate (no upstream
+    speaks Gemini yet), once the body has passed the Gemini codec's checks."""
+    state = request.app[STATE]
+    try:
+        state.router.route(call.model, "gemini")
+    except NotFound as exc:
+        return refuse(request, "gemini", ErrorInfo(404, "not_found", exc.message),
+                      client=call.client, model=call.model)
+    gemini = codecs.get("gemini")
+    try:
+        call.check_depth()
+        gemini.decode_count_request(call.body)
+    except CodecError as exc:
+        return refuse(request, "gemini", exc.info(), client=call.client, model=call.model)
+    return web.json_response(gemini.encode_count_response(
+        estimate_tokens(call.body, GEMINI_FIELDS)))
+
+
+def estimate_tokens(body: dict, fields=("system", "messages", "tools")) -> int:
+    """UTF-8 bytes of the JSON of ``fields`` (images left out) divided by 4, plus
+    ``IMAGE_TOKENS`` per image. Good enough for context bars, not for billing. Walks any
+    JSON with a stack of its own, so no nesting can overflow it."""
     size, images = 0, 0
-    stack = [body.get(k) for k in ("system", "messages", "tools") if body.get(k)]
+    stack = [body.get(k) for k in fields if body.get(k)]
     while stack:
         value = stack.pop()
         if isinstance(value, dict):
-            if value.get("type") == "image":
+            if value.get("type") == "image" or any(k in value for k in _GEMINI_MEDIA):
                 images += 1
                 continue
             size += 2 + 4 * len(value)  # braces; per member: quotes, colon, comma
