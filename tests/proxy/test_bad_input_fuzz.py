@@ -3,10 +3,11 @@
 A seeded generator (the same cases every run) mixes body faults (broken, truncated,
 too deep, lone surrogates, bytes that are not UTF-8, bodies not compressed as declared,
 wrong types), key faults, foreign Host and Origin headers, and path and method variants
-over every endpoint and every path form (``/v1``, none, ``/v1/v1``). Each answer must be
-a 4xx whose body is the error shape that path's clients read: Anthropic's
-``{"type": "error", "error": {"type", "message"}}`` or OpenAI's
-``{"error": {"message", "type", ...}}``.
+over every endpoint and every path form (``/v1``, none, ``/v1/v1``; the Gemini API's
+``/v1beta`` and ``/v1``). Each answer must be a 4xx whose body is the error shape that
+path's clients read: Anthropic's ``{"type": "error", "error": {"type", "message"}}``,
+OpenAI's ``{"error": {"message", "type", ...}}`` or Gemini's
+``{"error": {"code", "message", "status"}}``.
 """
 
 from __future__ import annotations
@@ -27,7 +28,11 @@ CASES = 5000
 SEED = 20261202
 PREFIXES = ("/v1", "", "/v1/v1")
 INFERENCE = {"/chat/completions": "chat", "/responses": "responses",
-             "/messages": "messages", "/messages/count_tokens": "messages"}
+             "/messages": "messages", "/messages/count_tokens": "messages",
+             "/models/demo:generateContent": "gemini",
+             "/models/models%2Fdemo:streamGenerateContent?alt=sse": "gemini",
+             "/models/demo:countTokens": "gemini"}
+GEMINI_PREFIXES = ("/v1beta", "/v1")
 WRONG_METHODS = ("GET", "PUT", "DELETE", "PATCH", "OPTIONS")
 # Encodings byecore may have no decoder for (no Brotli package, no compression.zstd before
 # Python 3.14): refused with a 415 in the client's shape, like every other bad body.
@@ -36,6 +41,8 @@ OPTIONAL_ENCODINGS = ("br", "zstd")
 
 def valid_body(protocol: str, rng: random.Random) -> dict:
     text = rng.choice(["hi", "list the files", "naïve café ☕", "{[(\"quoted\")]}", ""])
+    if protocol == "gemini":  # model and stream are in the path
+        return {"contents": [{"role": "user", "parts": [{"text": text or "x"}]}]}
     if protocol == "responses":
         return {"model": "demo", "input": [{"role": "user", "content": text or "x"}]}
     body = {"model": "demo", "messages": [{"role": "user", "content": text or "x"}]}
@@ -49,10 +56,14 @@ def valid_body(protocol: str, rng: random.Random) -> dict:
 def expected_shape(path: str, headers: dict) -> str:
     """The shape a client of that path reads; a shared path follows the client's headers."""
     lower = path.lower()
+    if lower.startswith("/v1beta") or ("/models/" in lower and ":" in lower):
+        return "gemini"
     if "messages" in lower:
         return "anthropic"
     if "chat" in lower or "responses" in lower:
         return "openai"
+    if "x-goog-api-key" in headers:
+        return "gemini"
     if "anthropic-version" in headers or ("x-api-key" in headers
                                           and "Authorization" not in headers):
         return "anthropic"
@@ -75,6 +86,7 @@ def bad_body(protocol: str, rng: random.Random) -> tuple[str, bytes, dict]:
     """(fault name, body bytes, extra headers): a body no endpoint may accept."""
     good = valid_body(protocol, rng)
     raw = json.dumps(good, ensure_ascii=rng.random() < 0.5)
+    anchor = '"text"' if protocol == "gemini" else '"demo"'  # a string to break inside
     fault = rng.choice(["truncated", "flipped", "not an object", "model", "stream", "deep",
                         "surrogate", "not utf-8", "encoding", "empty"])
     if fault == "truncated":
@@ -91,6 +103,12 @@ def bad_body(protocol: str, rng: random.Random) -> tuple[str, bytes, dict]:
         return "truncated", raw[:-1].encode(), {}
     if fault == "not an object":
         return fault, json.dumps(rng.choice([[], [good], 1, "x", None, True, 1.5])).encode(), {}
+    if fault in ("model", "stream") and protocol == "gemini":  # both come from the path
+        if fault == "model":
+            good["contents"] = rng.choice([None, 5, "", {}, True, [5], ["x"], [{"parts": 5}]])
+        else:
+            good["generationConfig"] = rng.choice(["yes", 5, [], {"temperature": "hot"}])
+        return fault, json.dumps(good).encode(), {}
     if fault == "model":
         good["model"] = rng.choice([None, 5, "", "   ", [], {}, True, ["demo"]])
         if rng.random() < 0.3:
@@ -105,12 +123,12 @@ def bad_body(protocol: str, rng: random.Random) -> tuple[str, bytes, dict]:
     if fault == "surrogate":
         lone = rng.choice(["\\ud800", "\\udbff", "\\udc00", "\\uDFFF", "\\ud83d x",
                            "\\ude00\\ud83d"])
-        at = raw.index('"demo"') + 1 if rng.random() < 0.3 else raw.rindex('"') - 1
+        at = raw.index(anchor) + 1 if rng.random() < 0.3 else raw.rindex('"') - 1
         if rng.random() < 0.5 and '"messages"' in raw:
             at = raw.index('"content": "') + len('"content": "')
         return fault, (raw[:at] + lone + raw[at:]).encode(), {}
     if fault == "not utf-8":
-        at = raw.index('"demo"') + 2
+        at = raw.index(anchor) + 2
         data = raw.encode()
         return fault, data[:at] + rng.choice([b"\xff", b"\xc3", b"\xed\xa0\x80"]) + data[at:], {}
     if fault == "encoding":
@@ -120,6 +138,8 @@ def bad_body(protocol: str, rng: random.Random) -> tuple[str, bytes, dict]:
 
 
 def key_headers(protocol: str, key: str, rng: random.Random) -> dict:
+    if protocol == "gemini" and rng.random() < 0.7:
+        return {"x-goog-api-key": key}
     if protocol == "messages" and rng.random() < 0.7:
         return {"x-api-key": key, "anthropic-version": "2023-06-01"}
     return {"Authorization": f"Bearer {key}"}
@@ -129,7 +149,8 @@ def generate(rng: random.Random, key: str, port: int):
     """One case: (kind, method, path, headers, body)."""
     endpoint = rng.choice(list(INFERENCE))
     protocol = INFERENCE[endpoint]
-    path = rng.choice(PREFIXES) + endpoint
+    prefixes = GEMINI_PREFIXES if protocol == "gemini" else PREFIXES
+    path = rng.choice(prefixes) + endpoint
     headers = {"Content-Type": "application/json", **key_headers(protocol, key, rng)}
     kind = rng.choice(["body"] * 5 + ["key", "host", "origin", "path", "method"])
     body = json.dumps(valid_body(protocol, rng)).encode()
@@ -139,10 +160,11 @@ def generate(rng: random.Random, key: str, port: int):
     elif kind == "key":
         headers.pop("Authorization", None)
         headers.pop("x-api-key", None)
+        headers.pop("x-goog-api-key", None)
         headers.update(rng.choice([{}, {"Authorization": "Bearer bc-local-wrong"},
                                    {"Authorization": key}, {"Authorization": "Bearer "},
                                    {"x-api-key": key[:-1]}, {"Authorization": f"Basic {key}"},
-                                   {"X-Api-Key": "nope"}]))
+                                   {"X-Api-Key": "nope"}, {"x-goog-api-key": key[1:]}]))
         if rng.random() < 0.3:  # and a bad body too: the key is checked first
             body = bad_body(protocol, rng)[1]
     elif kind == "host":
@@ -165,7 +187,8 @@ def generate(rng: random.Random, key: str, port: int):
         path = rng.choice([v for v in variants if v != path])
     else:
         method = rng.choice(WRONG_METHODS)
-        path = rng.choice([path, rng.choice(PREFIXES) + "/models", "/health", "/"])
+        path = rng.choice([path, rng.choice(PREFIXES) + "/models", "/health", "/",
+                           "/v1beta/models"])
         if path.endswith("/models") or path in ("/health", "/"):
             method = rng.choice(["POST", "PUT", "DELETE"])
         return kind, method, path, headers, body
@@ -183,8 +206,7 @@ async def test_thousands_of_bad_requests_get_only_4xx_in_the_right_shape(
     gate = asyncio.Semaphore(8)
 
     async def one(session, kind, method, path, headers, body):
-        url = URL.build(scheme="http", host="127.0.0.1", port=server.port, path=path,
-                        encoded=True)
+        url = URL(f"http://127.0.0.1:{server.port}{path}", encoded=True)
         async with gate, session.request(method, url, data=body, headers=headers,
                                          skip_auto_headers=("Content-Type",)) as resp:
             payload = await resp.read()
