@@ -9,6 +9,7 @@ server starts, and closes both when it stops. Handlers find everything through
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -106,6 +107,17 @@ async def _upstream_session(app: web.Application) -> AsyncIterator[None]:
         state.usage.close()
 
 
+_KEY_IN_QUERY = re.compile(r"(?i)((?:^|&)key=)[^&]*")
+
+
+def _shown_path(request: web.BaseRequest) -> str:
+    """The path and query, with a ``key=`` value (Gemini clients' local key) masked."""
+    query = request.query_string
+    if not query:
+        return request.path
+    return request.path + "?" + _KEY_IN_QUERY.sub(r"\1[...]", query)
+
+
 class AccessLog(AbstractAccessLogger):
     """One INFO line per request: ``127.0.0.1 "POST /v1/messages?beta=true" 200 512 3.1 ms
     "claude-cli/2.0.1"`` (remote, request, status, bytes sent, time, user agent).
@@ -120,7 +132,7 @@ class AccessLog(AbstractAccessLogger):
     def log(self, request: web.BaseRequest, response: web.StreamResponse,
             time: float) -> None:
         self.logger.info('%s "%s %s" %s %s %.1f ms "%s"', request.remote, request.method,
-                         request.path_qs, response.status, response.body_length,
+                         _shown_path(request), response.status, response.body_length,
                          time * 1000, request.headers.get("User-Agent", "-"))
 
     @property

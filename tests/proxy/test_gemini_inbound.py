@@ -145,3 +145,25 @@ async def test_model_list_and_get_for_gemini_clients(start_proxy, local_key, fak
         async with http.get(f"{url}/v1beta/models/up-model:generateContent",
                             headers={"x-goog-api-key": local_key}) as r:
             assert r.status == 405 and (await r.json())["error"]["code"] == 405
+
+
+async def test_a_key_sent_in_the_query_never_reaches_the_access_log(
+        aiohttp_server, local_key, caplog):
+    import logging
+
+    from byecore_cli.config.models import Settings
+    from byecore_cli.proxy.app import AccessLog, create_app
+
+    server = await aiohttp_server(create_app(Settings()), access_log_class=AccessLog,
+                                  access_log=logging.getLogger("byecore.access"))
+    url = str(server.make_url("")).rstrip("/")
+    body = {"contents": [{"role": "user", "parts": [{"text": "hi"}]}]}
+    with caplog.at_level(logging.INFO, logger="byecore.access"):
+        async with aiohttp.ClientSession() as http, http.post(
+                f"{url}/v1beta/models/demo:streamGenerateContent?alt=sse&key={local_key}",
+                json=body) as r:
+            assert r.status == 200
+            await r.read()
+    lines = [rec.getMessage() for rec in caplog.records if rec.name == "byecore.access"]
+    assert any("alt=sse&key=[...]" in line for line in lines), lines
+    assert local_key not in caplog.text
