@@ -109,11 +109,9 @@ async def _begin(request: web.Request, inbound: str, url_fields: dict | None = N
             "([proxy.timeouts] client_body in byecore's settings)"), client=client, status=408)
         answer.force_close()  # the rest of the body may still be on its way
         return answer
-    except RequestPayloadError as exc:
-        encoding = request.headers.get("Content-Encoding", "")
+    except RequestPayloadError as exc:  # its framing (chunked, length); encodings: below
         reason = getattr(exc.__cause__, "message", None) or " ".join(str(exc).split())
-        answer = bad(f"the body could not be read as sent (Content-Encoding: {encoding[:40]}: "
-                     f"{reason}): send it uncompressed, or compressed as the header says")
+        answer = bad(f"the body could not be read as sent ({reason})")
         answer.force_close()  # aiohttp's parser gave up on this connection
         return answer
     encoding = request.headers.get("Content-Encoding")

@@ -141,10 +141,11 @@ def test_every_codec_checks_types_with_the_shared_functions():
     from byecore_cli.codecs.gemini import wire
     from byecore_cli.codecs.messages import request as messages
     from byecore_cli.codecs.responses import items, response
+    from byecore_cli.codecs.responses import request as responses
 
     for module in (chat, messages, items, response, wire):
         assert module.obj is validate.obj and module.arr is validate.arr, module.__name__
     assert chat.string is items.string is wire.text is validate.string
     assert chat.number is messages.number is wire.number is validate.number
-    assert chat.integer is messages.integer is validate.integer
-    assert items.number.func is validate.number and items.integer.func is validate.integer
+    assert chat.integer is messages.integer is responses.integer is validate.integer
+    assert responses.number is validate.number

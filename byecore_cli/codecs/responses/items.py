@@ -23,10 +23,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from functools import partial
 from typing import Any
 
-from byecore_cli.codecs import validate
 from byecore_cli.codecs.base import CodecError
 from byecore_cli.codecs.validate import arr, obj, string
 from byecore_cli.hub import Image, Reasoning, Text, meta_for
@@ -39,11 +37,6 @@ DUMPS = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 def fail(message: str, param: str) -> CodecError:
     return CodecError(message, param=param)
-
-
-# Responses requests read these optional fields with ``.get``: null or absent leaves them unset.
-number = partial(validate.number, optional=True)
-integer = partial(validate.integer, optional=True)
 
 
 def meta(**values: Any) -> dict | None:

@@ -44,11 +44,9 @@ from byecore_cli.codecs.responses.items import (
     decode_content,
     decode_reasoning,
     fail,
-    integer,
     meta,
-    number,
 )
-from byecore_cli.codecs.validate import arr, obj, string
+from byecore_cli.codecs.validate import arr, integer, number, obj, string
 from byecore_cli.hub import (
     Message,
     ReasoningConfig,
@@ -92,9 +90,11 @@ def decode_request(body: Any) -> Request:
     if parallel is not None and not isinstance(parallel, bool):
         raise fail("parallel_tool_calls must be a boolean", "parallel_tool_calls")
     request.parallel_tool_calls = parallel
-    request.max_tokens = integer(body.get("max_output_tokens"), "max_output_tokens")
-    request.temperature = number(body.get("temperature"), "temperature")
-    request.top_p = number(body.get("top_p"), "top_p")
+    # optional fields: null or absent leaves them unset
+    request.max_tokens = integer(body.get("max_output_tokens"), "max_output_tokens",
+                                 optional=True)
+    request.temperature = number(body.get("temperature"), "temperature", optional=True)
+    request.top_p = number(body.get("top_p"), "top_p", optional=True)
     request.reasoning = decode_reasoning_config(body.get("reasoning"), extras)
     request.response_format = decode_text(body.get("text"), extras)
     stream = body.get("stream")
