@@ -22,7 +22,7 @@ import hashlib
 import re
 import uuid
 
-from byecore_cli.hub import Request, Tool, ToolCall
+from byecore_cli.hub import Tool
 from byecore_cli.hub.tools import MAX_NAME, ToolNames
 
 MINTED_ID = "gemini_call_"
@@ -73,10 +73,3 @@ def wire_id(call_id: str | None) -> str | None:
     if not call_id or call_id.startswith(MINTED_ID):
         return None
     return call_id
-
-
-def call_names(request: Request) -> dict[str, tuple[str, str | None]]:
-    """Hub call id → (name, namespace) of every tool call in the request's history:
-    a Gemini ``functionResponse`` must name the function it answers."""
-    return {p.id: (p.name, p.namespace) for m in request.messages for p in m.parts
-            if isinstance(p, ToolCall)}
