@@ -4,7 +4,8 @@ aiohttp would decode gzip and deflate on its own, but it refuses an encoding it 
 library for (br without Brotli, zstd before Python 3.14) while it is still reading the
 headers, with a text/plain 400 that no handler or middleware sees. The proxy turns its
 decoding off (``auto_decompress``) and decodes here, so every refusal is in the client's
-protocol and the decoded size is capped like an uncompressed body.
+protocol and the decoded size is capped like an uncompressed body. No coding client
+compresses its requests with anything but gzip, if at all; br and zstd are refused (415).
 """
 
 from __future__ import annotations
@@ -68,33 +69,5 @@ def _too_large(limit: int) -> BodyEncodingError:
                                   "byecore's settings)")
 
 
-def _optional_decoders() -> dict:
-    """br and zstd, where a library for them is installed (none is required)."""
-    found = {}
-    try:
-        import brotli  # type: ignore[import-not-found]
-
-        def _br(raw: bytes, limit: int) -> bytes:
-            out = brotli.decompress(raw)
-            if len(out) > limit:
-                raise _too_large(limit)
-            return out
-        found["br"] = _br
-    except ImportError:
-        pass
-    try:
-        from compression import zstd  # type: ignore[import-not-found]  # Python 3.14
-
-        def _zstd(raw: bytes, limit: int) -> bytes:
-            out = zstd.ZstdDecompressor().decompress(raw, limit + 1)
-            if len(out) > limit:
-                raise _too_large(limit)
-            return out
-        found["zstd"] = _zstd
-    except ImportError:
-        pass
-    return found
-
-
 _DECODERS = {"gzip": _zlib(16 + zlib.MAX_WBITS), "x-gzip": _zlib(16 + zlib.MAX_WBITS),
-             "deflate": _deflate, **_optional_decoders()}
+             "deflate": _deflate}
