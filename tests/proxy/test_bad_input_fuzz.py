@@ -34,9 +34,8 @@ INFERENCE = {"/chat/completions": "chat", "/responses": "responses",
              "/models/demo:countTokens": "gemini"}
 GEMINI_PREFIXES = ("/v1beta", "/v1")
 WRONG_METHODS = ("GET", "PUT", "DELETE", "PATCH", "OPTIONS")
-# Encodings byecore may have no decoder for (no Brotli package, no compression.zstd before
-# Python 3.14): refused with a 415 in the client's shape, like every other bad body.
-OPTIONAL_ENCODINGS = ("br", "zstd")
+# Encodings byecore does not decode: refused with a 415 in the client's shape.
+UNDECODED_ENCODINGS = ("br", "zstd")
 
 
 def valid_body(protocol: str, rng: random.Random) -> dict:
@@ -132,7 +131,7 @@ def bad_body(protocol: str, rng: random.Random) -> tuple[str, bytes, dict]:
         data = raw.encode()
         return fault, data[:at] + rng.choice([b"\xff", b"\xc3", b"\xed\xa0\x80"]) + data[at:], {}
     if fault == "encoding":
-        encoding = rng.choice(["gzip", "deflate", *OPTIONAL_ENCODINGS])
+        encoding = rng.choice(["gzip", "deflate", *UNDECODED_ENCODINGS])
         return fault, raw.encode(), {"Content-Encoding": encoding}
     return fault, b"", {}
 
