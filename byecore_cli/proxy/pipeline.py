@@ -92,6 +92,7 @@ class Pipeline:
         self.row: dict = {"client": call.client, "inbound": call.inbound,
                           "requested_model": call.model, "stream": int(call.stream)}
         self.ttfb: float | None = None
+        self.asked = 0.0  # when the current target was asked (monotonic)
         # byecore's own stream_options on the upstream request (not the client's): on the
         # pass-through, the usage chunk it brings is hidden from the client
         self.added_stream_options = False
@@ -219,6 +220,7 @@ class Pipeline:
                                        stream=self.call.stream)
         timeouts = self.state.settings.proxy.timeouts
         url = provider.url(target.protocol)
+        self.asked = time.monotonic()  # first_byte runs from here to the first chunk
         try:
             upstream = await open_upstream(self.state.session, url, data, headers,
                                            timeouts.first_byte)
@@ -326,7 +328,8 @@ class Pipeline:
                                             streaming.Tracker())
             await sink.close()
             return sink.response
-        first = await _first_chunk(upstream, timeouts.first_byte, target)
+        left = timeouts.first_byte - (time.monotonic() - self.asked)
+        first = await _first_chunk(upstream, left, timeouts.first_byte, target)
         if not self.call.stream:
             return await self._assemble(upstream, first, up_codec, up_hub, kept, target)
         if target.passthrough:
@@ -458,13 +461,16 @@ def _too_big(target: Target, cap: int) -> str:
             "[proxy] max_answer_mb in byecore's settings if it is expected)")
 
 
-async def _first_chunk(upstream: aiohttp.ClientResponse, wait: float, target: Target) -> bytes:
+async def _first_chunk(upstream: aiohttp.ClientResponse, left: float, first_byte: float,
+                       target: Target) -> bytes:
+    """The answer's first bytes, within what is ``left`` of ``first_byte`` after its headers
+    (one budget for both waits, so a slow status line cannot double it)."""
     try:
-        async with deadline(wait):
+        async with deadline(max(left, 0.0)):
             first = await upstream.content.readany()
     except asyncio.TimeoutError:
         raise Retry(ErrorInfo(504, "timeout", f"{target.provider}: no data within "
-                              f"{wait:g} s")) from None
+                              f"{first_byte:g} s")) from None
     except (aiohttp.ClientError, OSError) as exc:
         raise Retry(ErrorInfo(502, "api_error", f"{target.provider}: the stream broke "
                               f"before its first event ({type(exc).__name__})")) from None

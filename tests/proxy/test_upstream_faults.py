@@ -14,9 +14,10 @@ import aiohttp
 import anthropic
 import openai
 import pytest
+from aiohttp import web
 
 from byecore_cli.codecs.sse import SSEDecoder
-from byecore_cli.config.models import ProxySettings, Settings
+from byecore_cli.config.models import ProxySettings, ProxyTimeouts, Settings
 from byecore_cli.proxy.app import STATE, create_app
 from tests.proxy.conftest import UPSTREAM_KEY, provider
 
@@ -547,3 +548,33 @@ async def test_an_error_declared_in_a_200_keeps_its_kind_and_hides_the_key(
     assert caught.value.body["error"]["type"] == "rate_limit_error"
     assert UPSTREAM_KEY not in json.dumps(caught.value.body)
     assert "Rate limit reached" in caught.value.body["error"]["message"]
+
+
+async def test_first_byte_is_one_budget_for_the_headers_and_the_first_chunk(
+        fake, aiohttp_server, sdk):
+    """Headers at 0.6 s and the first chunk 0.6 s later: each under first_byte (1 s), both
+    together over it, so the next target answers (the two waits used to add up to 2 s)."""
+    async def slow(request):
+        await request.read()
+        await asyncio.sleep(0.6)
+        answer = web.StreamResponse(headers=SSE)
+        await answer.prepare(request)
+        await asyncio.sleep(0.6)
+        await answer.write(sse(CHAT_CHUNK))
+        await answer.write_eof()
+        return answer
+
+    app = web.Application()
+    app.router.add_post("/v1/chat/completions", slow)
+    late = await aiohttp_server(app)
+    settings = Settings(
+        providers={"a": provider(str(late.make_url("")).rstrip("/"), "chat", models=("m1",)),
+                   "b": provider(fake.url, "chat", models=("m2",))},
+        default_provider="a",
+        proxy=ProxySettings(fallbacks={"a/*": ["b/m2"]},
+                            timeouts=ProxyTimeouts(first_byte=1.0)))
+    _, url = await serve(aiohttp_server, settings)
+    stream = await sdk.openai(url).chat.completions.create(model="m1", messages=HI,
+                                                           stream=True)
+    text = "".join([c.choices[0].delta.content or "" async for c in stream if c.choices])
+    assert text == "chat says: hi" and models_asked(fake) == ["m2"]
