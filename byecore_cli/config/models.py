@@ -43,6 +43,7 @@ class Provider(BaseModel):
     preset: str | None = None
     openai_path: str = "/v1"
     anthropic_path: str = ""
+    gemini_path: str = "/v1beta"
     quirks: list[QuirkName] = Field(default_factory=list)
 
     @field_validator("base_url")
@@ -76,7 +77,7 @@ class Provider(BaseModel):
             raise ValueError("expected an environment variable name such as BYECORE_API_KEY")
         return value
 
-    @field_validator("openai_path", "anthropic_path")
+    @field_validator("openai_path", "anthropic_path", "gemini_path")
     @classmethod
     def _path(cls, value: str) -> str:
         if value and (not value.startswith("/") or value.endswith("/")):

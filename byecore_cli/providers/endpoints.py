@@ -15,12 +15,13 @@ from __future__ import annotations
 from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
-Protocol = Literal["chat", "responses", "messages"]
-PROTOCOLS: tuple[Protocol, ...] = ("chat", "responses", "messages")
+Protocol = Literal["chat", "responses", "messages", "gemini"]
+PROTOCOLS: tuple[Protocol, ...] = ("chat", "responses", "messages", "gemini")
 PROTOCOL_TITLES = {
     "chat": "OpenAI Chat Completions",
     "responses": "OpenAI Responses",
     "messages": "Anthropic Messages",
+    "gemini": "Google Gemini API",
 }
 
 # Endpoint tails a user may paste by mistake, longest first so that
@@ -44,6 +45,11 @@ def openai_base(root: str, openai_path: str = "/v1") -> str:
 def anthropic_base(root: str, anthropic_path: str = "") -> str:
     """The base URL an Anthropic SDK (and Claude Code's ANTHROPIC_BASE_URL) wants."""
     return root + anthropic_path
+
+
+def gemini_base(root: str, gemini_path: str = "/v1beta") -> str:
+    """The Gemini API's versioned base (``…/v1beta``), under which ``models/…`` live."""
+    return root + gemini_path
 
 
 def endpoint_url(
