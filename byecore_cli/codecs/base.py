@@ -9,6 +9,7 @@ depends on it (flattened tool names, custom tools, the model name the client ask
 
 from __future__ import annotations
 
+from importlib import import_module
 from typing import Protocol
 
 from byecore_cli.codecs.sse import SSEEvent
@@ -86,27 +87,54 @@ class StreamEncoder(Protocol):
     def flush(self) -> bytes: ...
 
 
-class Codec(Protocol):
-    name: str  # "chat" | "responses" | "messages"
+class Codec:
+    """One protocol's codec, built the same way for every package: its modules
+    ``request`` (``decode_request``), ``encode`` (``encode_request``), ``response``
+    (``decode_response``, ``encode_response``, ``decode_usage``), ``stream_decode``
+    (``StreamDecoder``), ``stream_encode`` (``StreamEncoder``) and ``errors``
+    (``decode_error``, ``encode_error``, ``encode_stream_error``), and its ``wire``.
+    """
 
-    def decode_request(self, body: dict) -> Request: ...
+    def __init__(self, package: str, wire) -> None:
+        self.name: str = wire.name
+        self.wire = wire
+        load = lambda module: import_module(f"{package}.{module}")  # noqa: E731
+        self._request, self._encode, self._response = (
+            load("request"), load("encode"), load("response"))
+        self._decoder = load("stream_decode").StreamDecoder
+        self._encoder = load("stream_encode").StreamEncoder
+        self._errors = load("errors")
 
-    def encode_request(self, request: Request) -> dict: ...
+    def decode_request(self, body: dict) -> Request:
+        try:
+            return self._request.decode_request(body)
+        except CodecError:
+            raise
+        except (KeyError, TypeError, AttributeError, ValueError) as exc:  # safety net
+            raise CodecError(f"malformed {self.wire.title} request: {exc}") from exc
 
-    def decode_response(self, body: dict, request: Request) -> Response: ...
+    def encode_request(self, request: Request) -> dict:
+        return self._encode.encode_request(request)
 
-    def encode_response(self, response: Response, request: Request) -> dict: ...
+    def decode_response(self, body: dict, request: Request) -> Response:
+        return self._response.decode_response(body, request)  # UpstreamFault, never a 400
 
-    def stream_decoder(self, request: Request) -> StreamDecoder: ...
+    def encode_response(self, response: Response, request: Request) -> dict:
+        return self._response.encode_response(response, request)
 
-    def stream_encoder(self, request: Request) -> StreamEncoder: ...
+    def stream_decoder(self, request: Request) -> StreamDecoder:
+        return self._decoder(request)
 
-    def decode_error(self, status: int, body: bytes) -> ErrorInfo: ...
+    def stream_encoder(self, request: Request) -> StreamEncoder:
+        return self._encoder(request)
+
+    def decode_error(self, status: int, body: bytes) -> ErrorInfo:
+        return self._errors.decode_error(status, body)
 
     def encode_error(self, error: ErrorInfo) -> tuple[int, dict, dict[str, str]]:
         """(status, body, headers) for this protocol; headers carry Retry-After."""
-        ...
+        return self._errors.encode_error(error)
 
     def encode_stream_error(self, error: ErrorInfo) -> bytes:
         """The SSE that ends a stream with an error, in this protocol's shape."""
-        ...
+        return self._errors.encode_stream_error(error)

@@ -20,7 +20,7 @@ from urllib.parse import unquote
 from aiohttp import web
 from aiohttp.web_protocol import RequestPayloadError
 
-from byecore_cli import codecs
+from byecore_cli.codecs.gemini import listing
 from byecore_cli.errors import NotFound
 from byecore_cli.hub import ErrorInfo
 from byecore_cli.proxy import tokens
@@ -234,7 +234,7 @@ async def models(request: web.Request) -> web.Response:
                       client=UNKNOWN_CLIENT)
     names = state.router.models()
     if protocol == "gemini":
-        return web.json_response(codecs.get("gemini").encode_model_list(names))
+        return web.json_response(listing.encode_model_list(names))
     if protocol == "messages":
         data = [{"type": "model", "id": n, "display_name": n,
                  "created_at": "2025-01-01T00:00:00Z"} for n in names]
@@ -310,4 +310,4 @@ async def gemini_model(request: web.Request) -> web.Response:
     except NotFound as exc:
         return refuse(request, "gemini", ErrorInfo(404, "not_found", exc.message),
                       model=model)
-    return web.json_response(codecs.get("gemini").encode_model_list([model])["models"][0])
+    return web.json_response(listing.encode_model_list([model])["models"][0])

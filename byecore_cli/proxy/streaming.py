@@ -17,7 +17,7 @@ from collections.abc import Iterable
 import aiohttp
 from aiohttp import web
 
-from byecore_cli.codecs import gemini
+from byecore_cli import codecs
 from byecore_cli.codecs.base import CodecError, UpstreamFault
 from byecore_cli.codecs.responses.errors import failed_error
 from byecore_cli.codecs.sse import (
@@ -34,9 +34,8 @@ from byecore_cli.proxy.upstream import Watchdog
 
 SSE_HEADERS = {"Content-Type": "text/event-stream; charset=utf-8",
                "Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-# Anthropic clients know a real ping event; google-genai fails on an SSE comment, so Gemini
-# clients get a blank line; the others get an SSE comment.
-PINGS = {"messages": encode_event('{"type": "ping"}', "ping"), "gemini": gemini.KEEPALIVE}
+# What keeps each protocol's idle stream open (each wire says: a ping event, a comment…)
+PINGS = {name: codecs.wire(name).keepalive for name in codecs.CODECS}
 
 
 class ClientGone(Exception):
@@ -100,16 +99,10 @@ async def open_sink(request: web.Request, inbound: str, headers: dict[str, str],
     return Sink(response, inbound, secret)
 
 
-# The event that ends a stream of each protocol (an error event ends one too). Quotes
-# inside JSON strings are escaped, so model text cannot fake the ``"type":"…"`` forms.
-# Looked for once, in the stream's last two blocks (Chat's finish_reason chunk may be
+# The event that ends a stream of each protocol (an error event ends one too), from its
+# wire. Looked for once, in the stream's last two blocks (Chat's finish_reason chunk may be
 # followed by a usage chunk and no [DONE]).
-_TERMINAL = {
-    "chat": re.compile(rb'data: ?\[DONE\]|"finish_reason"\s*:\s*"|data: ?\{\s*"error"\s*:'),
-    "responses": re.compile(
-        rb'"type"\s*:\s*"(?:response\.(?:completed|failed|incomplete)|error)"'),
-    "messages": re.compile(rb'"type"\s*:\s*"(?:message_stop|error)"'),
-}
+_TERMINAL = {name: codecs.wire(name).terminal for name in codecs.CODECS}
 
 
 def _plain(block: bytes) -> bool:

@@ -19,6 +19,7 @@ from aiohttp import web
 
 from byecore_cli import codecs
 from byecore_cli.codecs.base import CodecError
+from byecore_cli.codecs.gemini import listing
 from byecore_cli.errors import NotFound
 from byecore_cli.hub import ErrorInfo
 from byecore_cli.providers.keys import redact
@@ -138,13 +139,12 @@ async def count_gemini(request: web.Request, call) -> web.StreamResponse:
     except NotFound as exc:
         return refuse(request, "gemini", ErrorInfo(404, "not_found", exc.message),
                       client=call.client, model=call.model)
-    gemini = codecs.get("gemini")
     try:
         call.check_depth()
-        gemini.decode_count_request(call.body)
+        listing.decode_count_request(call.body)
     except CodecError as exc:
         return refuse(request, "gemini", exc.info(), client=call.client, model=call.model)
-    return web.json_response(gemini.encode_count_response(
+    return web.json_response(listing.encode_count_response(
         estimate_tokens(call.body, GEMINI_FIELDS)))
 
 

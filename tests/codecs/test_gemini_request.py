@@ -8,7 +8,7 @@ import json
 import pytest
 
 from byecore_cli.codecs.base import CodecError
-from byecore_cli.codecs.gemini import CODEC, request_path
+from byecore_cli.codecs.gemini import CODEC, WIRE
 from byecore_cli.codecs.gemini.turns import SKIP_SIGNATURE, UNANSWERED
 from byecore_cli.hub import (
     Image,
@@ -41,9 +41,9 @@ def test_model_and_stream_come_from_the_caller_not_the_body():
     assert (hub.model, hub.stream) == ("gemini-3-pro-preview", False)
     wire = CODEC.encode_request(hub)
     assert "model" not in wire and "stream" not in wire
-    assert CODEC.request_path(hub.model, False) == "models/gemini-3-pro-preview:generateContent"
-    assert request_path("models/gemini-2.5-flash", True) == \
-        "models/gemini-2.5-flash:streamGenerateContent?alt=sse"
+    assert WIRE.path(hub.model, False) == "/models/gemini-3-pro-preview:generateContent"
+    assert WIRE.path("models/gemini-2.5-flash", True) == \
+        "/models/gemini-2.5-flash:streamGenerateContent?alt=sse"
 
 
 def test_missing_model_is_a_clear_400():

@@ -9,7 +9,7 @@ import re
 import httpx2
 from google.genai import types
 
-from byecore_cli.codecs.gemini import CODEC
+from byecore_cli.codecs.gemini import CODEC, listing
 from byecore_cli.hub import (
     Reasoning,
     ReasoningConfig,
@@ -130,19 +130,19 @@ def test_count_tokens_and_model_list_through_the_sdk():
 
     def handler(http):
         if http.method == "GET":
-            return httpx2.Response(200, json=CODEC.encode_model_list(["gemini-2.5-flash",
+            return httpx2.Response(200, json=listing.encode_model_list(["gemini-2.5-flash",
                                                                       "models/my-alias"]))
         match = re.search(r"/models/([^:/]+):countTokens$", http.url.path)
-        hub = CODEC.decode_count_request({**json.loads(http.content),
+        hub = listing.decode_count_request({**json.loads(http.content),
                                           "model": match.group(1)})
         seen.append(hub)
-        return httpx2.Response(200, json=CODEC.encode_count_response(42, 10))
+        return httpx2.Response(200, json=listing.encode_count_response(42, 10))
 
     client = sdk_client(handler)
     counted = client.models.count_tokens(model="gemini-2.5-flash", contents=HISTORY)
     assert (counted.total_tokens, counted.cached_content_token_count) == (42, 10)
     assert seen[0].model == "gemini-2.5-flash" and len(seen[0].messages) == 3
-    wrapped = CODEC.decode_count_request({"model": "x", "generateContentRequest": {
+    wrapped = listing.decode_count_request({"model": "x", "generateContentRequest": {
         "model": "models/x", "contents": [{"role": "user", "parts": [{"text": "hi"}]}],
         "systemInstruction": {"parts": [{"text": "sys"}]}}})
     assert wrapped.system == [Text("sys")] and wrapped.model == "x"

@@ -192,15 +192,16 @@ def test_usage_update_events_are_not_lost():
 
 
 def test_wire_facts_for_the_proxy():
-    from byecore_cli.codecs.gemini import KEEPALIVE, auth_headers, usage_of
+    from byecore_cli.codecs.gemini import WIRE
 
     raw = load("stream_tools.sse")
-    with_pings = raw.replace(b"\r\n\r\ndata:", b"\r\n\r\n" + KEEPALIVE + b"data:")
+    with_pings = raw.replace(b"\r\n\r\ndata:", b"\r\n\r\n" + WIRE.keepalive + b"data:")
     assert with_pings != raw
     assert _plain(decode_stream(with_pings, REQUEST)) == _plain(decode_stream(raw, REQUEST))
     assert len(sdk_stream(with_pings)) == len(sdk_stream(raw))
-    assert auth_headers("k") == {"x-goog-api-key": "k"}
+    assert WIRE.auth_headers("k") == {"x-goog-api-key": "k"}
     last = sse_payloads(raw)[-1]
-    assert usage_of(last) == Usage(900, 100, cache_read_tokens=512, reasoning_tokens=70)
-    assert usage_of({"candidates": []}) is None
-    assert usage_of({"usageMetadata": {"promptTokenCount": "x"}}) is None
+    assert WIRE.answer_usage(last) == Usage(900, 100, cache_read_tokens=512,
+                                            reasoning_tokens=70)
+    assert WIRE.answer_usage({"candidates": []}) is None
+    assert WIRE.answer_usage({"usageMetadata": {"promptTokenCount": "x"}}) is None

@@ -118,7 +118,7 @@ def test_a_fractional_max_tokens_is_refused_as_not_an_integer(decode):
 
 
 def test_gemini_integers_still_accept_proto3_digit_strings_and_integral_floats():
-    from byecore_cli.codecs.gemini.wire import integer as gemini_integer
+    from byecore_cli.codecs.gemini.fields import integer as gemini_integer
 
     assert gemini_integer("1024", "p") == 1024
     assert gemini_integer("-3", "p") == -3
@@ -138,14 +138,14 @@ def test_every_codec_checks_types_with_the_shared_functions():
     # issue #11: one set of checks, not one copy per codec that can drift apart
     from byecore_cli.codecs import validate
     from byecore_cli.codecs.chat import request as chat
-    from byecore_cli.codecs.gemini import wire
+    from byecore_cli.codecs.gemini import fields
     from byecore_cli.codecs.messages import request as messages
     from byecore_cli.codecs.responses import items, response
     from byecore_cli.codecs.responses import request as responses
 
-    for module in (chat, messages, items, response, wire):
+    for module in (chat, messages, items, response, fields):
         assert module.obj is validate.obj and module.arr is validate.arr, module.__name__
-    assert chat.string is items.string is wire.text is validate.string
-    assert chat.number is messages.number is wire.number is validate.number
+    assert chat.string is items.string is fields.text is validate.string
+    assert chat.number is messages.number is fields.number is validate.number
     assert chat.integer is messages.integer is responses.integer is validate.integer
     assert responses.number is validate.number

@@ -74,7 +74,7 @@ class _Call:
         self.checked = -1  # len(args) at the last failed completeness check
 
 
-class ChatStreamDecoder:
+class StreamDecoder:
     def __init__(self, request) -> None:
         self._names = CallNames(request)
         self._started = False

@@ -60,7 +60,7 @@ def _field(name: str, text: str) -> str:
     return '{"' + name + '":' + _dumps(text) + "}"
 
 
-class ChatStreamEncoder:
+class StreamEncoder:
     def __init__(self, request) -> None:
         self._request = request
         self._model = request.model

@@ -1,7 +1,7 @@
 """hub Request → Gemini ``generateContent`` body, for a Gemini upstream.
 
 The body holds neither the model nor the stream flag: the caller builds the URL from
-``request.model`` and ``request.stream`` (``GeminiCodec.request_path``).
+``request.model`` and ``request.stream`` (``WIRE.path``).
 
 Decisions (each hub field maps, or is dropped on purpose):
 
@@ -44,6 +44,7 @@ Decisions (each hub field maps, or is dropped on purpose):
 
 from __future__ import annotations
 
+from byecore_cli.codecs.gemini.fields import P
 from byecore_cli.codecs.gemini.names import GeminiNames, wire_id
 from byecore_cli.codecs.gemini.parts import (
     SIGNATURE,
@@ -55,7 +56,6 @@ from byecore_cli.codecs.gemini.parts import (
 )
 from byecore_cli.codecs.gemini.schema import reduce
 from byecore_cli.codecs.gemini.turns import HUB, pair_calls, sign_calls
-from byecore_cli.codecs.gemini.wire import P
 from byecore_cli.hub import (
     REMINDER,
     Image,

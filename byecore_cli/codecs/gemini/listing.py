@@ -12,14 +12,24 @@ generation methods Gemini CLI and the SDKs look for (``encode_model_list``).
 
 from __future__ import annotations
 
+from byecore_cli.codecs.base import CodecError
+from byecore_cli.codecs.gemini.fields import get, obj
 from byecore_cli.codecs.gemini.request import decode_request
-from byecore_cli.codecs.gemini.wire import get, obj
 from byecore_cli.hub import Request
 
 METHODS = ["generateContent", "streamGenerateContent", "countTokens"]
 
 
 def decode_count_request(body: dict) -> Request:
+    try:
+        return _count_request(body)
+    except CodecError:
+        raise
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:  # safety net
+        raise CodecError(f"malformed Gemini countTokens request: {exc}") from exc
+
+
+def _count_request(body: dict) -> Request:
     body = obj(body, "body")
     inner = get(body, "generateContentRequest")
     if inner is None:

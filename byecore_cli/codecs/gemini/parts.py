@@ -34,7 +34,7 @@ import re
 from urllib.parse import unquote_to_bytes
 
 from byecore_cli.codecs.base import CodecError
-from byecore_cli.codecs.gemini.wire import P, get, obj, text
+from byecore_cli.codecs.gemini.fields import P, get, obj, text
 from byecore_cli.hub import Image, Part, Reasoning, Text, ToolCall, ToolResult, meta_for
 from byecore_cli.hub.tools import unwrap_custom_input, wrap_custom_input
 

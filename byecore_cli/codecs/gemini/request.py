@@ -3,7 +3,7 @@
 The model and the stream flag are not in a Gemini body: they are in the URL
 (``models/{model}:generateContent`` or ``:streamGenerateContent?alt=sse``). The caller
 injects them as two extra keys, ``"model"`` (a leading ``models/`` is dropped) and
-``"stream"`` (true for ``streamGenerateContent``); see ``GeminiCodec``.
+``"stream"`` (true for ``streamGenerateContent``); see the package docstring.
 
 Field table (wire → hub); camelCase and snake_case spellings are both read:
 
@@ -37,10 +37,10 @@ Config``                       NONE → none; the original in extras
 from __future__ import annotations
 
 from byecore_cli.codecs.base import CodecError
+from byecore_cli.codecs.gemini.fields import P, arr, get, has, integer, number, obj, snake, text
 from byecore_cli.codecs.gemini.names import history_id
 from byecore_cli.codecs.gemini.parts import check_role, decode_call, decode_part, decode_result
 from byecore_cli.codecs.gemini.schema import to_json_schema
-from byecore_cli.codecs.gemini.wire import P, arr, get, has, integer, number, obj, snake, text
 from byecore_cli.hub import (
     Message,
     ReasoningConfig,

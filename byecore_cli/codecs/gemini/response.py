@@ -40,6 +40,7 @@ import json
 
 from byecore_cli.codecs.base import CodecError, UpstreamFault, token_count
 from byecore_cli.codecs.gemini.errors import info
+from byecore_cli.codecs.gemini.fields import P, get
 from byecore_cli.codecs.gemini.names import GeminiNames, mint_id, wire_id
 from byecore_cli.codecs.gemini.parts import (
     SIGNATURE,
@@ -50,7 +51,6 @@ from byecore_cli.codecs.gemini.parts import (
     encode_image,
     encode_text,
 )
-from byecore_cli.codecs.gemini.wire import P, get
 from byecore_cli.hub import (
     Image,
     Reasoning,
@@ -93,7 +93,7 @@ def _count(usage: dict, key: str) -> int:
     return token_count(get(usage, key), f"usageMetadata.{key}")
 
 
-def usage_in(usage) -> Usage:
+def decode_usage(usage) -> Usage:
     if usage is None:
         return Usage()
     if not isinstance(usage, dict):
@@ -106,7 +106,7 @@ def usage_in(usage) -> Usage:
                  reasoning_tokens=thoughts)
 
 
-def usage_out(usage: Usage) -> dict:
+def encode_usage(usage: Usage) -> dict:
     out = {"promptTokenCount": usage.input_tokens,
            "candidatesTokenCount": max(0, usage.output_tokens - usage.reasoning_tokens),
            "totalTokenCount": usage.input_tokens + usage.output_tokens}
@@ -198,7 +198,7 @@ def decode_response(body: dict, request: Request) -> Response:
     return Response(id=response_id if isinstance(response_id, str) else "",
                     model=model if isinstance(model, str) else request.model,
                     parts=parts, stop=stop_in(reason, has_calls),
-                    usage=usage_in(get(body, "usageMetadata")),
+                    usage=decode_usage(get(body, "usageMetadata")),
                     meta={P: kept} if kept else None)
 
 
@@ -236,7 +236,7 @@ def encode_response(response: Response, request: Request) -> dict:
     message = meta_for(response, P).get("finishMessage")
     if message:
         candidate["finishMessage"] = message
-    out = {"candidates": [candidate], "usageMetadata": usage_out(response.usage),
+    out = {"candidates": [candidate], "usageMetadata": encode_usage(response.usage),
            "modelVersion": request.model}
     if response.id:
         out["responseId"] = response.id

@@ -24,9 +24,15 @@ from __future__ import annotations
 
 from byecore_cli.codecs.base import CodecError, UpstreamFault
 from byecore_cli.codecs.gemini.errors import info
+from byecore_cli.codecs.gemini.fields import P, get
 from byecore_cli.codecs.gemini.parts import KEPT, decode_part
-from byecore_cli.codecs.gemini.response import CallBack, candidate_of, finish_of, stop_in, usage_in
-from byecore_cli.codecs.gemini.wire import P, get
+from byecore_cli.codecs.gemini.response import (
+    CallBack,
+    candidate_of,
+    decode_usage,
+    finish_of,
+    stop_in,
+)
 from byecore_cli.codecs.sse import SSEEvent, loads
 from byecore_cli.hub import (
     ErrorInfo,
@@ -48,7 +54,7 @@ from byecore_cli.hub import (
 )
 
 
-class GeminiStreamDecoder:
+class StreamDecoder:
     def __init__(self, request: Request) -> None:
         self._request = request
         self._back: CallBack | None = None
@@ -106,21 +112,21 @@ class GeminiStreamDecoder:
         if not self._started:
             self._started = True
             rid, model = get(data, "responseId"), get(data, "modelVersion")
-            first = usage_in(usage) if usage is not None else None
+            first = decode_usage(usage) if usage is not None else None
             out.append(MessageStart(rid if isinstance(rid, str) else "",
                                     model if isinstance(model, str) else self._request.model,
                                     usage=first and Usage(first.input_tokens,
                                                           cache_read_tokens=first.cache_read_tokens)))
         if self._stopped:
             if usage is not None:
-                self._usage = usage_in(usage)
+                self._usage = decode_usage(usage)
                 out.append(UsageUpdate(self._usage))
             return out
         candidate = candidate_of(data)
         if candidate is not None and self._finish is None:
             self._parts(candidate, out)
         if usage is not None:
-            self._usage = usage_in(usage)
+            self._usage = decode_usage(usage)
             out.append(UsageUpdate(self._usage))
         if self._finish is not None:  # the finish came before: this chunk ends it
             self._stop(out)

@@ -18,10 +18,10 @@ from __future__ import annotations
 import json
 
 from byecore_cli.codecs.gemini.errors import encode_stream_error
+from byecore_cli.codecs.gemini.fields import P
 from byecore_cli.codecs.gemini.names import GeminiNames
 from byecore_cli.codecs.gemini.parts import SIGNATURE
-from byecore_cli.codecs.gemini.response import encode_part, stop_out, usage_out
-from byecore_cli.codecs.gemini.wire import P
+from byecore_cli.codecs.gemini.response import encode_part, encode_usage, stop_out
 from byecore_cli.hub import (
     ErrorInfo,
     Event,
@@ -46,7 +46,7 @@ from byecore_cli.hub import (
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
-class GeminiStreamEncoder:
+class StreamEncoder:
     def __init__(self, request: Request) -> None:
         self._model = request.model
         self._names = GeminiNames(request.tools)
@@ -89,7 +89,7 @@ class GeminiStreamEncoder:
             self._done = True
             candidate = {"finishReason": stop_out(event.stop), "index": 0}
             return out + self._write({"candidates": [candidate],
-                                      "usageMetadata": usage_out(event.usage)})
+                                      "usageMetadata": encode_usage(event.usage)})
         if isinstance(event, StreamError):
             self._done = True
             return self._close(None) + encode_stream_error(event.error)

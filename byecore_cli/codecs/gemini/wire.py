@@ -1,49 +1,56 @@
-"""Small readers shared by the Gemini codec's modules: field spellings and type checks.
+"""The Gemini API on the wire: the model and the method in the URL, ``x-goog-api-key``.
 
-The Gemini REST API is proto3 JSON: it accepts both ``lowerCamelCase`` (what the SDKs and
-Gemini CLI send) and the proto's ``snake_case`` field names. ``get`` reads either; the
-encoders always write camelCase. Values inside ``functionCall.args``,
-``functionResponse.response`` and schemas are user data and are never renamed.
+``POST {gemini base}/models/{model}:generateContent``, or
+``…:streamGenerateContent?alt=sse`` for a stream; the body carries neither (see the
+package docstring for how the proxy passes them to the codec).
 """
 
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
-# The shared type checks, re-exported (``x as x``) so the Gemini modules take them all from
-# here. Only ``integer`` is Gemini's own (below).
-from byecore_cli.codecs.validate import arr as arr
-from byecore_cli.codecs.validate import integer as shared_integer
-from byecore_cli.codecs.validate import number as number
-from byecore_cli.codecs.validate import obj as obj
-from byecore_cli.codecs.validate import string as string
-
-text = string  # the name the Gemini modules read strings with
-
-P = "gemini"  # this codec's key in hub ``meta``/``extras``
-_UPPER = re.compile(r"([A-Z])")
+from byecore_cli.codecs.descriptor import Wire
 
 
-def snake(name: str) -> str:
-    return _UPPER.sub(lambda m: "_" + m.group(1).lower(), name)
+class GeminiWire(Wire):
+    name = "gemini"
+    title = "Google Gemini API"
+    base = "gemini"
+    endpoint = "/models/{model}:generateContent"
+    models_path = "/models"
+    pasted_tails = ("/v1beta",)
+    model_in_path = True
+    usage_field = "usageMetadata"
+    # A blank line: both Google SDKs skip it, while an SSE comment (": ping") makes
+    # google-genai fail (test_gemini_errors.py).
+    keepalive = b"\r\n\r\n"
+    answer_keys = (b'"candidates"', b'"promptFeedback"')
+    terminal = re.compile(rb'"finishReason"\s*:\s*"|data: ?\{\s*"error"\s*:')
+
+    def path(self, model: str, stream: bool) -> str:
+        name = quote(model.removeprefix("models/"), safe="-._~@")
+        return (f"/models/{name}:streamGenerateContent?alt=sse" if stream
+                else f"/models/{name}:generateContent")
+
+    def auth_headers(self, key):
+        return {"x-goog-api-key": key} if key else {}
+
+    def model_ids(self, payload):
+        try:
+            return [str(item["name"]).removeprefix("models/") for item in payload["models"]]
+        except (KeyError, TypeError) as exc:
+            raise ValueError("not a model list") from exc
+
+    def answer_usage(self, body):
+        if not isinstance(body, dict):
+            return None
+        usage = body.get("usageMetadata", body.get("usage_metadata"))
+        return None if usage is None else self._lenient(usage)
+
+    def event_usage(self, event, body, so_far):
+        # every chunk may carry the counts so far; the last one has the final figures
+        return self.answer_usage(body) or so_far
 
 
-def get(value: dict, camel: str, default=None):
-    """``value[camel]``, or its snake_case spelling; ``default`` when neither is set."""
-    found = value.get(camel)
-    if found is None:
-        found = value.get(snake(camel))
-    return default if found is None else found
-
-
-def has(value: dict, camel: str) -> bool:
-    return value.get(camel) is not None or value.get(snake(camel)) is not None
-
-
-def integer(value, param: str) -> int:
-    # proto3 JSON may carry integers as strings ("1024"), and JSON numbers as integral floats
-    if isinstance(value, str) and re.fullmatch(r"-?\d+", value):
-        return int(value)
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return shared_integer(value, param)
+WIRE = GeminiWire()

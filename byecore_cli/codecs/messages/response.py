@@ -95,7 +95,7 @@ def stop_out(stop: StopReason, has_calls: bool) -> str:
     return STOP_OUT.get(stop, "end_turn")
 
 
-def usage_in(usage, base: Usage | None = None) -> Usage:
+def decode_usage(usage, base: Usage | None = None) -> Usage:
     """Anthropic usage (exclusive input) → hub usage (inclusive); fields absent keep ``base``."""
     out = Usage() if base is None else Usage(base.input_tokens, base.output_tokens,
                                              base.cache_read_tokens, base.cache_write_tokens,
@@ -128,7 +128,7 @@ def usage_in(usage, base: Usage | None = None) -> Usage:
     return out
 
 
-def usage_out(usage: Usage) -> dict:
+def encode_usage(usage: Usage) -> dict:
     out = {
         "input_tokens": max(0, usage.input_tokens - usage.cache_read_tokens
                             - usage.cache_write_tokens),
@@ -220,7 +220,7 @@ def _decode_response(body: dict, request: Request) -> Response:
         parts=parts,
         stop=stop_in(body.get("stop_reason"), has_calls),
         stop_sequence=stop_sequence if isinstance(stop_sequence, str) else None,
-        usage=usage_in(body.get("usage")),
+        usage=decode_usage(body.get("usage")),
     )
 
 
@@ -263,5 +263,5 @@ def encode_response(response: Response, request: Request) -> dict:
         "content": content,
         "stop_reason": stop_out(response.stop, has_calls),
         "stop_sequence": response.stop_sequence,
-        "usage": usage_out(response.usage),
+        "usage": encode_usage(response.usage),
     }
