@@ -5,7 +5,7 @@ shows them. The contract a writer keeps is in ``clients/base.py``; the engine th
 carries out its plans is ``clients/engine.py``.
 
 The writers are imported on first use of ``WRITERS`` (or a writer class), not with the
-package: ``byecore proxy`` only needs ``clients.local_keys``, and the eight writers
+package: ``byecore proxy`` only needs ``clients.local_keys``, and the writers
 (with their YAML/JSON editors) would cost it start-up time before its first answer.
 """
 
@@ -18,10 +18,11 @@ if TYPE_CHECKING:
 
 _CLASSES = {
     "Aider": "aider", "Claude": "claude", "Codex": "codex", "Continue": "continue_",
-    "Crush": "crush", "Droid": "droid", "OpenCode": "opencode", "Zed": "zed",
-    "Writer": "base",
+    "Crush": "crush", "Droid": "droid", "Gemini": "gemini", "OpenCode": "opencode",
+    "Zed": "zed", "Writer": "base",
 }
-_ORDER = ("Codex", "Claude", "Aider", "OpenCode", "Crush", "Droid", "Continue", "Zed")
+_ORDER = ("Codex", "Claude", "Aider", "OpenCode", "Crush", "Droid", "Continue", "Zed",
+          "Gemini")
 
 
 def __getattr__(name: str):

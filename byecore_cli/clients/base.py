@@ -56,7 +56,8 @@ class Target:
     """Where a client should point; built once per client by ``clients/targets.py``.
 
     The URLs are already in every form a client may need: pick the one your client
-    wants (most OpenAI clients: ``openai_base``; Claude Code: ``anthropic_base``).
+    wants (most OpenAI clients: ``openai_base``; Claude Code: ``anthropic_base``;
+    Gemini CLI: ``gemini_base``).
 
     Keys: when the provider keeps its key in an environment variable, ``key_env`` names
     it — write a reference to it where the client can read one (``{env:VAR}``,
@@ -74,6 +75,7 @@ class Target:
     key: str | None  # the key's value
     key_env: str | None  # the environment variable that holds it, if that is where
     via_proxy: bool = False  # True: root is byecore's local proxy, key its local key
+    gemini_base: str = ""  # root + Gemini path, e.g. https://api.byecore.com/v1beta
     limits: Mapping[str, Limits] = field(default_factory=dict)
 
     def limits_for(self, model: str) -> Limits:

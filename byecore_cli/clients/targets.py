@@ -1,9 +1,10 @@
 """From "provider P, model M" to a ``Target``: where one client should point.
 
 Protocol fit is decided here, once for every client: a client speaks exactly one
-protocol (Codex: Responses; Claude Code: Anthropic Messages; most others: Chat
-Completions). When the provider does not speak it, a direct config could never work,
-so the client goes through byecore's local proxy instead, with a note saying why.
+protocol (Codex: Responses; Claude Code: Anthropic Messages; Gemini CLI: the Gemini
+API; most others: Chat Completions). When the provider does not speak it, a direct
+config could never work, so the client goes through byecore's local proxy instead,
+with a note saying why.
 
 The proxy's address is the running proxy's (``Paths.proxy_runtime``, written by
 ``byecore proxy`` while it serves) when one runs, else the ``[proxy] port`` setting;
@@ -16,7 +17,12 @@ from byecore_cli.clients import local_keys
 from byecore_cli.clients.base import Target, Writer
 from byecore_cli.config.models import Settings
 from byecore_cli.errors import NotFound, UsageError
-from byecore_cli.providers.endpoints import PROTOCOL_TITLES, anthropic_base, openai_base
+from byecore_cli.providers.endpoints import (
+    PROTOCOL_TITLES,
+    anthropic_base,
+    gemini_base,
+    openai_base,
+)
 
 
 def proxy_root(settings: Settings) -> str:
@@ -75,10 +81,12 @@ def build_target(writer: Writer, settings: Settings, provider_name: str | None,
             provider=name, model=f"{name}/{chosen}", models=tuple(f"{name}/{m}" for m in models),
             root=root, openai_base=openai_base(root),
             anthropic_base=anthropic_base(root), key=key, key_env=None, via_proxy=True,
+            gemini_base=gemini_base(root),
         ), notes
     return Target(
         provider=name, model=chosen, models=models, root=provider.base_url,
         openai_base=openai_base(provider.base_url, provider.openai_path),
         anthropic_base=anthropic_base(provider.base_url, provider.anthropic_path),
         key=provider.resolve_key(), key_env=None if provider.key else provider.key_env,
+        gemini_base=gemini_base(provider.base_url, provider.gemini_path),
     ), notes
