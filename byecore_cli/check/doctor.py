@@ -7,6 +7,10 @@ client points at it, and whether the model exists on the provider. Every finding
 what fixes it, and ``byecore setup`` only where setup can: a file that does not parse is
 fixed by editing it at the line named, a folder where a file belongs by moving the folder,
 and a shell variable by unsetting it and deleting the profile line that sets it.
+
+A writer may also have ``local_findings(env, cwd)``: (problem, fix) pairs about the folder
+the client would run in (Gemini CLI loads only the nearest env file, so a project's ``.env``
+hides ``~/.gemini/.env``).
 """
 
 from __future__ import annotations
@@ -162,8 +166,8 @@ def file_findings(writer: Writer, env: Mapping[str, str]) -> list[dict]:
 
 
 def diagnose_client(info: dict, settings: Settings | None, served: Mapping[str, object],
-                    *, writer: Writer | None = None,
-                    env: Mapping[str, str] | None = None) -> list[dict]:
+                    *, writer: Writer | None = None, env: Mapping[str, str] | None = None,
+                    cwd: Path | None = None) -> list[dict]:
     name = info["client"]
     setup = f"byecore setup {name}"
     env = os.environ if env is None else env
@@ -175,6 +179,9 @@ def diagnose_client(info: dict, settings: Settings | None, served: Mapping[str, 
     # a shell variable matters to a client in use, not to one that is not even installed
     if info["installed"] or info.get("config_found"):
         out += [env_finding(p, env) for p in shell]
+    local = getattr(writer, "local_findings", None)
+    if local is not None and info.get("configured") and not broken:
+        out += [finding(problem, fix) for problem, fix in local(env, cwd or Path.cwd())]
     if not info.get("config_found"):
         if info["installed"] and not broken:
             out.append(finding(f"{info['title']} is installed but has no config",

@@ -298,3 +298,41 @@ def test_a_hand_edit_is_noticed_and_status_shows_the_setup(run, chat_only, home)
     assert row["model"] == "gemini-2.5-pro" and row["hand_edited"]
     assert run("setup", "gemini", "--force")[0] == 0
     assert values(env.read_bytes())["GEMINI_MODEL"] == "co/vendor-1"
+
+
+# ---- byecore doctor ---------------------------------------------------------------------
+
+
+def _gemini_findings(cli) -> list[dict]:
+    result = cli("doctor", "--offline", "--json")
+    data = json.loads(result.stdout)["data"]
+    return next(r for r in data["clients"] if r["client"] == "gemini")["findings"]
+
+
+def test_doctor_names_a_shell_key_that_beats_the_file_and_says_unset(
+        cli, run, gemini_gateway, home, monkeypatch):
+    assert run("setup", "gemini")[0] == 0
+    monkeypatch.chdir(home)
+    assert _gemini_findings(cli) == []
+    (home / ".bashrc").write_text("export GEMINI_API_KEY=AIzaSyShellKey0123456789\n")
+    monkeypatch.setenv("GEMINI_API_KEY", "AIzaSyShellKey0123456789")
+    [found] = _gemini_findings(cli)
+    assert found["problem"].startswith("your shell sets GEMINI_API_KEY, which wins over")
+    assert "AIzaSyShellKey0123456789" not in json.dumps(found)
+    assert found["fix"] == ("unset GEMINI_API_KEY, and delete line 1 of ~/.bashrc so new "
+                            "shells do not set it again")
+
+
+def test_doctor_finds_a_project_env_file_that_hides_the_one_byecore_wrote(
+        cli, run, chat_only, home, monkeypatch):
+    assert run("setup", "gemini")[0] == 0
+    project = home / "code" / "app"
+    project.mkdir(parents=True)
+    (project / ".env").write_text("DATABASE_URL=postgres://localhost/app\n")
+    monkeypatch.chdir(project)
+    findings = [f for f in _gemini_findings(cli) if "nearest env file" in f["problem"]]
+    assert [f["problem"] for f in findings] == [
+        f"in {project}, Gemini CLI reads {project / '.env'} instead of "
+        f"{home / '.gemini' / '.env'}: it loads only the nearest env file, so byecore's "
+        "settings are not used there"]
+    assert findings[0]["fix"].startswith('set "advanced": {"ignoreLocalEnv": true} in ')
