@@ -15,8 +15,10 @@ already turns off update checks and usage statistics; byecore must keep those ke
 Skipped only when the binary is absent: ``npm i -g @google/gemini-cli`` or set
 ``BYECORE_CLIENT_BIN``, as ``.ci/run`` does. Verified with @google/gemini-cli 0.61.0.
 
-The last test reads byecore's ``.env`` edits with the ``dotenv`` parser bundled in
-that same Gemini CLI (run with node), so quoting is checked against the real reader.
+A provider that speaks the Gemini API itself is set up directly, and one test checks
+that Gemini CLI then reaches it under the provider's own Gemini path. Another reads
+byecore's ``.env`` edits with the ``dotenv`` parser bundled in that same Gemini CLI (run
+with node), so quoting is checked against the real reader.
 """
 
 from __future__ import annotations
@@ -305,3 +307,52 @@ def test_the_env_file_reads_the_same_with_gemini_clis_own_dotenv_parser():
     assert real["GEMINI_API_KEY"] == "sk-a#b'c" and real["EMPTY"] == ""
     assert real["NOTE"] == 'say "hi" # not a comment'
     assert real["GREETING"] == "first line\nsecond line"
+
+
+@_needs("gemini")
+async def test_gemini_cli_talks_to_a_gemini_provider_directly_under_its_own_path(cli):
+    """A provider that speaks the Gemini API needs no proxy: the base URL byecore writes is
+    the root plus the provider's Gemini path without its version, which the SDK adds."""
+    home = Path(os.environ["HOME"])
+    (home / "work").mkdir(parents=True)
+    (home / ".gemini").mkdir()
+    (home / ".gemini" / "settings.json").write_text(json.dumps(QUIET))
+    seen: list[tuple[str, str | None]] = []
+
+    async def gemini_api(request: web.Request) -> web.StreamResponse:
+        seen.append((request.path_qs, request.headers.get("x-goog-api-key")))
+        if not re.fullmatch(r"/gemini/v1beta/models/[\w.-]+:streamGenerateContent",
+                            request.path):
+            return web.json_response({"error": {"code": 404, "message": "not found",
+                                                "status": "NOT_FOUND"}}, status=404)
+        chunk = {"candidates": [{"content": {"role": "model", "parts": [
+            {"text": "PONG from the Gemini gateway"}]}, "finishReason": "STOP", "index": 0}],
+            "usageMetadata": {"promptTokenCount": 5, "candidatesTokenCount": 5,
+                              "totalTokenCount": 10}}
+        return await _sse(request, [(None, chunk)])
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", gemini_api)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        root = f"http://127.0.0.1:{runner.addresses[0][1]}"
+        added = cli("provider", "add", "gg", "--preset", "none", "--base-url", root,
+                    "--protocol", "gemini", "--model", "gemini-2.5-pro", "--key-stdin",
+                    input=UPSTREAM_KEY)
+        assert added.exit_code == 0, added.output
+        store = SettingsStore(Paths.current().settings)
+        _, doc = store.load()
+        doc["providers"]["gg"]["gemini_path"] = "/gemini/v1beta"
+        store.save(doc)
+        set_up = cli("setup", "gemini", "--json")
+        assert set_up.exit_code == 0, set_up.output
+        assert not json.loads(set_up.stdout)["data"]["via_proxy"]
+        argv = [_binary("gemini"), "-p", "say PONG", "--skip-trust"]
+        code, out, err = await _run(argv, home / "work", _client_env(home), 60)
+    finally:
+        await runner.cleanup()
+    assert code == 0 and "PONG from the Gemini gateway" in out, (out[-1500:], err[-3000:])
+    assert seen == [("/gemini/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse",
+                     UPSTREAM_KEY)]
