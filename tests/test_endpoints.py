@@ -18,6 +18,8 @@ ROOT = "https://api.byecore.com"
     "https://api.byecore.com/v1/messages",
     "https://api.byecore.com/v1/messages/count_tokens",
     "https://api.byecore.com/v1/models",
+    "https://api.byecore.com/v1beta",
+    "https://api.byecore.com/v1beta/models",
     "https://API.byecore.com/v1?beta=true",
     "  https://api.byecore.com/v1\n",
     "api.byecore.com/v1",
@@ -49,9 +51,29 @@ def test_endpoint_urls_use_the_path_prefixes():
     assert endpoint_url(ROOT, "responses") == f"{ROOT}/v1/responses"
     assert endpoint_url(ROOT, "messages") == f"{ROOT}/v1/messages"
     gem = "https://generativelanguage.googleapis.com"
-    assert endpoint_url(gem, "chat", openai_path="/v1beta/openai") == \
+    assert endpoint_url(gem, "chat", prefixes={"openai": "/v1beta/openai"}) == \
         f"{gem}/v1beta/openai/chat/completions"
+    assert endpoint_url(gem, "gemini", model="models/gemini-3-pro", stream=True) == \
+        f"{gem}/v1beta/models/gemini-3-pro:streamGenerateContent?alt=sse"
+    assert endpoint_url(gem, "gemini", model="a b") == f"{gem}/v1beta/models/a%20b:generateContent"
+    assert endpoint_url(gem, "gemini", models=True) == f"{gem}/v1beta/models"
     ds = "https://api.deepseek.com"
-    assert endpoint_url(ds, "messages", anthropic_path="/anthropic") == \
+    assert endpoint_url(ds, "messages", prefixes={"anthropic": "/anthropic"}) == \
         f"{ds}/anthropic/v1/messages"
-    assert endpoint_url(ds, "models", openai_path="") == f"{ds}/models"
+    assert endpoint_url(ds, "chat", models=True, prefixes={"openai": ""}) == f"{ds}/models"
+    assert endpoint_url(ds, "messages", models=True) == f"{ds}/v1/models"
+
+
+def test_every_registered_protocol_has_a_whole_wire():
+    """A protocol is one package plus one registry line: its wire says everything the
+    rest of byecore asks of it."""
+    from byecore_cli import codecs
+
+    for name in codecs.PROTOCOLS:
+        wire = codecs.wire(name)
+        assert wire.name == name and wire.title and wire.answer_keys
+        assert wire.base in ("openai", "anthropic", "gemini")
+        assert endpoint_url(ROOT, name, model="m").startswith(ROOT + "/")
+        assert wire.auth_headers("k") and not wire.auth_headers(None).get(
+            "Authorization")
+        assert codecs.get(name).name == name and codecs.get(name).wire is wire

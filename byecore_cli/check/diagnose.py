@@ -46,8 +46,9 @@ def for_status(status: int, *, protocol: str, key: str | None, model: str,
             return Finding("no key was sent, and the server wants one", fix_key)
         if key != key.strip() or any(c.isspace() for c in key):
             return Finding("the key has spaces or line breaks in it", fix_key)
-        header = "x-api-key (or Authorization: Bearer)" if protocol == "messages" \
-            else "Authorization: Bearer"
+        from byecore_cli import codecs
+
+        header = codecs.wire(protocol).key_header
         return Finding(
             f"the key was refused ({status}: {message}). byecore sent it as {header}, the "
             "form this protocol uses; the key is wrong, revoked, out of credit, or belongs "

@@ -21,11 +21,18 @@ from dataclasses import dataclass, field
 
 import aiohttp
 
+from byecore_cli import codecs
 from byecore_cli.check import diagnose
+from byecore_cli.codecs.base import CodecError, UpstreamFault
 from byecore_cli.codecs.sse import SSEDecoder
-from byecore_cli.providers.endpoints import endpoint_url
+from byecore_cli.hub import Message, MessageStop, Request, StreamError, Text
+from byecore_cli.providers.endpoints import (
+    DEFAULT_PREFIXES,
+    PREFIX_FIELDS,
+    PREFIX_GUESSES,
+    endpoint_url,
+)
 from byecore_cli.providers.keys import redact
-from byecore_cli.providers.live import ANTHROPIC_VERSION
 
 PROMPT = "Reply with the single word: pong"
 BUDGET_FACTOR = 6  # the whole check stops after this many --timeout periods
@@ -41,17 +48,13 @@ class Target:
     key: str | None
     model: str
     protocols: list[str]
-    openai_path: str = "/v1"
-    anthropic_path: str = ""
+    prefixes: dict[str, str] = field(default_factory=dict)  # per wire base; see endpoints
     fix_key: str = "check the key"
 
-    def url(self, what: str, openai_path: str | None = None,
-            anthropic_path: str | None = None) -> str:
-        return endpoint_url(
-            self.base_url, what,
-            openai_path=self.openai_path if openai_path is None else openai_path,
-            anthropic_path=self.anthropic_path if anthropic_path is None else anthropic_path,
-        )
+    def url(self, protocol: str, *, stream: bool = False, models: bool = False,
+            prefixes: dict[str, str] | None = None) -> str:
+        return endpoint_url(self.base_url, protocol, model=self.model, stream=stream,
+                            models=models, prefixes={**self.prefixes, **(prefixes or {})})
 
 
 @dataclass
@@ -96,46 +99,62 @@ class Report:
 
 
 def _headers(target: Target, protocol: str) -> dict[str, str]:
-    headers = {"content-type": "application/json"}
-    if protocol == "messages":
-        headers["anthropic-version"] = ANTHROPIC_VERSION
-        if target.key:
-            headers["x-api-key"] = target.key
-    elif target.key:
-        headers["authorization"] = f"Bearer {target.key}"
-    return headers
+    return {"content-type": "application/json",
+            **codecs.wire(protocol).auth_headers(target.key)}
+
+
+def _request(protocol: str, model: str, stream: bool) -> Request:
+    return Request(model=model, messages=[Message("user", [Text(PROMPT)])], max_tokens=16,
+                   stream=stream)
 
 
 def _body(protocol: str, model: str, stream: bool) -> dict:
-    if protocol == "chat":
-        body = {"model": model, "messages": [{"role": "user", "content": PROMPT}],
-                "max_tokens": 16, "stream": stream}
-        if stream:
-            body["stream_options"] = {"include_usage": True}
-        return body
-    if protocol == "messages":
-        return {"model": model, "max_tokens": 16, "stream": stream,
-                "messages": [{"role": "user", "content": PROMPT}]}
-    return {"model": model, "input": PROMPT, "max_output_tokens": 16, "stream": stream}
+    """The probe's request, written by the protocol's own codec."""
+    return codecs.get(protocol).encode_request(_request(protocol, model, stream))
 
 
-def _shape_ok(protocol: str, payload: object) -> bool:
+def _shape_problem(protocol: str, payload: object) -> str | None:
+    """Why ``payload`` is not an answer of ``protocol`` (its codec's reading), or None."""
     if not isinstance(payload, dict):
-        return False
-    if protocol == "chat":
-        choices = payload.get("choices")
-        return isinstance(choices, list) and bool(choices) and "message" in choices[0]
-    if protocol == "messages":
-        return payload.get("type") == "message" and isinstance(payload.get("content"), list)
-    return payload.get("object") == "response" and isinstance(payload.get("output"), list)
+        return "not a JSON object"
+    keys = codecs.wire(protocol).answer_keys
+    if not any(key in payload for key in keys):
+        return "it has no " + " or ".join(repr(key) for key in keys)
+    try:
+        codecs.get(protocol).decode_response(payload, _request(protocol, "", False))
+    except (UpstreamFault, CodecError) as exc:
+        return exc.message
+    return None
 
 
-def _final_event_seen(protocol: str, event: str | None, data: str) -> bool:
-    if protocol == "chat":
-        return data.strip() == "[DONE]"
-    if protocol == "messages":
-        return event == "message_stop" or '"type":"message_stop"' in data.replace(" ", "")
-    return event == "response.completed" or '"response.completed"' in data
+class _StreamEnd:
+    """Whether a stream reached its final event, read by the protocol's own decoder."""
+
+    def __init__(self, protocol: str) -> None:
+        self.decoder = codecs.get(protocol).stream_decoder(_request(protocol, "", True))
+        self.done = False
+        self.error: str | None = None  # an error event, or an event the codec refused
+
+    def feed(self, event) -> None:
+        self._take(lambda: self.decoder.feed(event))
+
+    def close(self) -> None:
+        """The stream closed: a decoder that still ends it (Chat without ``[DONE]``)
+        counts; the error it reports for a stream cut short does not (not done)."""
+        if not (self.done or self.error):
+            self._take(self.decoder.flush, closing=True)
+
+    def _take(self, step, closing: bool = False) -> None:
+        try:
+            events = step()
+        except (UpstreamFault, CodecError) as exc:
+            self.error = self.error or f"an event is not valid: {exc.message}"
+            return
+        for event in events:
+            if isinstance(event, StreamError) and not closing:
+                self.error = self.error or event.error.message
+            elif isinstance(event, MessageStop):
+                self.done = True
 
 
 class Prober:
@@ -147,25 +166,28 @@ class Prober:
         self.answered = False  # the host has sent at least one HTTP answer
         self.silent = 0  # steps in a row that got no answer at all
 
-    def _anthropic_only(self) -> bool:
-        return "chat" not in self.target.protocols and "responses" not in self.target.protocols
+    def _listing(self) -> str:
+        """The protocol whose model list is asked: an OpenAI one when checked, else the
+        first (as ``byecore models`` does)."""
+        return next((p for p in self.target.protocols if codecs.wire(p).base == "openai"),
+                    self.target.protocols[0])
 
     def models_step(self) -> Step:
-        return Step("GET models", self.target.url(
-            "anthropic-models" if self._anthropic_only() else "models"))
+        return Step("GET models", self.target.url(self._listing(), models=True))
 
     def call_step(self, protocol: str, stream: bool) -> Step:
-        return Step(f"{protocol}{' stream' if stream else ''}", self.target.url(protocol))
+        return Step(f"{protocol}{' stream' if stream else ''}",
+                    self.target.url(protocol, stream=stream))
 
     async def models(self, step: Step) -> Step:
         t = self.target
-        protocol = "messages" if self._anthropic_only() else "chat"
+        protocol = self._listing()
         got = await self._send("GET", step, protocol)
         if got is None:
             return step
         try:
-            self.served = [m["id"] for m in json.loads(got)["data"]]
-        except (ValueError, KeyError, TypeError):
+            self.served = [m["id"] for m in codecs.wire(protocol).models_in(json.loads(got))]
+        except ValueError:
             return self._fail(step, "the answer is not a model list",
                               "the base URL may point at a website, not the API")
         step.ok = True
@@ -177,6 +199,7 @@ class Prober:
 
     async def call(self, step: Step, protocol: str, stream: bool) -> Step:
         t = self.target
+        step.url = t.url(protocol, stream=stream)  # the model may be known only now
         body = _body(protocol, t.model, stream)
         if stream:
             return await self._stream(step, protocol, body)
@@ -187,9 +210,10 @@ class Prober:
             payload = json.loads(got)
         except ValueError:
             payload = None
-        if not _shape_ok(protocol, payload):
-            return self._fail(step, f"the answer is not a {protocol} response: "
-                              f"{diagnose.error_message(got)}",
+        problem = _shape_problem(protocol, payload)
+        if problem is not None:
+            return self._fail(step, f"the answer is not a valid {codecs.wire(protocol).title} "
+                              f"answer ({problem}): {diagnose.error_message(got)}",
                               "the URL may belong to another API, or a proxy rewrote the body")
         step.ok, step.detail = True, "answered"
         return step
@@ -216,7 +240,7 @@ class Prober:
 
     async def _stream(self, step: Step, protocol: str, body: dict) -> Step:
         start = time.perf_counter()
-        decoder, done, events = SSEDecoder(), False, 0
+        decoder, end, events = SSEDecoder(), _StreamEnd(protocol), 0
         try:
             async with self.session.post(step.url, json=body,
                                          headers=_headers(self.target, protocol)) as resp:
@@ -233,7 +257,10 @@ class Prober:
                         events += 1
                         if step.ttft_ms is None:
                             step.ttft_ms = (time.perf_counter() - start) * 1000
-                        done = done or _final_event_seen(protocol, event.event, event.data)
+                        end.feed(event)
+                for event in decoder.flush():
+                    end.feed(event)
+                end.close()
         except Exception as exc:
             step.latency_ms = (time.perf_counter() - start) * 1000
             if isinstance(exc, asyncio.TimeoutError) and step.status is not None:
@@ -251,7 +278,10 @@ class Prober:
         if not events:
             return self._fail(step, "the stream carried no events",
                               "the server may not support streaming on this path")
-        if not done:
+        if end.error:
+            return self._fail(step, f"the stream ended with an error: {end.error}",
+                              "see the message; the request itself was accepted")
+        if not end.done:
             return self._fail(step, "the stream ended without its final event",
                               "the connection was cut, or a proxy truncates streams")
         step.ok, step.detail = True, f"{events} events"
@@ -272,29 +302,21 @@ class Prober:
                 step.fix = found
 
     async def _probe_paths(self, step: Step, protocol: str, method: str) -> str | None:
-        """Try the other /v1 forms of the failing URL and say which one answers."""
+        """Try the other usual prefixes of the failing URL's base and say which answers."""
         t = self.target
-        what = step.url.removeprefix(t.base_url)
-        kind = {"GET": "anthropic-models" if "anthropic" in what else "models"}.get(
-            method, protocol)
-        if kind in ("messages", "anthropic-models"):
-            variants = [("anthropic_path", p) for p in ("", "/v1", "/anthropic")
-                        if p != t.anthropic_path]
-        else:
-            variants = [("openai_path", p) for p in ("/v1", "", "/v1/v1", "/api/v1")
-                        if p != t.openai_path]
-        for field_name, prefix in variants:
-            url = t.url(kind, **{field_name: prefix})
+        base = codecs.wire(protocol).base
+        current = t.prefixes.get(base, DEFAULT_PREFIXES[base])
+        field_name = PREFIX_FIELDS[base]
+        for prefix in (p for p in PREFIX_GUESSES[base] if p != current):
+            url = t.url(protocol, models=method == "GET", prefixes={base: prefix})
             try:
                 async with self.session.request(
                     method, url, json=None if method == "GET" else _body(protocol, t.model, False),
-                    headers=_headers(t, "messages" if "anthropic" in kind or kind == "messages"
-                                     else "chat"),
+                    headers=_headers(t, protocol),
                 ) as resp:
                     if resp.status != 404:
-                        base = t.base_url + prefix
                         return (f"the API answers at {url} ({resp.status}): the right base is "
-                                f"{base or t.base_url} — set {field_name} = \"{prefix}\" for "
+                                f"{t.base_url + prefix} — set {field_name} = \"{prefix}\" for "
                                 f"this provider in settings.toml, and use that form in clients")
             except Exception:  # a probe that fails says nothing; try the next form
                 continue

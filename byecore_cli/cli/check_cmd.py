@@ -17,8 +17,8 @@ def check(
     model: str | None = typer.Option(None, "--model", "-m", help="The model to try."),
     protocols: list[str] = typer.Option(
         [], "--protocol", metavar="PROTOCOL",
-        help="chat, responses or messages (repeatable). Default: the ones the provider "
-        "claims; all three for --base-url and --proxy."),
+        help="chat, responses, messages or gemini (repeatable). Default: the ones the "
+        "provider claims; chat, responses and messages for --base-url; all for --proxy."),
     proxy: bool = typer.Option(
         False, "--proxy", help="Check the local byecore proxy end to end instead."),
     port: int | None = typer.Option(
@@ -65,14 +65,19 @@ def check(
             raise typer.Exit(1)
 
 
+# What a bare --base-url is checked for: the protocols gateways sell (a Gemini API is
+# checked with --protocol gemini).
+URL_PROTOCOLS = ("chat", "responses", "messages")
+
+
 def _target(provider, base_url, key, model, protocols, proxy, port):
     from byecore_cli.check.probes import Target
     from byecore_cli.providers.endpoints import PROTOCOLS, BadURL, normalise_base_url
 
     bad = [p for p in protocols if p not in PROTOCOLS]
     if bad:
-        raise UsageError(f"unknown protocol {bad[0]!r}", hint="choose from chat, responses, "
-                         "messages")
+        raise UsageError(f"unknown protocol {bad[0]!r}", hint="choose from "
+                         + ", ".join(PROTOCOLS))
     if sum(bool(x) for x in (provider, base_url, proxy)) > 1:
         raise UsageError("use only one of --provider, --base-url and --proxy")
     notes: list[str] = []
@@ -88,7 +93,7 @@ def _target(provider, base_url, key, model, protocols, proxy, port):
 
             port = SettingsStore(Paths.current().settings).load()[0].proxy.port
         return Target(name="byecore proxy", base_url=f"http://127.0.0.1:{port}", key=local_key,
-                      model=model or "", protocols=protocols or list(PROTOCOLS),
+                      model=model or "", protocols=protocols or list(PROTOCOLS),  # it serves all
                       fix_key="use a key from 'byecore proxy' (or start it with --open)"), notes
     if base_url:
         try:
@@ -97,7 +102,7 @@ def _target(provider, base_url, key, model, protocols, proxy, port):
             raise UsageError(str(exc)) from None
         notes += [f"base URL: {n}" for n in url_notes]
         return Target(name=root, base_url=root, key=key, model=model or "",
-                      protocols=protocols or list(PROTOCOLS),
+                      protocols=protocols or list(URL_PROTOCOLS),
                       fix_key="copy the key again, in one piece, from the provider's "
                       "dashboard"), notes
     from byecore_cli.config.store import SettingsStore
@@ -115,7 +120,7 @@ def _target(provider, base_url, key, model, protocols, proxy, port):
         name=name, base_url=saved.base_url, key=saved.resolve_key(),
         model=model or saved.default_model or "",
         protocols=protocols or list(saved.protocols),
-        openai_path=saved.openai_path, anthropic_path=saved.anthropic_path,
+        prefixes=saved.prefixes,
         fix_key=f"byecore provider add {name} --replace --key-stdin (paste the key in one "
         "piece)" + (f", or fix ${saved.key_env}" if saved.key_env else ""),
     ), notes

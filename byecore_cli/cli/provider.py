@@ -232,6 +232,7 @@ def show(
                 ("base URL (root)", d["base_url"]),
                 ("OpenAI base URL", d["openai_base_url"]),
                 ("Anthropic base URL", d["anthropic_base_url"]),
+                ("Gemini base URL", d["gemini_base_url"]),
                 ("protocols", ", ".join(d["protocols"])),
                 ("key", _key_cell(d)),
                 ("models", ", ".join(d["models"]) or "none listed"),

@@ -75,6 +75,7 @@ def proxy(
 
 def explain(settings) -> dict:
     """Where each sample model goes from each protocol, and every target that cannot resolve."""
+    from byecore_cli.codecs import PROTOCOLS
     from byecore_cli.errors import NotFound
     from byecore_cli.proxy.router import Router
 
@@ -82,7 +83,7 @@ def explain(settings) -> dict:
     names = list(dict.fromkeys([*router.models(), *SAMPLE_MODELS]))
     routes, problems = [], []
     for model in names:
-        for inbound in ("chat", "responses", "messages"):
+        for inbound in PROTOCOLS:
             try:
                 chain = router.route(model, inbound)
             except NotFound as exc:

@@ -27,11 +27,12 @@ class Wire:
     endpoint: str  # the request path under that base (see ``path``)
     models_path: str  # GET: the model list under that base
     pasted_tails: tuple[str, ...] = ()  # endpoint paths a user may paste with a base URL
+    key_header = "Authorization: Bearer"  # for people: how ``auth_headers`` sends a key
     model_in_path = False  # True: model and stream are in the URL, not in the body
     usage_field = "usage"  # the top-level key of an answer's usage
     keepalive: bytes = KEEPALIVE  # written to an idle client stream
     minted: bytes | None = None  # in a body only if byecore's codec minted opaque data
-    answer_keys: tuple[bytes, ...]  # a whole answer has one of these top-level keys
+    answer_keys: tuple[str, ...]  # a whole answer has one of these top-level keys
     # matches an event that ends a stream (an error too); quotes inside JSON strings are
     # escaped, so model text cannot fake the ``"type":"…"`` forms
     terminal: re.Pattern[bytes]
@@ -44,11 +45,13 @@ class Wire:
         """The headers that carry ``key`` (and the protocol's version, if it has one)."""
         return {"Authorization": f"Bearer {key}"} if key else {}
 
-    def model_ids(self, payload: object) -> list[str]:
-        """The ids in a ``models_path`` answer; ``ValueError`` when it is not a list."""
+    def models_in(self, payload: object) -> list[dict]:
+        """``{"id", "owned_by"}`` for each model of a ``models_path`` answer;
+        ``ValueError`` when it is not a model list."""
         try:
-            return [str(item["id"]) for item in payload["data"]]  # type: ignore[index]
-        except (KeyError, TypeError) as exc:
+            return [{"id": str(m["id"]), "owned_by": m.get("owned_by") or m.get("display_name")}
+                    for m in payload["data"]]  # type: ignore[index]
+        except (KeyError, TypeError, AttributeError) as exc:
             raise ValueError("not a model list") from exc
 
     # -- usage, read the way the codec reads it ------------------------------------------

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from byecore_cli.providers.endpoints import Protocol, endpoint_url
+from byecore_cli.providers.endpoints import PREFIX_FIELDS, PROTOCOLS, endpoint_url
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 ENV_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -31,11 +31,17 @@ CREDENTIALS_IN_URL = (
 QuirkName = Literal["system_first", "no_stream_options", "max_completion_tokens"]
 
 
+def _known_protocol(name: str) -> str:
+    if name not in PROTOCOLS:
+        raise ValueError(f"unknown protocol {name!r}: choose from {', '.join(PROTOCOLS)}")
+    return name
+
+
 class Provider(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     base_url: str
-    protocols: list[Protocol] = Field(min_length=1)
+    protocols: list[Annotated[str, AfterValidator(_known_protocol)]] = Field(min_length=1)
     key: str | None = None
     key_env: str | None = None
     models: list[str] = Field(default_factory=list)
@@ -92,10 +98,19 @@ class Provider(BaseModel):
             return os.environ.get(self.key_env, "").strip() or None
         return None
 
-    def url(self, what: str) -> str:
-        return endpoint_url(
-            self.base_url, what, openai_path=self.openai_path, anthropic_path=self.anthropic_path
-        )
+    @property
+    def prefixes(self) -> dict[str, str]:
+        """The path prefix under the root for each wire base (``{"openai": "/v1", …}``)."""
+        return {base: getattr(self, field) for base, field in PREFIX_FIELDS.items()}
+
+    def url(self, protocol: str, model: str = "", stream: bool = False) -> str:
+        """Where a ``protocol`` request for ``model`` goes."""
+        return endpoint_url(self.base_url, protocol, model=model, stream=stream,
+                            prefixes=self.prefixes)
+
+    def models_url(self, protocol: str) -> str:
+        """The model list that ``protocol``'s clients read."""
+        return endpoint_url(self.base_url, protocol, models=True, prefixes=self.prefixes)
 
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}

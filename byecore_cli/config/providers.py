@@ -19,6 +19,7 @@ from byecore_cli.providers.endpoints import (
     PROTOCOLS,
     BadURL,
     anthropic_base,
+    gemini_base,
     normalise_base_url,
     openai_base,
 )
@@ -164,6 +165,7 @@ def describe(name: str, provider: Provider, *, is_default: bool, show_key: bool 
         "base_url": provider.base_url,
         "openai_base_url": openai_base(provider.base_url, provider.openai_path),
         "anthropic_base_url": anthropic_base(provider.base_url, provider.anthropic_path),
+        "gemini_base_url": gemini_base(provider.base_url, provider.gemini_path),
         "protocols": list(provider.protocols),
         "key": (key if show_key else mask_key(key)) if key else None,
         "key_source": key_source(provider),

@@ -1,40 +1,41 @@
 """Where each protocol lives under a provider's root URL, and cleaning of pasted URLs.
 
 byecore stores a provider's *root* (``https://api.byecore.com``) and derives every
-endpoint from it. Two per-provider path prefixes cover the vendors that do not put
-their APIs at the usual places:
+endpoint from it: root + the provider's prefix for the protocol's base + the path the
+protocol's wire gives (``codecs/<protocol>/wire.py``). Three per-provider prefixes
+cover the vendors that do not put their APIs at the usual places:
 
 - ``openai_path`` (default ``/v1``): the OpenAI base under the root; Chat Completions,
   Responses and the model list hang off it. Gemini's is ``/v1beta/openai``.
 - ``anthropic_path`` (default empty): the Anthropic base under the root, to which the
   SDKs append ``/v1/messages``. DeepSeek's is ``/anthropic``.
+- ``gemini_path`` (default ``/v1beta``): the Gemini API's versioned base, under which
+  ``models/{model}:generateContent`` lives.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Mapping
 from urllib.parse import urlsplit, urlunsplit
 
-Protocol = Literal["chat", "responses", "messages", "gemini"]
-PROTOCOLS: tuple[Protocol, ...] = ("chat", "responses", "messages", "gemini")
-PROTOCOL_TITLES = {
-    "chat": "OpenAI Chat Completions",
-    "responses": "OpenAI Responses",
-    "messages": "Anthropic Messages",
-    "gemini": "Google Gemini API",
-}
+from byecore_cli import codecs
+
+Protocol = str  # a name in codecs.CODECS (settings validation checks it)
+PROTOCOLS: tuple[str, ...] = codecs.PROTOCOLS
+PROTOCOL_TITLES = {name: codecs.wire(name).title for name in PROTOCOLS}
+# a wire's ``base`` → the provider field holding its prefix, and that field's default
+PREFIX_FIELDS = {"openai": "openai_path", "anthropic": "anthropic_path",
+                 "gemini": "gemini_path"}
+DEFAULT_PREFIXES = {"openai": "/v1", "anthropic": "", "gemini": "/v1beta"}
+# where each base is found in the wild, for ``check`` to try when the saved one 404s
+PREFIX_GUESSES = {"openai": ("/v1", "", "/v1/v1", "/api/v1"),
+                  "anthropic": ("", "/v1", "/anthropic"), "gemini": ("/v1beta", "", "/v1")}
 
 # Endpoint tails a user may paste by mistake, longest first so that
 # /messages/count_tokens is removed whole rather than leaving /messages/… behind.
-_ENDPOINT_TAILS = (
-    "/messages/count_tokens",
-    "/chat/completions",
-    "/completions",
-    "/responses",
-    "/messages",
-    "/embeddings",
-    "/models",
-)
+_ENDPOINT_TAILS = tuple(sorted(
+    {tail for name in PROTOCOLS for tail in codecs.wire(name).pasted_tails}
+    | {"/embeddings", "/models"}, key=len, reverse=True))
 
 
 def openai_base(root: str, openai_path: str = "/v1") -> str:
@@ -52,22 +53,14 @@ def gemini_base(root: str, gemini_path: str = "/v1beta") -> str:
     return root + gemini_path
 
 
-def endpoint_url(
-    root: str, what: str, *, openai_path: str = "/v1", anthropic_path: str = ""
-) -> str:
-    """Full URL of ``what``: a protocol name, or ``models``/``anthropic-models``."""
-    tails = {
-        "chat": "/chat/completions",
-        "responses": "/responses",
-        "models": "/models",
-    }
-    if what in tails:
-        return openai_base(root, openai_path) + tails[what]
-    if what == "messages":
-        return anthropic_base(root, anthropic_path) + "/v1/messages"
-    if what == "anthropic-models":
-        return anthropic_base(root, anthropic_path) + "/v1/models"
-    raise ValueError(f"unknown endpoint kind {what!r}")
+def endpoint_url(root: str, protocol: str, *, model: str = "", stream: bool = False,
+                 models: bool = False, prefixes: Mapping[str, str] | None = None) -> str:
+    """Full URL of a ``protocol`` request for ``model`` (or, with ``models``, of the model
+    list that protocol's clients read). ``prefixes``: the provider's prefix per base
+    (``{"openai": "/v1"}``), defaults for those it leaves out."""
+    wire = codecs.wire(protocol)
+    prefix = (prefixes or {}).get(wire.base, DEFAULT_PREFIXES[wire.base])
+    return root + prefix + (wire.models_path if models else wire.path(model, stream))
 
 
 class BadURL(ValueError):
@@ -102,14 +95,12 @@ def normalise_base_url(raw: str) -> tuple[str, list[str]]:
     path = parts.path.rstrip("/")
     if parts.path.endswith("/"):
         notes.append("removed the trailing slash")
-    for tail in _ENDPOINT_TAILS:
-        if path.endswith(tail):
-            path = path[: -len(tail)]
-            notes.append(
-                f"removed the endpoint path {tail!r}: byecore stores the root and adds "
-                "each protocol's path itself"
-            )
-            break
+    while tail := next((t for t in _ENDPOINT_TAILS if path.endswith(t)), None):
+        path = path[: -len(tail)]  # again: /v1beta/models is two tails
+        notes.append(
+            f"removed the endpoint path {tail!r}: byecore stores the root and adds "
+            "each protocol's path itself"
+        )
     versions = 0
     while path.endswith("/v1"):
         path = path[: -len("/v1")]

@@ -11,11 +11,10 @@ from dataclasses import dataclass
 
 import aiohttp
 
+from byecore_cli import codecs
 from byecore_cli.config.models import Provider
 from byecore_cli.errors import UpstreamError, UpstreamUnreachable
 from byecore_cli.providers.keys import redact
-
-ANTHROPIC_VERSION = "2023-06-01"
 
 
 @dataclass
@@ -24,24 +23,21 @@ class ModelList:
     models: list[dict]
 
 
-def auth_headers(provider: Provider, anthropic: bool) -> dict[str, str]:
-    key = provider.resolve_key()
-    if anthropic:
-        headers = {"anthropic-version": ANTHROPIC_VERSION}
-        if key:
-            headers["x-api-key"] = key
-        return headers
-    return {"Authorization": f"Bearer {key}"} if key else {}
+def listing_protocol(provider: Provider) -> str:
+    """Which of the provider's protocols to ask for its models: an OpenAI one when it has
+    one (its list names owners), else its first."""
+    return next((p for p in provider.protocols if codecs.wire(p).base == "openai"),
+                provider.protocols[0])
 
 
 async def list_models(name: str, provider: Provider, *, timeout: float = 20.0) -> ModelList:
-    anthropic = "chat" not in provider.protocols and "responses" not in provider.protocols
-    url = provider.url("anthropic-models" if anthropic else "models")
+    wire = codecs.wire(listing_protocol(provider))
+    url = provider.models_url(wire.name)
     key = provider.resolve_key()
     client_timeout = aiohttp.ClientTimeout(total=timeout)
     try:
         async with aiohttp.ClientSession(timeout=client_timeout) as session, session.get(
-            url, headers=auth_headers(provider, anthropic)
+            url, headers=wire.auth_headers(provider.resolve_key())
         ) as resp:
             body = await resp.read()
             status, retry_after = resp.status, resp.headers.get("Retry-After")
@@ -75,11 +71,8 @@ async def list_models(name: str, provider: Provider, *, timeout: float = 20.0) -
             status=status, provider=name, hint=_hint(name, provider, status, retry_after),
         )
     try:
-        payload = json.loads(body)
-        items = payload["data"]
-        models = [{"id": m["id"], "owned_by": m.get("owned_by") or m.get("display_name")}
-                  for m in items]
-    except (ValueError, KeyError, TypeError):
+        models = wire.models_in(json.loads(body))
+    except ValueError:
         raise UpstreamError(
             f"{url} did not answer with a model list (got: {redact(_snippet(body), key)})",
             status=status, provider=name,

@@ -103,9 +103,11 @@ PRESETS: tuple[Preset, ...] = (
     ),
     Preset(
         name="gemini",
-        title="Google Gemini (OpenAI-compatible endpoint)",
+        title="Google Gemini API",
         base_url="https://generativelanguage.googleapis.com",
-        protocols=("chat",),
+        # native first: every client that does not speak Chat is translated to the Gemini
+        # API itself (thought signatures, schemas); Chat clients use Google's OpenAI endpoint
+        protocols=("gemini", "chat"),
         key_env="GEMINI_API_KEY",
         models=("gemini-3.8-flash", "gemini-3.1-pro-preview"),
         default_model="gemini-3.8-flash",

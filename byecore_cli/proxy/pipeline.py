@@ -201,7 +201,8 @@ class Pipeline:
         self.added_stream_options = False
         if target.passthrough:
             up_hub = None
-            data = rewrite_model(self.call.raw, self.call.model, target.model)
+            data = self.call.raw if codecs.wire(target.protocol).model_in_path else \
+                rewrite_model(self.call.raw, self.call.model, target.model)
             if (target.protocol == "chat" and self.call.stream and stream_options
                     and "no_stream_options" not in provider.quirks):
                 data = self._ask_for_usage(data)
@@ -219,7 +220,7 @@ class Pipeline:
             headers = upstream_headers(provider, target.protocol, None,
                                        stream=self.call.stream)
         timeouts = self.state.settings.proxy.timeouts
-        url = provider.url(target.protocol)
+        url = provider.url(target.protocol, target.model, self.call.stream)
         self.asked = time.monotonic()  # first_byte runs from here to the first chunk
         try:
             upstream = await open_upstream(self.state.session, url, data, headers,

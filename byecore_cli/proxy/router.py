@@ -25,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
+from byecore_cli import codecs
 from byecore_cli.config.models import Provider, Settings
 from byecore_cli.errors import NotFound
 
@@ -51,15 +52,12 @@ class Target:
         return self.config is not None and self.inbound == self.protocol and self.relay
 
 
-# What byecore's codecs mint when a client receives reasoning from another protocol
-# (codecs/messages/blocks.py MINTED, codecs/responses/items.py PACKED). A body carrying
-# one must not be relayed as it is: the upstream would reject the foreign opaque data.
-# Decoding restores what it wraps and the encoder sends each upstream only its own.
-MINTED_MARKERS = {"messages": b'"byecore1.', "responses": b'"byecore.v1:'}
-
-
 def carries_minted(protocol: str, raw: bytes) -> bool:
-    marker = MINTED_MARKERS.get(protocol)
+    """Whether a client's body holds what byecore's codec minted when the client received
+    reasoning from another protocol (the wire's ``minted`` marker). Such a body must not
+    be relayed as it is: the upstream would reject the foreign opaque data. Decoding
+    restores what it wraps and the encoder sends each upstream only its own."""
+    marker = codecs.wire(protocol).minted
     return marker is not None and marker in raw
 
 

@@ -1,10 +1,11 @@
 """Talking to an upstream: which headers go out and come back, timeouts, silence.
 
-Headers out: the provider's own auth only (a client's ``Authorization``/``x-api-key``
-never reaches an upstream), no hop-by-hop headers, and ``anthropic-*`` headers only to
-Anthropic-protocol upstreams. On the byte pass-through the client's other headers ride
-along (upstreams may key on ``user-agent`` or session headers); a translated request
-carries none of them, since they belong to another protocol.
+Headers out: the provider's own auth only, as the upstream protocol's wire sends it
+(a client's ``Authorization``/``x-api-key``/``x-goog-api-key`` never reaches an
+upstream), no hop-by-hop headers, and ``anthropic-*`` headers only to Anthropic-protocol
+upstreams. On the byte pass-through the client's other headers ride along (upstreams
+may key on ``user-agent`` or session headers); a translated request carries none of
+them, since they belong to another protocol.
 
 Timeouts: ``connect`` (aiohttp's socket connect), ``first_byte`` (until the upstream's
 status line and headers), ``idle`` (the longest silence inside a body). Idle and
@@ -40,17 +41,18 @@ from aiohttp import helpers
 from multidict import CIMultiDict
 from yarl import URL
 
-from byecore_cli import __version__
+from byecore_cli import __version__, codecs
 from byecore_cli.config.models import Provider, ProxyTimeouts
-from byecore_cli.providers.live import ANTHROPIC_VERSION
 
 HOP_BY_HOP = frozenset((
     "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
     "trailer", "trailers", "transfer-encoding", "upgrade", "proxy-connection",
 ))
+# The headers a key travels in (the provider's replace the client's, never mixed).
+CREDENTIALS = frozenset(("authorization", "x-api-key", "api-key", "x-goog-api-key"))
 # Never forwarded upstream: hop-by-hop, client credentials, what aiohttp sets itself.
-_DROP_OUT = HOP_BY_HOP | {
-    "authorization", "x-api-key", "api-key", "cookie", "host", "content-length",
+_DROP_OUT = HOP_BY_HOP | CREDENTIALS | {
+    "cookie", "host", "content-length",
     "content-encoding", "accept-encoding", "x-forwarded-for", "x-forwarded-host",
     "x-forwarded-proto", "forwarded", "x-real-ip",
 }
@@ -65,12 +67,13 @@ USER_AGENT = f"byecore/{__version__}"
 
 def upstream_headers(provider: Provider, protocol: str, client: Mapping[str, str] | None,
                      *, stream: bool) -> CIMultiDict:
-    """Headers for a request to ``provider`` in ``protocol``.
+    """Headers for a request to ``provider`` in ``protocol``: the wire's own auth headers
+    for the provider's key (a version header the client sent is kept).
 
     ``client`` is the client's headers on the pass-through (None when translating).
     """
     out: CIMultiDict = CIMultiDict()
-    anthropic = protocol == "messages"
+    anthropic = codecs.wire(protocol).base == "anthropic"
     if client is not None:
         for name, value in client.items():
             low = name.lower()
@@ -84,13 +87,11 @@ def upstream_headers(provider: Provider, protocol: str, client: Mapping[str, str
     out["Content-Type"] = "application/json"
     out["Accept"] = "text/event-stream" if stream else "application/json"
     out.setdefault("User-Agent", USER_AGENT)
-    key = provider.resolve_key()
-    if anthropic:
-        out.setdefault("anthropic-version", ANTHROPIC_VERSION)
-        if key:
-            out["x-api-key"] = key
-    elif key:
-        out["Authorization"] = f"Bearer {key}"
+    for name, value in codecs.wire(protocol).auth_headers(provider.resolve_key()).items():
+        if name.lower() in CREDENTIALS:
+            out[name] = value
+        else:
+            out.setdefault(name, value)
     return out
 
 
@@ -169,7 +170,7 @@ async def open_upstream(session: aiohttp.ClientSession, url: str, body: bytes, h
                         first_byte: float) -> aiohttp.ClientResponse:
     """POST and wait for the status line; the caller must ``release()`` the response."""
     url, proxy, netrc = env_route(url)
-    if netrc and "Authorization" not in headers and "x-api-key" not in headers:
+    if netrc and not any(name in headers for name in CREDENTIALS):
         headers["Authorization"] = netrc  # a keyless provider: ~/.netrc, as trust_env did
     try:
         async with deadline(first_byte):
@@ -246,14 +247,12 @@ def is_json_object(body: bytes) -> bool:
         return False
 
 
-# Each protocol's answer has this top-level key: a cheap test that a pass-through body is
-# an answer (the client parses it), not a gateway's page or an empty 200.
-_ANSWER_KEY = {"chat": b'"choices"', "responses": b'"output"', "messages": b'"content"'}
-
-
 def looks_like_answer(protocol: str, body: bytes) -> bool:
+    """A cheap test that a pass-through body is an answer (the client parses it), not a
+    gateway's page or an empty 200: an object with one of the wire's answer keys."""
     head, tail = body[:64].lstrip(), body[-64:].rstrip()
-    return head[:1] == b"{" and tail[-1:] == b"}" and _ANSWER_KEY[protocol] in body
+    return head[:1] == b"{" and tail[-1:] == b"}" and any(
+        f'"{key}"'.encode() in body for key in codecs.wire(protocol).answer_keys)
 
 
 def snippet(body: bytes) -> str:

@@ -130,7 +130,8 @@ def test_malformed_body(cli):
         _save(cli, gw.url)
         code, data, _ = _check(cli, "--no-stream", "--protocol", "responses")
     assert code == 1
-    assert "not a responses response" in _steps(data)["responses"]["problem"]
+    assert "not a valid OpenAI Responses answer (it has no 'output')" in \
+        _steps(data)["responses"]["problem"]
 
 
 def test_closed_port(cli):
@@ -171,7 +172,7 @@ def test_check_proxy_passes_against_the_demo_provider(cli):
     assert code == 0, result.stdout
     names = [s["name"] for s in data["steps"]]
     assert names == ["GET models", "chat", "chat stream", "responses", "responses stream",
-                     "messages", "messages stream"]
+                     "messages", "messages stream", "gemini", "gemini stream"]
     assert all(s["ok"] for s in data["steps"])
 
 

@@ -187,9 +187,11 @@ def test_minted_markers_match_what_the_codecs_mint():
     """The router spots byecore-minted reasoning by bytes; the codecs define what they mint."""
     from byecore_cli.codecs.messages.blocks import MINTED
     from byecore_cli.codecs.responses.items import PACKED
-    from byecore_cli.proxy.router import MINTED_MARKERS, carries_minted
+    from byecore_cli import codecs
+    from byecore_cli.proxy.router import carries_minted
 
-    assert {"messages": f'"{MINTED}'.encode(),
-                              "responses": f'"{PACKED}'.encode()} == MINTED_MARKERS
+    minted = {name: codecs.wire(name).minted for name in codecs.PROTOCOLS}
+    assert minted == {"messages": f'"{MINTED}'.encode(), "responses": f'"{PACKED}'.encode(),
+                      "chat": None, "gemini": None}
     assert carries_minted("messages", b'{"signature":"' + MINTED.encode() + b'abc"}')
     assert not carries_minted("chat", b'"' + MINTED.encode())

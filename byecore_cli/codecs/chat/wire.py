@@ -14,7 +14,7 @@ class ChatWire(Wire):
     endpoint = "/chat/completions"
     models_path = "/models"
     pasted_tails = ("/chat/completions", "/completions")
-    answer_keys = (b'"choices"',)
+    answer_keys = ("choices",)
     # [DONE], a finish reason (a usage chunk and no [DONE] may follow), or an error chunk
     terminal = re.compile(
         rb'data: ?\[DONE\]|"finish_reason"\s*:\s*"|data: ?\{\s*"error"\s*:')

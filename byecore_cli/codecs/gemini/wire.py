@@ -18,6 +18,7 @@ class GeminiWire(Wire):
     title = "Google Gemini API"
     base = "gemini"
     endpoint = "/models/{model}:generateContent"
+    key_header = "x-goog-api-key"
     models_path = "/models"
     pasted_tails = ("/v1beta",)
     model_in_path = True
@@ -25,7 +26,7 @@ class GeminiWire(Wire):
     # A blank line: both Google SDKs skip it, while an SSE comment (": ping") makes
     # google-genai fail (test_gemini_errors.py).
     keepalive = b"\r\n\r\n"
-    answer_keys = (b'"candidates"', b'"promptFeedback"')
+    answer_keys = ("candidates", "promptFeedback")
     terminal = re.compile(rb'"finishReason"\s*:\s*"|data: ?\{\s*"error"\s*:')
 
     def path(self, model: str, stream: bool) -> str:
@@ -36,10 +37,11 @@ class GeminiWire(Wire):
     def auth_headers(self, key):
         return {"x-goog-api-key": key} if key else {}
 
-    def model_ids(self, payload):
+    def models_in(self, payload):
         try:
-            return [str(item["name"]).removeprefix("models/") for item in payload["models"]]
-        except (KeyError, TypeError) as exc:
+            return [{"id": str(m["name"]).removeprefix("models/"),
+                     "owned_by": m.get("displayName")} for m in payload["models"]]
+        except (KeyError, TypeError, AttributeError) as exc:
             raise ValueError("not a model list") from exc
 
     def answer_usage(self, body):

@@ -14,11 +14,12 @@ class MessagesWire(Wire):
     title = "Anthropic Messages"
     base = "anthropic"
     endpoint = "/v1/messages"
+    key_header = "x-api-key"
     models_path = "/v1/models"
     pasted_tails = ("/messages/count_tokens", "/messages")
     keepalive = b'event: ping\ndata: {"type": "ping"}\n\n'  # Anthropic SDKs know this one
     minted = b'"byecore1.'  # blocks.py MINTED, a thinking block's signature
-    answer_keys = (b'"content"',)
+    answer_keys = ("content",)
     terminal = re.compile(rb'"type"\s*:\s*"(?:message_stop|error)"')
 
     def auth_headers(self, key):

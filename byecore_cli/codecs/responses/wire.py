@@ -18,7 +18,7 @@ class ResponsesWire(Wire):
     models_path = "/models"
     pasted_tails = ("/responses",)
     minted = b'"byecore.v1:'  # items.py PACKED, in encrypted_content
-    answer_keys = (b'"output"',)
+    answer_keys = ("output",)
     terminal = re.compile(
         rb'"type"\s*:\s*"(?:response\.(?:completed|failed|incomplete)|error)"')
 
