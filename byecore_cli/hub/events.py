@@ -14,7 +14,9 @@ Rules every stream decoder guarantees and every stream encoder may rely on:
 - ``PartStop.meta`` carries opaque data known only at the end (a thinking signature,
   Responses ``encrypted_content``), merged into the part's meta.
 - ``UsageUpdate`` may come at any point; the last one wins. ``MessageStop`` carries the
-  final stop reason and usage.
+  final stop reason and usage, and in ``meta`` (``{protocol: {...}}``, like
+  ``Response.meta``) what only the upstream's protocol can say about the stop (Gemini's
+  exact ``finishReason``, a MALFORMED_FUNCTION_CALL that the hub calls END).
 """
 
 from __future__ import annotations
@@ -74,6 +76,7 @@ class MessageStop:
     stop: StopReason
     usage: Usage = field(default_factory=Usage)
     stop_sequence: str | None = None
+    meta: dict | None = None
 
 
 @dataclass(slots=True)

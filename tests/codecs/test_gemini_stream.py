@@ -205,3 +205,81 @@ def test_wire_facts_for_the_proxy():
                                             reasoning_tokens=70)
     assert WIRE.answer_usage({"candidates": []}) is None
     assert WIRE.answer_usage({"usageMetadata": {"promptTokenCount": "x"}}) is None
+
+
+def _finish_chunks(reason: str, message: str | None = None) -> bytes:
+    last: dict = {"content": {"role": "model", "parts": []}, "finishReason": reason, "index": 0}
+    if message:
+        last["finishMessage"] = message
+    chunks = [{"candidates": [{"content": {"role": "model", "parts": [{"text": "Let me"}]},
+                               "index": 0}], "responseId": "r1"},
+              {"candidates": [last], "responseId": "r1",
+               "usageMetadata": {"promptTokenCount": 5, "candidatesTokenCount": 2}}]
+    return b"".join(b"data: " + json.dumps(c).encode() + b"\r\n\r\n" for c in chunks)
+
+
+@pytest.mark.parametrize(("reason", "stop"), [
+    ("MALFORMED_FUNCTION_CALL", StopReason.END),
+    ("UNEXPECTED_TOOL_CALL", StopReason.END),
+    ("SAFETY", StopReason.CONTENT_FILTER),
+    ("RECITATION", StopReason.CONTENT_FILTER),
+    ("PROHIBITED_CONTENT", StopReason.CONTENT_FILTER),
+    ("MAX_TOKENS", StopReason.LENGTH),
+    ("STOP", StopReason.END),
+])
+def test_streamed_and_whole_finish_reasons_agree_and_go_back_exactly(reason, stop):
+    raw = _finish_chunks(reason, "Malformed function call: print(x" if "CALL" in reason
+                         else None)
+    events = decode_stream(raw, REQUEST)
+    streamed = [e for e in events if isinstance(e, MessageStop)]
+    assert len(streamed) == 1 and streamed[0].stop == stop
+    # the same answer as one body (the last chunk's candidate, the text folded in)
+    body = sse_payloads(raw)[-1]
+    body["candidates"][0]["content"]["parts"] = [{"text": "Let me"}]
+    whole = CODEC.decode_response(body, REQUEST)
+    assert whole.stop == stop and whole.meta == streamed[0].meta
+    assert assemble(events).stop == stop
+    # back to a Gemini client: the upstream's own word, streamed and whole
+    sent = sse_payloads(encode_stream(events, REQUEST))
+    for chunk in sent:
+        assert_valid_response(chunk)
+    assert sent[-1]["candidates"][0]["finishReason"] == reason
+    assert sent[-1]["candidates"][0].get("finishMessage") == body["candidates"][0].get(
+        "finishMessage")
+    assert CODEC.encode_response(whole, REQUEST)["candidates"][0]["finishReason"] == reason
+
+
+@pytest.mark.parametrize(("line", "status", "kind", "retry"), [
+    (b'data: {"error":{"code":429,"message":"Resource exhausted","status":"RESOURCE_EXHAUSTED",'
+     b'"details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"17s"}]}}',
+     429, "rate_limit", 17.0),
+    (b'data: [{"error":{"code":503,"message":"The model is overloaded.","status":'
+     b'"UNAVAILABLE"}}]', 503, "overloaded", None),
+    (b'data: {"error":{"code":500,"message":"An internal error has occurred.",'
+     b'"status":"INTERNAL"}}', 500, "api_error", None),
+    (b'data: {"error":"upstream gateway timeout"}', 500, "api_error", None),
+])
+def test_an_error_event_mid_stream_keeps_its_status_and_kind(line, status, kind, retry):
+    raw = b'data: {"candidates":[{"content":{"parts":[{"text":"par"}]}}]}\r\n\r\n' + line + \
+        b"\r\n\r\n"
+    events = decode_stream(raw, REQUEST)
+    assert isinstance(events[-1], StreamError), events
+    error = events[-1].error
+    assert (error.status, error.kind, error.retry_after) == (status, kind, retry)
+    assert not any(isinstance(e, MessageStop) for e in events)
+
+
+def test_a_bare_error_line_is_read_once_the_sse_layer_passes_it_on():
+    """Some gateways end the stream with the error JSON on its own line(s), no ``data:``.
+    sse.py drops such lines today; the decoder reads them whenever they reach it as an
+    event's data, pretty-printed or not."""
+    from byecore_cli.codecs.sse import SSEEvent
+
+    decoder = CODEC.stream_decoder(REQUEST)
+    decoder.feed(SSEEvent('{"candidates":[{"content":{"parts":[{"text":"a"}]}}]}'))
+    bare = json.dumps({"error": {"code": 429, "message": "quota", "status":
+                                 "RESOURCE_EXHAUSTED"}}, indent=2)
+    events = decoder.feed(SSEEvent(bare))
+    assert [type(e) for e in events] == [StreamError]
+    assert (events[0].error.status, events[0].error.kind) == (429, "rate_limit")
+    assert decoder.flush() == []

@@ -187,19 +187,25 @@ def finish_of(body: dict, candidate: dict | None) -> str | None:
     return get(candidate, "finishReason")
 
 
+def finish_meta(candidate: dict | None) -> dict | None:
+    """The upstream's own ``finishReason`` and ``finishMessage``, as hub meta: the stop's
+    exact word for a Gemini client (``Response.meta``, ``MessageStop.meta``)."""
+    kept = {k: v for k in ("finishReason", "finishMessage")
+            if isinstance(v := get(candidate or {}, k), str)}
+    return {P: kept} if kept else None
+
+
 def decode_response(body: dict, request: Request) -> Response:
     candidate = candidate_of(body)
     parts = decode_parts(candidate, CallBack(request)) if candidate else []
     reason = finish_of(body, candidate)
     has_calls = any(isinstance(p, ToolCall) for p in parts)
-    kept = {k: v for k in ("finishReason", "finishMessage")
-            if isinstance(v := get(candidate or {}, k), str)}
     response_id, model = get(body, "responseId"), get(body, "modelVersion")
     return Response(id=response_id if isinstance(response_id, str) else "",
                     model=model if isinstance(model, str) else request.model,
                     parts=parts, stop=stop_in(reason, has_calls),
                     usage=decode_usage(get(body, "usageMetadata")),
-                    meta={P: kept} if kept else None)
+                    meta=finish_meta(candidate))
 
 
 def encode_part(part, names: GeminiNames) -> dict | None:

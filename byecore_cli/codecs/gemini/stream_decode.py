@@ -5,7 +5,9 @@ or end event and no ``[DONE]``. Text and thought text arrive as deltas in parts;
 ``functionCall`` part arrives whole in one chunk; ``thoughtSignature`` rides on any part
 (often an empty-text part of the last chunk); ``usageMetadata`` comes on many chunks
 (the last wins); ``finishReason`` on the last chunk(s). An ``{"error": …}`` chunk ends
-the stream after a 200.
+the stream after a 200, as a ``data:`` event; so does the same object in a one-element
+array (the shape of a stream asked for without ``alt=sse``). Either becomes a
+``StreamError`` with the status and kind of errors.py's table.
 
 Events: ``MessageStart`` on the first chunk (``responseId``, ``modelVersion``, and the
 prompt's tokens when that chunk has usage: Gemini counts the prompt on every chunk, and
@@ -15,7 +17,11 @@ the open part's ``PartStop`` meta. A function call is a whole part at once (star
 arguments delta, stop), its signature in its meta. ``MessageStop`` comes with the
 chunk that carries ``finishReason`` when that chunk has usage too, else with the next
 chunk or at ``flush`` (usage may trail the finish); usage after the stop is a
-``UsageUpdate``. A stream that ends without any ``finishReason`` is a ``StreamError``.
+``UsageUpdate``. ``MessageStop.meta`` keeps the exact ``finishReason`` and
+``finishMessage`` (response.py ``finish_meta``), as a whole answer's ``Response.meta``
+does, so a MALFORMED_FUNCTION_CALL reaches a Gemini client as one, streamed or not.
+A function call's signature is also remembered for clients that drop it (signatures.py).
+A stream that ends without any ``finishReason`` is a ``StreamError``.
 Streamed function-call arguments (``partialArgs``/``willContinue``, a Vertex feature
 byecore never asks for) are not read.
 """
@@ -30,6 +36,7 @@ from byecore_cli.codecs.gemini.response import (
     CallBack,
     candidate_of,
     decode_usage,
+    finish_meta,
     finish_of,
     stop_in,
 )
@@ -60,6 +67,7 @@ class StreamDecoder:
         self._back: CallBack | None = None
         self._started = self._done = self._stopped = False
         self._finish: str | None = None  # seen, MessageStop not sent yet
+        self._finish_meta: dict | None = None
         self._next = 0
         self._open: str | None = None  # "text" | "thought" | None
         self._meta: dict = {}
@@ -75,11 +83,12 @@ class StreamDecoder:
             if not event.data.strip() or event.data.strip() == "[DONE]":
                 return []
             raise UpstreamFault(f"an event that is not JSON: {event.data[:200]}") from None
+        error = _error_of(data)
+        if error is not None:
+            self._done = True
+            return [StreamError(error)]
         if not isinstance(data, dict):
             raise UpstreamFault(f"an event that is not a JSON object: {event.data[:200]}")
-        if isinstance(data.get("error"), dict):
-            self._done = True
-            return [StreamError(info(data["error"], None))]
         try:
             return self._chunk(data)
         except UpstreamFault:
@@ -135,6 +144,7 @@ class StreamDecoder:
         if reason is not None:
             stop_in(reason, False)  # checks its type
             self._finish = reason
+            self._finish_meta = finish_meta(candidate)
             self._close(out)
             if usage is not None:
                 self._stop(out)
@@ -142,7 +152,8 @@ class StreamDecoder:
 
     def _stop(self, out: list[Event]) -> None:
         self._close(out)
-        out.append(MessageStop(stop_in(self._finish, self._calls), self._usage))
+        out.append(MessageStop(stop_in(self._finish, self._calls), self._usage,
+                               meta=self._finish_meta))
         self._stopped = True
 
     def _parts(self, candidate: dict, out: list[Event]) -> None:
@@ -215,3 +226,16 @@ class StreamDecoder:
         if arguments:
             out.append(ToolArgsDelta(index, arguments))
         out.append(PartStop(index))
+
+
+def _error_of(data) -> ErrorInfo | None:
+    """The error an event reports: ``{"error": {…}}``, alone or as a one-element array;
+    a bare ``{"error": "words"}`` (some gateways) is read too."""
+    if isinstance(data, list) and len(data) == 1:
+        data = data[0]
+    if not isinstance(data, dict):
+        return None
+    error = data.get("error")
+    if isinstance(error, str) and error:
+        error = {"message": error}
+    return info(error, None) if isinstance(error, dict) else None

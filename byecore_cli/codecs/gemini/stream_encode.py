@@ -6,7 +6,8 @@ with ``responseId`` and ``modelVersion`` (the model the client asked for) on eve
 A text or reasoning delta is one chunk with one part (``thought: true`` for reasoning);
 a function call is sent whole when its part stops, with its ``thoughtSignature``; a
 signature known only at a part's stop goes on an empty part of the same kind. The last
-chunk carries ``finishReason`` and ``usageMetadata``. An error ends the stream as a bare
+chunk carries ``finishReason`` (a Gemini upstream's own, with its ``finishMessage``,
+when ``MessageStop.meta`` kept it) and ``usageMetadata``. An error ends the stream as a bare
 ``{"error": …}`` line, the form the Google SDKs raise (errors.py); so does a stream cut
 short. No keep-alive comment may be written into this stream: google-genai (Python)
 fails on any line that is neither ``data:`` nor JSON (``: ping`` included); only blank
@@ -87,7 +88,11 @@ class StreamEncoder:
         if isinstance(event, MessageStop):
             out = self._close(None)
             self._done = True
-            candidate = {"finishReason": stop_out(event.stop), "index": 0}
+            mine = meta_for(event, P)  # a Gemini upstream's exact word, kept
+            candidate = {"finishReason": stop_out(event.stop, mine.get("finishReason")),
+                         "index": 0}
+            if mine.get("finishMessage"):
+                candidate["finishMessage"] = mine["finishMessage"]
             return out + self._write({"candidates": [candidate],
                                       "usageMetadata": encode_usage(event.usage)})
         if isinstance(event, StreamError):
