@@ -35,6 +35,7 @@ MCP_SCHEMA = {
         "when": {"type": "string", "format": "date-time"},
         "limit": {"type": "integer", "default": 10, "propertyNames": {"pattern": "x"}},
         "loose": {"type": ["string", "number"]},
+        "timeout": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 600.5},
     },
     "required": ["path", "missing"],
 }
@@ -59,7 +60,7 @@ def test_reduction_keeps_the_meaning_gemini_can_hold():
     assert props["mode"] == {"type": "STRING", "enum": ["fast"]}
     assert props["level"] == {"type": "INTEGER", "description": "one of: 1, 2, 3"}
     assert props["range"] == {"type": "OBJECT", "required": ["start"], "properties": {
-        "start": {"type": "INTEGER", "minimum": 0},
+        "start": {"type": "INTEGER", "minimum": 1},  # exclusiveMinimum 0: at least 1
         "end": {"type": "INTEGER", "nullable": True}}}
     assert props["target"] == {"type": "STRING", "nullable": True}
     assert props["value"] == {"anyOf": [{"type": "STRING"}, {"type": "NUMBER"}]}
@@ -71,6 +72,7 @@ def test_reduction_keeps_the_meaning_gemini_can_hold():
     assert props["when"] == {"type": "STRING", "format": "date-time"}
     assert props["limit"] == {"type": "INTEGER", "description": "default: 10"}
     assert props["loose"] == {"anyOf": [{"type": "STRING"}, {"type": "NUMBER"}]}
+    assert props["timeout"] == {"type": "NUMBER", "minimum": 0, "maximum": 600.5}  # loose
     refused = {"$schema", "$defs", "$ref", "additionalProperties", "const", "oneOf", "allOf",
                "exclusiveMinimum", "default", "propertyNames"}
     for node in _walk(out):

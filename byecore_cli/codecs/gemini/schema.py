@@ -13,7 +13,8 @@ gateway takes it: a foreign tool's JSON Schema is REDUCED to ``parameters`` (not
 - ``type: [T, "null"]`` and a ``{"type": "null"}`` union member become ``nullable``;
   several non-null types become an ``anyOf``;
 - ``const`` becomes a one-value string ``enum`` (other constants are described);
-  ``exclusiveMinimum``/``exclusiveMaximum`` become ``minimum``/``maximum``;
+  ``exclusiveMinimum``/``exclusiveMaximum`` become ``minimum``/``maximum`` (the next
+  whole number for an ``INTEGER``, the bound itself for a ``NUMBER``);
 - non-string ``enum`` values, a ``format`` Gemini does not know for the type, and a
   ``default``, move into the description (Gemini answers 400 to them: "Unknown name
   default" on the Gemini API, "only enum and date-time" for string formats);
@@ -171,13 +172,22 @@ def _values(schema: dict, out: dict) -> None:
         _note(out, f"one of: {words}" if len(values) > 1 else f"must be {words}")
 
 
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def _bounds(schema: dict, out: dict) -> None:
-    for key, loose in (("minimum", "exclusiveMinimum"), ("maximum", "exclusiveMaximum")):
+    for key, strict, step in (("minimum", "exclusiveMinimum", 1),
+                              ("maximum", "exclusiveMaximum", -1)):
         value = schema.get(key)
-        if not isinstance(value, (int, float)) or isinstance(value, bool):
-            value = schema.get(loose)
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            out[key] = value
+        if not _number(value):
+            value = schema.get(strict)
+            if not _number(value):
+                continue
+            # an integer above 0 is at least 1; a number can only keep the loose bound
+            if out.get("type") == "INTEGER" and float(value).is_integer():
+                value = int(value) + step
+        out[key] = value
 
 
 def to_json_schema(schema) -> dict:
