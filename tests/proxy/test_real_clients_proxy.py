@@ -14,7 +14,8 @@ The proxy runs in-process (``create_app``) on a socket bound to port 0 beforehan
 config, as it would for a user who moved the proxy off 4000. Clients run in a throwaway
 HOME; a test is skipped only when the client's binary is absent (set
 ``BYECORE_CLIENT_BIN``, as ``.ci/run`` does). Verified with Codex CLI 0.171.0,
-Claude Code 2.1.332 and aider-chat 0.86.2.
+Claude Code 2.1.332 and aider-chat 0.86.2. The same tool loop runs for Codex and Claude
+Code against a vendor that speaks only the Gemini API (``gemini_upstream.py``).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from byecore_cli.config.store import SettingsStore
 from byecore_cli.paths import Paths
 from byecore_cli.proxy.app import create_app
 from tests.clients.test_real_clients import _binary, _client_env, _needs
+from tests.proxy.gemini_upstream import SIGNATURE, GeminiOnlyUpstream
 
 UPSTREAM_KEY = "sk-chat-only-0123456789abcdefSECRET"
 CALL_ID = "call_proof_7f3a"
@@ -138,10 +140,11 @@ async def _run(argv: list[str], cwd: Path, env: dict, timeout: float) -> tuple[i
     return proc.returncode, out.decode(errors="replace"), err.decode(errors="replace")
 
 
-async def _through_proxy(cli, client: str, upstream: ChatOnlyUpstream, argv: list[str],
-                         timeout: float, *, translates: bool = True
+async def _through_proxy(cli, client: str, upstream, argv: list[str],
+                         timeout: float, *, translates: bool = True, protocol: str = "chat"
                          ) -> tuple[Path, int, str, str]:
-    """Save the Chat-only provider, set ``client`` up, serve the proxy, run ``argv``.
+    """Save the provider (speaking only ``protocol``), set ``client`` up, serve the
+    proxy, run ``argv``.
 
     ``translates=False``: a Chat client, set up with ``--via-proxy`` (the pass-through).
     """
@@ -157,8 +160,8 @@ async def _through_proxy(cli, client: str, upstream: ChatOnlyUpstream, argv: lis
         up_site = web.TCPSite(up_runner, "127.0.0.1", 0)
         await up_site.start()
         up_port = up_runner.addresses[0][1]
-        added = cli("provider", "add", "chatonly", "--preset", "none", "--base-url",
-                    f"http://127.0.0.1:{up_port}", "--protocol", "chat", "--model",
+        added = cli("provider", "add", "vendor", "--preset", "none", "--base-url",
+                    f"http://127.0.0.1:{up_port}", "--protocol", protocol, "--model",
                     "vendor-model-1", "--key-stdin", input=UPSTREAM_KEY)
         assert added.exit_code == 0, added.output
 
@@ -172,7 +175,7 @@ async def _through_proxy(cli, client: str, upstream: ChatOnlyUpstream, argv: lis
         set_up = cli("setup", client, "--json", *(() if translates else ("--via-proxy",)))
         assert set_up.exit_code == 0, set_up.output
         data = json.loads(set_up.stdout)["data"]
-        assert data["via_proxy"], data  # chat-only provider: the client must use the proxy
+        assert data["via_proxy"], data  # one foreign protocol: the client must use the proxy
         if translates:
             assert any("local proxy" in note and "translates" in note
                        for note in data["notes"])
@@ -251,3 +254,55 @@ async def test_aider_streams_through_the_pass_through_and_its_tokens_are_counted
     rows = json.loads(used.stdout)["data"]["rows"]
     assert [r["client"] for r in rows] == ["aider"]
     assert rows[0]["output_tokens"] == 9 * len(upstream.requests)
+
+
+# -- a Gemini-only upstream: Claude Code and Codex translated to the Gemini API ---------
+
+def _gemini_tool_loop_checks(upstream: GeminiOnlyUpstream, work: Path, out: str,
+                             err: str) -> None:
+    why = (out[-1500:], err[-3000:], upstream.other, [
+        (r["method"], [c.get("role") for c in r["body"].get("contents") or []])
+        for r in upstream.requests])
+    assert (work / "proof.txt").is_file(), why  # the client really ran the tool
+    assert (work / "proof.txt").read_text().strip() == "hi"
+    assert FINAL in out, why
+    assert upstream.other == []
+    for r in upstream.requests:  # the provider's key, the Gemini way, and nothing else
+        assert r["headers"].get("x-goog-api-key") == UPSTREAM_KEY
+        assert "Authorization" not in r["headers"] and "x-api-key" not in r["headers"]
+        assert r["model"] == "vendor-model-1" and "model" not in r["body"]
+    replays = [r["body"]["contents"] for r in upstream.requests if any(
+        "functionResponse" in part for c in r["body"]["contents"] for part in c["parts"])]
+    assert replays, why
+    turns = replays[0]
+    calls = [(i, part) for i, c in enumerate(turns) for part in c["parts"]
+             if "functionCall" in part]
+    answers = [(i, part) for i, c in enumerate(turns) for part in c["parts"]
+               if "functionResponse" in part]
+    assert [p["functionCall"]["name"] for _, p in calls] == [upstream.tool]
+    assert calls[0][1]["thoughtSignature"] == SIGNATURE  # given back exactly, as Gemini 3 wants
+    assert turns[calls[0][0]]["role"] == "model" and turns[answers[0][0]]["role"] == "user"
+    assert [p["functionResponse"]["name"] for _, p in answers] == [upstream.tool]
+    assert calls[0][0] < answers[0][0]
+
+
+@_needs("codex")
+async def test_codex_exec_runs_a_tool_through_the_proxy_on_a_gemini_only_upstream(cli):
+    upstream = GeminiOnlyUpstream("exec_command", _codex_arguments, key=UPSTREAM_KEY,
+                                  final=FINAL)
+    argv = [_binary("codex"), "exec", "--skip-git-repo-check",
+            "--dangerously-bypass-approvals-and-sandbox", PROMPT]
+    work, code, out, err = await _through_proxy(cli, "codex", upstream, argv, 180,
+                                                protocol="gemini")
+    assert code == 0, (out[-1500:], err[-3000:])
+    _gemini_tool_loop_checks(upstream, work, out, err)
+
+
+@_needs("claude")
+async def test_claude_print_runs_a_tool_through_the_proxy_on_a_gemini_only_upstream(cli):
+    upstream = GeminiOnlyUpstream("Bash", _claude_arguments, key=UPSTREAM_KEY, final=FINAL)
+    argv = [_binary("claude"), "-p", "--allowedTools", "Bash", "--", PROMPT]
+    work, code, out, err = await _through_proxy(cli, "claude", upstream, argv, 180,
+                                                protocol="gemini")
+    assert code == 0, (out[-1500:], err[-3000:])
+    _gemini_tool_loop_checks(upstream, work, out, err)
