@@ -21,7 +21,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ROOT / "completions"
 BIN = Path(sys.executable).parent
-CLIENTS = {"codex", "claude", "aider", "opencode", "crush", "droid", "continue", "zed"}
+CLIENTS = {"codex", "claude", "gemini", "aider", "opencode", "crush", "droid", "continue",
+           "zed"}
 
 
 def _env() -> dict[str, str]:
