@@ -222,6 +222,31 @@ def test_reasoning_to_thinking_config(model, reasoning, thinking):
     assert wire["generationConfig"]["thinkingConfig"] == thinking
 
 
+@pytest.mark.parametrize(("model", "budget", "sent"), [
+    ("gemini-2.5-pro", 64000, 32768), ("gemini-2.5-flash", 32000, 24576),
+    ("gemini-2.5-flash-lite", 24000, 24000), ("gemini-2.5-pro", 31999, 31999),
+])
+def test_a_budget_beyond_the_models_range_is_its_largest(model, budget, sent):
+    """Claude Code's budgets (and the "max" effort's 64000) exceed what Gemini 2.5 takes."""
+    wire = CODEC.encode_request(Request(model, [Message("user", [Text("x")])],
+                                        reasoning=ReasoningConfig(True, budget_tokens=budget)))
+    assert wire["generationConfig"]["thinkingConfig"]["thinkingBudget"] == sent
+
+
+@pytest.mark.parametrize(("model", "asked", "sent"), [
+    ("gemini-2.5-pro", 128000, 65536), ("gemini-3-pro-preview", 128000, 65536),
+    ("models/gemini-3-flash-preview", 65537, 65536), ("gemini-2.0-flash", 32000, 8192),
+    ("gemini-3-pro-image-preview", 65536, 32768), ("gemini-2.5-flash", 32000, 32000),
+    ("my-gateway-alias", 128000, 128000),  # an unknown model: as asked
+])
+def test_max_tokens_fit_the_models_output_limit(model, asked, sent):
+    """Gemini answers 400 to a maxOutputTokens above the model's limit; Claude Code asks
+    for 128000."""
+    wire = CODEC.encode_request(Request(model, [Message("user", [Text("x")])],
+                                        max_tokens=asked))
+    assert wire["generationConfig"]["maxOutputTokens"] == sent
+
+
 def test_effort_with_no_room_to_think():
     """max_tokens too small for a budget: thinking off, no thoughts asked for (Pro cannot
     turn it off: its smallest budget)."""

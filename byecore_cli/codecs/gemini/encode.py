@@ -27,16 +27,18 @@ Decisions (each hub field maps, or is dropped on purpose):
 - ``tool_choice`` → ``toolConfig.functionCallingConfig`` (auto AUTO, required ANY, tool
   ANY + ``allowedFunctionNames``, none NONE); a Gemini client's own ``toolConfig`` wins.
   ``parallel_tool_calls`` has no Gemini equivalent and is dropped.
-- ``generationConfig``: temperature, topP, topK, maxOutputTokens, ``stopSequences``
-  (Gemini takes at most 5: the first 5 are sent); ``response_format`` → JSON mime type
-  with ``responseSchema`` (reduced like tool parameters) or, for json_object, the mime
-  type alone. Reasoning → ``thinkingConfig`` (a Gemini client's own is sent back as it
-  came): off → budget 0 (128 for a ``pro`` model, LOW for ``gemini-3``: those cannot
-  turn thinking off and answer 400 to budget 0); a budget → ``thinkingBudget``; an
-  effort → ``thinkingLevel`` (LOW or HIGH, what every Gemini 3 model takes) for
-  ``gemini-3`` models, a budget from hub/reasoning.py for the others; on with neither →
-  budget -1 (dynamic); thoughts are included whenever thinking is on and reasoning or a
-  summary was asked for.
+- ``generationConfig``: temperature, topP, topK, maxOutputTokens (at most the output
+  limit of the Gemini families in ``OUTPUT_LIMITS``: Gemini answers 400 to more, and
+  Claude Code asks for 128000), ``stopSequences`` (Gemini takes at most 5: the first 5
+  are sent); ``response_format`` → JSON mime type with ``responseSchema`` (reduced like
+  tool parameters) or, for json_object, the mime type alone. Reasoning →
+  ``thinkingConfig`` (a Gemini client's own is sent back as it came): off → budget 0
+  (128 for a ``pro`` model, LOW for ``gemini-3``: those cannot turn thinking off and
+  answer 400 to budget 0); a budget → ``thinkingBudget`` (at most 32768 on a ``pro``
+  model, 24576 on others: the 2.5 ranges); an effort → ``thinkingLevel`` (LOW or HIGH,
+  what every Gemini 3 model takes) for ``gemini-3`` models, a budget from
+  hub/reasoning.py for the others; on with neither → budget -1 (dynamic); thoughts are
+  included whenever thinking is on and reasoning or a summary was asked for.
 - ``extras["gemini"]`` (only set when the client spoke Gemini): ``safetySettings``,
   ``cachedContent``, ``labels`` and the other ``generationConfig`` keys, sent back.
   ``user`` and ``metadata`` have no Gemini field and are dropped.
@@ -71,6 +73,10 @@ from byecore_cli.hub.tools import custom_tool_description, custom_tool_schema
 
 MAX_STOPS = 5
 MIN_PRO_BUDGET = 128  # Gemini 2.5 Pro cannot turn thinking off: its smallest budget
+MAX_BUDGET, MAX_PRO_BUDGET = 24576, 32768  # the largest thinkingBudget 2.5 Flash / Pro take
+# model name part → the maxOutputTokens the model takes (first match wins; others: as asked)
+OUTPUT_LIMITS = (("-image", 32768), ("gemini-3", 65536), ("gemini-2.5", 65536),
+                 ("gemini-2.0", 8192), ("gemini-1.5", 8192))
 _MODES = {"auto": "AUTO", "required": "ANY", "tool": "ANY", "none": "NONE"}
 
 
@@ -220,6 +226,10 @@ def _generation(request: Request, mine: dict) -> dict:
         value = getattr(request, attr)
         if value is not None:
             out[key] = value
+    if "maxOutputTokens" in out:
+        limit = next((n for part, n in OUTPUT_LIMITS if part in request.model), None)
+        if limit is not None and out["maxOutputTokens"] > limit:
+            out["maxOutputTokens"] = limit
     if request.stop:
         out["stopSequences"] = list(request.stop[:MAX_STOPS])
     fmt = request.response_format
@@ -254,6 +264,9 @@ def _thinking(request: Request) -> dict | None:
         out["thinkingBudget"] = -1
     if out.get("thinkingBudget") == 0 and "pro" in request.model:
         out["thinkingBudget"] = MIN_PRO_BUDGET
+    if out.get("thinkingBudget", 0) > 0:
+        out["thinkingBudget"] = min(out["thinkingBudget"],
+                                    MAX_PRO_BUDGET if "pro" in request.model else MAX_BUDGET)
     if out.get("thinkingBudget") != 0 and (reasoning.summary is not None or reasoning.enabled
                                            or reasoning.effort):
         out["includeThoughts"] = True
