@@ -7,6 +7,7 @@ import typer
 from byecore_cli.cli.options import JSON_OPTION, PROVIDER_OPTION
 from byecore_cli.cli.output import Output
 from byecore_cli.errors import NotFound, UsageError
+from byecore_cli.providers.endpoints import PROTOCOL_HELP
 
 
 def check(
@@ -17,7 +18,7 @@ def check(
     model: str | None = typer.Option(None, "--model", "-m", help="The model to try."),
     protocols: list[str] = typer.Option(
         [], "--protocol", metavar="PROTOCOL",
-        help="chat, responses, messages or gemini (repeatable). Default: the ones the "
+        help=f"A protocol to try (repeatable): {PROTOCOL_HELP}. Default: the ones the "
         "provider claims; chat, responses and messages for --base-url; all for --proxy."),
     proxy: bool = typer.Option(
         False, "--proxy", help="Check the local byecore proxy end to end instead."),

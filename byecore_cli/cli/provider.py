@@ -10,6 +10,7 @@ import typer
 from byecore_cli.cli.options import JSON_OPTION
 from byecore_cli.cli.output import Output
 from byecore_cli.errors import NotFound, UsageError
+from byecore_cli.providers.endpoints import PROTOCOL_HELP
 
 app = typer.Typer(
     help="Save the gateways and vendors you use (base URL, key, protocols, models).",
@@ -119,7 +120,7 @@ def add(
     key_stdin: bool = KEY_STDIN_OPTION,
     protocols: list[str] = typer.Option(
         [], "--protocol", metavar="PROTOCOL",
-        help="A protocol it speaks: chat, responses or messages (repeatable)."),
+        help=f"A protocol it speaks (repeatable): {PROTOCOL_HELP}."),
     models: list[str] = typer.Option([], "--model", metavar="MODEL",
                                      help="A model it serves (repeatable)."),
     default_model: str | None = typer.Option(

@@ -9,9 +9,7 @@ import typer
 
 from byecore_cli.cli.output import Output
 from byecore_cli.errors import ByecoreError, UsageError
-
-PROTOCOL_HELP = "chat (OpenAI Chat Completions), responses (OpenAI Responses), messages " \
-    "(Anthropic Messages) or gemini (the Gemini API)."
+from byecore_cli.providers.endpoints import PROTOCOL_HELP
 
 
 def translate(

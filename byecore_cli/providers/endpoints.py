@@ -23,6 +23,7 @@ from byecore_cli import codecs
 Protocol = str  # a name in codecs.CODECS (settings validation checks it)
 PROTOCOLS: tuple[str, ...] = codecs.PROTOCOLS
 PROTOCOL_TITLES = {name: codecs.wire(name).title for name in PROTOCOLS}
+PROTOCOL_HELP = ", ".join(f"{n} ({t})" for n, t in PROTOCOL_TITLES.items())  # for --help
 # a wire's ``base`` → the provider field holding its prefix, and that field's default
 PREFIX_FIELDS = {"openai": "openai_path", "anthropic": "anthropic_path",
                  "gemini": "gemini_path"}
