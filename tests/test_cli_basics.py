@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from byecore_cli.codecs import PROTOCOLS
-
 from byecore_cli import __version__
+from byecore_cli.codecs import PROTOCOLS
 
 ROOT = Path(__file__).resolve().parent.parent
 
