@@ -17,7 +17,9 @@ Decisions (each hub field maps, or is dropped on purpose):
 - Tool names go through ``GeminiNames`` (names.py); ids byecore made up are removed,
   others are sent as ``id``; a ``functionResponse`` names its call's function.
 - Thought signatures: Gemini's own, from part meta, go back on the same part, exactly;
-  a model turn whose calls carry none gets the documented dummy (turns.py). Reasoning is
+  a call from a client that cannot carry one (Anthropic, Chat, Responses) gets the one
+  Gemini gave it, from the process's signature cache (signatures.py); a model turn whose
+  first call still has none gets the documented dummy (turns.py). Reasoning is
   replayed only as Gemini's own signed thought parts; thought text without a signature,
   and other protocols' reasoning, are not sent.
 - Tools: a Gemini client's declarations are sent back as they came (name made legal);
@@ -57,6 +59,7 @@ from byecore_cli.codecs.gemini.parts import (
     encode_text,
 )
 from byecore_cli.codecs.gemini.schema import reduce
+from byecore_cli.codecs.gemini.signatures import SIGNATURES
 from byecore_cli.codecs.gemini.turns import HUB, pair_calls, sign_calls
 from byecore_cli.hub import (
     REMINDER,
@@ -157,7 +160,8 @@ def _model_parts(parts: list, names: GeminiNames) -> list[dict]:
             if wire_id(part.id):
                 call["id"] = part.id
             wire = {"functionCall": call, HUB: part.id}
-            signature = meta_for(part, P).get(SIGNATURE)
+            signature = meta_for(part, P).get(SIGNATURE) or \
+                SIGNATURES.recall(part.id, call["name"])
             if signature:
                 wire[SIGNATURE] = signature
             out.append(wire)

@@ -51,6 +51,7 @@ from byecore_cli.codecs.gemini.parts import (
     encode_image,
     encode_text,
 )
+from byecore_cli.codecs.gemini.signatures import SIGNATURES
 from byecore_cli.hub import (
     Image,
     Reasoning,
@@ -137,6 +138,7 @@ class CallBack:
         signature = get(part, SIGNATURE)
         if isinstance(signature, str):
             call.meta = {P: {SIGNATURE: signature}}
+            SIGNATURES.remember(call.id, wire_name, signature)  # for foreign clients
         return call
 
 

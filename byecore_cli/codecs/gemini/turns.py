@@ -8,11 +8,14 @@ turn becomes user text, content kept. The encoder marks its own call and respons
 with ``HUB`` (the hub id) so that they are told apart from a client's opaque parts; the
 marker is removed here.
 
-Signatures (``sign_calls``): Gemini 3 refuses a replayed model turn whose function calls
-carry no ``thoughtSignature``. When none of a turn's calls has one (history from another
-model, or a client that dropped it), the first call gets ``skip_thought_signature_
-validator``, the value Google documents for that case; real signatures are left exactly
-as they are (Gemini signs only the first of parallel calls).
+Signatures (``sign_calls``): Gemini 3 refuses a request with a model step (one ``model``
+content) whose FIRST ``functionCall`` part carries no ``thoughtSignature``: Gemini signs
+only the first of parallel calls, and checks only the steps since the last user text,
+but older steps get one too (harmless; which turn is "current" is the upstream's
+business). When that first call has none (history from another model, or a client that
+dropped it and a signature the cache no longer holds), it gets
+``skip_thought_signature_validator``, the value Google documents for that case, as that
+literal string (which the Gemini API reads); real signatures are left exactly as they are.
 """
 
 from __future__ import annotations
@@ -74,6 +77,9 @@ def _orphan(part: dict) -> None:
 
 def sign_calls(contents: list[dict]) -> None:
     for turn in contents:
-        calls = [p for p in turn["parts"] if isinstance(p.get("functionCall"), dict)]
-        if turn["role"] == "model" and calls and not any(SIGNATURE in p for p in calls):
-            calls[0][SIGNATURE] = SKIP_SIGNATURE
+        if turn["role"] != "model":
+            continue
+        first = next((p for p in turn["parts"] if isinstance(p.get("functionCall"), dict)),
+                     None)
+        if first is not None and not first.get(SIGNATURE):
+            first[SIGNATURE] = SKIP_SIGNATURE
