@@ -99,6 +99,9 @@ def _apply(out: Output, writer, target, *, dry_run: bool, yes: bool, force: bool
         if not typer.confirm(f"Write these changes to {writer.title}'s files?", default=True):
             raise typer.Exit(1)
     data["backup"] = engine.commit(prepared, reason=reason, remember=remember)
+    # again, now that the files are written: a shell variable that beats the new file
+    # (Gemini CLI's .env never replaces one) shows only against what was written
+    data["warnings"] = writer.check_env(os.environ)
     return data
 
 
@@ -133,9 +136,10 @@ def _print_result(console, d: dict, title: str) -> None:
 
 
 def setup(
-    client: str = typer.Argument(..., help="codex, claude, aider, opencode, crush, droid, "
-                                 "continue or zed; or cursor, cline, roo, kilo, cherry-studio, "
-                                 "chatbox, lobechat, nextchat to print what to paste.",
+    client: str = typer.Argument(..., help="codex, claude, gemini, aider, opencode, crush, "
+                                 "droid, continue or zed; or cursor, cline, roo, kilo, "
+                                 "cherry-studio, chatbox, lobechat, nextchat to print what "
+                                 "to paste.",
                                  autocompletion=complete_setup_client),
     provider: str | None = PROVIDER_OPTION,
     model: str | None = MODEL_OPTION,
@@ -275,7 +279,7 @@ def use(
 
 def restore(
     client: str = typer.Argument(..., help="The client whose files to put back: codex, "
-                                 "claude, aider, opencode, crush, droid, continue or zed.",
+                                 "claude, gemini, aider, opencode, crush, droid, continue or zed.",
                                  autocompletion=complete_written_client),
     list_: bool = typer.Option(False, "--list", help="List the backups instead (byecore "
                                "keeps the newest 20 of each client, and always the oldest: "

@@ -336,3 +336,15 @@ def test_doctor_finds_a_project_env_file_that_hides_the_one_byecore_wrote(
         f"{home / '.gemini' / '.env'}: it loads only the nearest env file, so byecore's "
         "settings are not used there"]
     assert findings[0]["fix"].startswith('set "advanced": {"ignoreLocalEnv": true} in ')
+
+
+def test_a_first_setup_warns_of_a_shell_key_that_will_beat_the_new_file(
+        run, gemini_gateway, home, monkeypatch):
+    """The warning compares the shell with the file as written: before the write there
+    is no file, so nothing to compare, and the warning would be lost."""
+    monkeypatch.setenv("GEMINI_API_KEY", "AIzaSyShellKey0123456789")
+    code, body = run("setup", "gemini")
+    assert code == 0, body
+    warnings = body["data"]["warnings"]
+    assert any("GEMINI_API_KEY" in w for w in map(str, warnings)), warnings
+    assert "AIzaSyShellKey0123456789" not in json.dumps(body)
