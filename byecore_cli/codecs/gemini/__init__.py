@@ -5,7 +5,8 @@ fields), ``fields`` (field spellings and type checks), ``names`` (legal function
 made-up call ids), ``schema`` (JSON Schema ↔ Gemini ``Schema``), ``parts`` (parts ↔ hub
 parts, thought signatures), ``request`` (client request → hub, the field table),
 ``encode`` (hub → upstream request, its decisions), ``turns`` (call pairing and thought
-signatures towards Gemini), ``response`` (bodies, finish reasons, usage),
+signatures towards Gemini), ``signatures`` (the process's cache of call signatures, for
+clients whose protocol cannot carry them), ``response`` (bodies, finish reasons, usage),
 ``stream_decode`` / ``stream_encode`` (SSE chunks ↔ hub events), ``errors`` (the Google
 error table), ``listing`` (``:countTokens`` bodies and the ``GET models`` list).
 
