@@ -86,3 +86,32 @@ def test_effort_budget_respects_anthropic_limits(effort):
     assert MIN_BUDGET <= budget < 32000
     assert effort_to_budget(effort, 1000) is None
     assert budget_to_effort(effort_to_budget(effort, None)) == effort
+
+
+def test_an_assembled_or_exploded_answer_keeps_the_exact_finish_reason():
+    """A Gemini stream under a non-streaming Gemini client (and the other way round) keeps
+    MALFORMED_FUNCTION_CALL, which the hub's stop reasons alone would turn into STOP."""
+    import json
+
+    from byecore_cli import codecs
+    from byecore_cli.codecs.sse import SSEDecoder
+    from byecore_cli.hub import Request
+    from byecore_cli.hub.assemble import Assembler, explode
+
+    gemini = codecs.get("gemini")
+    request = Request(model="gemini-2.5-pro", stream=True)
+    chunk = {"candidates": [{"content": {"role": "model", "parts": [{"text": "hm"}]},
+                             "finishReason": "MALFORMED_FUNCTION_CALL", "index": 0}],
+             "usageMetadata": {"promptTokenCount": 3, "candidatesTokenCount": 1}}
+    decoder, assembler = gemini.stream_decoder(request), Assembler()
+    for event in SSEDecoder().feed(f"data: {json.dumps(chunk)}\r\n\r\n".encode()):
+        for hub in decoder.feed(event):
+            assembler.feed(hub)
+    for hub in decoder.flush():
+        assembler.feed(hub)
+    response = assembler.result()
+    body = gemini.encode_response(response, request)
+    assert body["candidates"][0]["finishReason"] == "MALFORMED_FUNCTION_CALL"
+    encoder = gemini.stream_encoder(request)
+    streamed = b"".join(encoder.feed(e) for e in explode(response)) + encoder.flush()
+    assert b'"finishReason": "MALFORMED_FUNCTION_CALL"' in streamed.replace(b'":"', b'": "')

@@ -108,6 +108,8 @@ class Assembler:
                 raise UpstreamFault("the message stopped twice or with parts still open",
                                     where="stream")
             r.stop, r.stop_sequence = event.stop, event.stop_sequence
+            if event.meta:  # the exact finish reason of a protocol that has one (Gemini)
+                r.meta = {**(r.meta or {}), **event.meta}
             r.usage = replace(event.usage)
             self._stopped = True
         elif isinstance(event, StreamError):
@@ -146,5 +148,6 @@ def explode(response: Response) -> list[Event]:
     stop = response.stop
     if stop == StopReason.END and any(isinstance(p, ToolCall) for p in response.parts):
         stop = StopReason.TOOL_CALLS
-    events.append(MessageStop(stop, replace(response.usage), response.stop_sequence))
+    events.append(MessageStop(stop, replace(response.usage), response.stop_sequence,
+                              response.meta))
     return events
