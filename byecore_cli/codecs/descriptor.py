@@ -30,6 +30,7 @@ class Wire:
     key_header = "Authorization: Bearer"  # for people: how ``auth_headers`` sends a key
     model_in_path = False  # True: model and stream are in the URL, not in the body
     usage_field = "usage"  # the top-level key of an answer's usage
+    stray_json_lines = False  # SSEDecoder(stray=…): JSON written outside ``data:`` counts
     keepalive: bytes = KEEPALIVE  # written to an idle client stream
     minted: bytes | None = None  # in a body only if byecore's codec minted opaque data
     answer_keys: tuple[str, ...]  # a whole answer has one of these top-level keys

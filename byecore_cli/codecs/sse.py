@@ -29,8 +29,18 @@ class SSEEvent:
     id: str | None = None
 
 
+# The event name given to lines outside any field (``stray=True``), e.g. a gateway that
+# ends a Gemini stream with its error object written bare, without ``data:``.
+STRAY = "byecore.stray"
+
+
 class SSEDecoder:
-    def __init__(self) -> None:
+    """``stray``: keep a line that begins a JSON value (``{`` or ``[``) outside any field,
+    and the lines after it up to the blank line, as one event named ``STRAY`` instead of
+    dropping them as the SSE spec says (pretty-printed JSON too)."""
+
+    def __init__(self, stray: bool = False) -> None:
+        self.stray = stray
         self._buffer = b""
         self._data: list[str] = []
         self._event: str | None = None
@@ -117,6 +127,11 @@ class SSEDecoder:
     def _field(self, line: str, out: list[SSEEvent]) -> None:
         if not line:
             self._dispatch(out)
+            return
+        if self.stray and (self._event == STRAY or (line[0] in "{[" and not self._data)):
+            self._event = STRAY
+            self._data.append(line)
+            self._data_size += len(line) + 1
             return
         if line[0] == ":":
             return

@@ -341,7 +341,8 @@ class Pipeline:
             sink = await self._open_sink(kept, key)
             await self._relay(target, upstream, first, sink)
             return sink.response
-        translating = _Translating(self._encoder(), up_codec.stream_decoder(up_hub))
+        translating = _Translating(self._encoder(), up_codec.stream_decoder(up_hub),
+                                   _sse_for(target))
         ready = _upstream_decoded(lambda: translating.first(first), target)
         sink = await self._open_sink(kept, key)
         await self._translate(translating, upstream, first, ready, sink)
@@ -386,7 +387,7 @@ class Pipeline:
 
     async def _assemble(self, upstream, first, up_codec, up_hub, kept, target):
         """A streaming upstream under a non-streaming client: fold the stream into one body."""
-        sse, decoder, assembler = SSEDecoder(), up_codec.stream_decoder(
+        sse, decoder, assembler = _sse_for(target), up_codec.stream_decoder(
             up_hub or self.call.hub_request()), Assembler()
         cap = _cap(self.state.settings.proxy)
         chunk, size = first, 0
@@ -524,12 +525,17 @@ def _upstream_decoded(decode, target: Target):
         raise Retry(_fault_info(exc, target)) from None
 
 
+def _sse_for(target: Target) -> SSEDecoder:
+    """An SSE decoder for ``target``'s stream, reading what its wire says counts."""
+    return SSEDecoder(stray=codecs.wire(target.protocol).stray_json_lines)
+
+
 class _Translating:
     """A translated stream's coders, the first chunk decoded before the client sees a byte."""
 
-    def __init__(self, encoder, decoder) -> None:
+    def __init__(self, encoder, decoder, sse: SSEDecoder) -> None:
         self.encoder, self.decoder = encoder, decoder
-        self.sse, self.tracker = SSEDecoder(), streaming.Tracker()
+        self.sse, self.tracker = sse, streaming.Tracker()
 
     def first(self, chunk: bytes) -> bytes:
         return streaming.decode_first(chunk, self.sse, self.decoder, self.encoder,

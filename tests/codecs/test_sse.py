@@ -181,3 +181,13 @@ def test_the_framers_shortcuts_cut_where_the_line_rules_do(block):
     assert event_ends(block) == ends
     whole, last = last_event_end(block), (ends[-1] if ends else 0)
     assert whole >= last and block[last:whole].strip(b"\r\n") == b""  # empty lines at most
+
+
+def test_stray_json_lines_are_kept_only_when_asked():
+    from byecore_cli.codecs.sse import STRAY, SSEDecoder
+
+    raw = b'data: {"a":1}\n\n{\n  "error": {"code": 429}\n}\n\n: comment\n\ndata: 2\n\n'
+    assert [e.data for e in SSEDecoder().feed(raw)] == ['{"a":1}', "2"]
+    events = SSEDecoder(stray=True).feed(raw)
+    assert [(e.event, e.data) for e in events] == [
+        (None, '{"a":1}'), (STRAY, '{\n  "error": {"code": 429}\n}'), (None, "2")]

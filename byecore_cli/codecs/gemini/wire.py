@@ -27,7 +27,9 @@ class GeminiWire(Wire):
     # google-genai fail (test_gemini_errors.py).
     keepalive = b"\r\n\r\n"
     answer_keys = ("candidates", "promptFeedback")
-    terminal = re.compile(rb'"finishReason"\s*:\s*"|data: ?\{\s*"error"\s*:')
+    # some gateways end a stream with the error object bare, without "data:"
+    stray_json_lines = True
+    terminal = re.compile(rb'(?m)"finishReason"\s*:\s*"|^(?:data: ?)?\{\s*"error"\s*:')
 
     def path(self, model: str, stream: bool) -> str:
         name = quote(model.removeprefix("models/"), safe="-._~@")
