@@ -37,6 +37,59 @@ def _known_protocol(name: str) -> str:
     return name
 
 
+SIZE_RE = re.compile(r"^[1-9][0-9]{1,4}x[1-9][0-9]{1,4}$")
+
+
+class ImageTier(BaseModel):
+    """One price band of an image model: the sizes it covers and what one image costs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sizes: list[str] = Field(min_length=1)  # WIDTHxHEIGHT; the first is the tier's default
+    price: float | None = Field(None, ge=0)  # US dollars per image; None: not known
+
+    @field_validator("sizes")
+    @classmethod
+    def _sizes(cls, value: list[str]) -> list[str]:
+        for size in value:
+            if not SIZE_RE.match(size):
+                raise ValueError(f"{size!r}: expected WIDTHxHEIGHT such as '1024x1024'")
+        if len(set(value)) != len(value):
+            raise ValueError("each size may be listed once")
+        return value
+
+
+class ImageModel(BaseModel):
+    """An image model's sizes and prices (``[providers.NAME.image_models.MODEL]``): provider
+    data, copied from the preset, so a user can correct it per provider."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tiers: dict[str, ImageTier] = Field(min_length=1)  # label ("1K") → its sizes and price
+    # the tier the provider bills a request as when it has no size, "auto" or one it lacks
+    missing_size_tier: str | None = None
+
+    @field_validator("tiers")
+    @classmethod
+    def _one_tier_a_size(cls, value: dict[str, ImageTier]) -> dict[str, ImageTier]:
+        seen: dict[str, str] = {}
+        for label, tier in value.items():
+            for size in tier.sizes:
+                if size in seen:
+                    raise ValueError(f"{size} is in two tiers ({seen[size]!r} and {label!r})")
+                seen[size] = label
+        return value
+
+    @field_validator("missing_size_tier")
+    @classmethod
+    def _known_tier(cls, value: str | None, info: ValidationInfo) -> str | None:
+        tiers = info.data.get("tiers")
+        if value is not None and tiers is not None and value not in tiers:
+            raise ValueError(f"{value!r} is not one of this model's tiers: "
+                             + ", ".join(tiers))
+        return value
+
+
 class Provider(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -51,6 +104,8 @@ class Provider(BaseModel):
     anthropic_path: str = ""
     gemini_path: str = "/v1beta"
     quirks: list[QuirkName] = Field(default_factory=list)
+    # None: not set (the preset's, if any, applies); {}: this provider has no image models
+    image_models: dict[str, ImageModel] | None = None
 
     @field_validator("base_url")
     @classmethod
@@ -163,6 +218,30 @@ class ProxyTimeouts(BaseModel):
     client_body: float = Field(60.0, gt=0)
 
 
+class ProxyImages(BaseModel):
+    """``[proxy.images]``: what the proxy does with an Images API request's ``size``.
+
+    Some providers bill a request without a size (or with ``auto``, or one they do not
+    list) at a higher tier: byecore's gateway bills image-2's 2K price for it. So a
+    missing or ``auto`` size becomes ``default_size`` (or the model's cheapest size when
+    its table lacks that one), and a size the model's table does not list is refused with
+    the list of valid ones, instead of going up to be billed silently.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    default_size: str = "1024x1024"
+    fill_missing: bool = True  # false: a request without a size goes up as it is
+    refuse_unlisted: bool = True  # false: a size the table lacks goes up as it is
+
+    @field_validator("default_size")
+    @classmethod
+    def _size(cls, value: str) -> str:
+        if not SIZE_RE.match(value):
+            raise ValueError("expected WIDTHxHEIGHT such as '1024x1024'")
+        return value
+
+
 class ProxySettings(BaseModel):
     """``[proxy]``: how ``byecore proxy`` listens and routes (see byecore_cli/proxy/router.py).
 
@@ -188,6 +267,7 @@ class ProxySettings(BaseModel):
     # (vscode-webview://…), a desktop app's own scheme; matched on scheme, host and port
     allowed_origins: list[str] = Field(default_factory=list)
     max_attempts: int = Field(3, ge=1, le=10)
+    images: ProxyImages = Field(default_factory=ProxyImages)
 
     @field_validator("aliases", "scenarios")
     @classmethod

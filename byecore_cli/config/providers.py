@@ -6,6 +6,7 @@ describe providers the same way.
 
 from __future__ import annotations
 
+import copy
 import os
 from dataclasses import dataclass, field
 from typing import get_args
@@ -136,6 +137,9 @@ def build_provider(req: ProviderRequest) -> tuple[Provider, list[str]]:
         openai_path=preset.openai_path if preset else "/v1",
         anthropic_path=preset.anthropic_path if preset else "",
         quirks=quirks,
+        # the preset's sizes and prices, saved with the provider so they can be edited
+        image_models=copy.deepcopy(dict(preset.image_models))
+        if preset and preset.image_models else None,
     )
     try:
         provider = Provider(**fields)

@@ -7,9 +7,22 @@ changes or disappears (the settings file holds the resolved values).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from byecore_cli.providers.endpoints import Protocol
+
+# The gateway's image-2 (its documentation's chapter on image models): a price per size
+# tier, US dollars per image; a request without a size, with "auto" or with a size not
+# listed here is billed as 2K. The shape is settings.toml's (config/models.ImageModel).
+IMAGE_2 = {
+    "tiers": {
+        "1K": {"sizes": ("1024x1024",), "price": 0.05},
+        "2K": {"sizes": ("2048x2048", "1536x1024", "1024x1536"), "price": 0.10},
+        "4K": {"sizes": ("3840x2160", "2160x3840"), "price": 0.20},
+    },
+    "missing_size_tier": "2K",
+}
 
 
 @dataclass(frozen=True)
@@ -26,6 +39,9 @@ class Preset:
     local: bool = False  # runs on the user's machine
     note: str = ""  # what a user of this vendor should know, shown by 'provider presets'
     quirks: tuple[str, ...] = ()  # names from providers/quirks.py
+    # model → its size tiers and prices, served at {openai base}/images/generations
+    image_models: Mapping[str, Mapping] = field(default_factory=dict, hash=False,
+                                                compare=False)
 
 
 PRESETS: tuple[Preset, ...] = (
@@ -37,6 +53,7 @@ PRESETS: tuple[Preset, ...] = (
         key_env="BYECORE_API_KEY",
         models=("gpt-5.4", "gpt-5.5", "gpt-5.3-codex"),
         default_model="gpt-5.4",
+        image_models={"image-2": IMAGE_2},
     ),
     Preset(
         name="openai",
