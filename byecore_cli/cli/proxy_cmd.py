@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 import time
 
 import typer
@@ -12,6 +14,7 @@ from byecore_cli.cli.output import Output
 from byecore_cli.errors import ByecoreError, UsageError
 
 SAMPLE_MODELS = ("claude-sonnet-4-5", "claude-haiku-4-5", "gpt-5.5", "gpt-5.3-codex")
+MAX_WORKERS = 64
 
 
 def _help(ctx: typer.Context, value: bool) -> None:
@@ -40,6 +43,14 @@ def proxy(
         False, "--check-config", help="Explain where sample models would go, then exit."),
     show_key: bool = typer.Option(
         False, "--show-key", help="Print the local key for clients (made on first use)."),
+    workers: int = typer.Option(
+        1, "--workers", "-w", min=1, max=MAX_WORKERS,
+        help="Processes serving the port, to use more cores (Linux and FreeBSD: they share "
+        "it with SO_REUSEPORT; elsewhere one process serves)."),
+    worker_fd: int = typer.Option(None, "--worker-fd", hidden=True,
+                                  help="Internal: serve this inherited listening socket."),
+    supervisor: int = typer.Option(None, "--worker-of", hidden=True,
+                                   help="Internal: the supervisor's pid, to stop with it."),
     json_out: bool = JSON_OPTION,
     _show_help: bool = typer.Option(False, "--help", "-h", is_eager=True, expose_value=False,
                                     callback=_help, help="Show this message and exit."),
@@ -47,7 +58,9 @@ def proxy(
     """Run the local gateway: any client, any model, any upstream.
 
     OpenAI-protocol clients use http://HOST:PORT/v1, Anthropic-protocol clients the root.
-    With no provider saved, a built-in offline demo provider answers.
+    With no provider saved, a built-in offline demo provider answers. --workers N runs N
+    processes on the one port (each reloads edited settings; Ctrl+C or SIGTERM drains and
+    stops them all), and they share one usage log.
     """
     from byecore_cli.config.store import SettingsStore
     from byecore_cli.paths import Paths
@@ -69,8 +82,12 @@ def proxy(
             if data["problems"]:
                 raise typer.Exit(1)
             return
+        if worker_fd is not None:
+            _work(settings, host, open_access, _level(log_level), worker_fd,
+                  supervisor or os.getppid())
+            return
         _serve(out, settings, host, settings.proxy.port if port is None else port, open_access,
-               log_level)
+               log_level, workers)
 
 
 def explain(settings) -> dict:
@@ -122,43 +139,62 @@ def _print_explain(console, data) -> None:
         console.print(f"[red]problem:[/] {problem}")
 
 
+def _level(log_level: str) -> int:
+    import logging
+
+    level = getattr(logging, log_level.upper(), None)
+    if not isinstance(level, int):
+        raise UsageError(f"unknown log level {log_level!r}",
+                         hint="use debug, info, warning or error")
+    return level
+
+
 def _serve(out: Output, settings, host: str, port: int, open_access: bool,
-           log_level: str) -> None:
+           log_level: str, workers: int = 1) -> None:
     import logging
 
     from byecore_cli.clients.local_keys import all_keys, get_or_create
     from byecore_cli.paths import Paths
     from byecore_cli.proxy.auth import check_bind, is_loopback
 
-    level = getattr(logging, log_level.upper(), None)
-    if not isinstance(level, int):
-        raise UsageError(f"unknown log level {log_level!r}",
-                         hint="use debug, info, warning or error")
+    level = _level(log_level)
     keys = all_keys()
     check_bind(host, open_access, keys)
     from byecore_cli.files import ensure_private_dir
 
     ensure_private_dir(Paths.current().home)  # before anything in it is made: 0700
     if not keys and not open_access and is_loopback(host):
-        get_or_create("default")
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        get_or_create("default")  # once, here: workers must not race to make it
+
+    from byecore_cli.proxy import runtime
+    from byecore_cli.proxy.router import Router
+
+    option = None
+    if workers > 1:
+        option, why_not = runtime.reuse_port()
+        if option is None:
+            out.note(f"[yellow]note:[/] {why_not}: serving with 1 worker, not {workers}")
+            workers = 1
+    logging.basicConfig(level=level, format=_log_format(workers))
+    router = Router(settings)
+    if workers > 1:
+        _supervise(out, host, port, open_access, log_level, workers, option, router)
+        return
 
     from aiohttp import web
 
-    from byecore_cli.proxy import runtime
     from byecore_cli.proxy.app import AccessLog, create_app
-    from byecore_cli.proxy.router import Router
 
     runtime.quiet_bad_requests()
     runtime.preload()  # a reinstall while serving must not reach this process
     app = create_app(settings, open_access=open_access,
                      settings_path=Paths.current().settings, listen_host=host)
-    router = Router(settings)
     # Bind before saying "listening": a busy port must not be announced as serving.
     listener = _listen(host, port)
     port = listener.getsockname()[1]
     root = runtime.client_url(host, port)
-    out.done({"root": root}, lambda console, d: _banner(console, root, router, open_access))
+    out.done({"root": root, "workers": 1},
+             lambda console, d: _banner(console, root, router, open_access))
     runtime.announce(host, port)
     try:
         web.run_app(app, sock=listener, print=None, handler_cancellation=True,
@@ -166,6 +202,90 @@ def _serve(out: Output, settings, host: str, port: int, open_access: bool,
                     access_log_class=AccessLog)
     finally:
         runtime.withdraw()
+
+
+def _log_format(workers: int) -> str:
+    # with several processes on one stream, each line says whose it is
+    who = " [%(process)d]" if workers > 1 else ""
+    return f"%(asctime)s %(levelname)s{who} %(name)s: %(message)s"
+
+
+def _supervise(out: Output, host: str, port: int, open_access: bool, log_level: str,
+               count: int, option: int, router) -> None:
+    """Make the listeners, start the workers and watch them until a signal stops them."""
+    from byecore_cli.paths import Paths
+    from byecore_cli.proxy import runtime
+    from byecore_cli.proxy.usage import connect
+
+    try:
+        socks = runtime.listeners(host, port, count, option)
+    except OSError as exc:
+        raise _busy(host, port, exc) from None
+    port = socks[0].getsockname()[1]
+    # WAL mode and the table, made once: workers starting together must not race to it
+    connect(Paths.current().usage_db).close()
+
+    def command(fd: int) -> list[str]:
+        return [sys.executable, "-m", "byecore_cli", "proxy", "--host", host, "--port",
+                str(port), "--log-level", log_level, "--worker-fd", str(fd),
+                "--worker-of", str(os.getpid()), *(["--open"] if open_access else [])]
+
+    root = runtime.client_url(host, port)
+    workers = runtime.Workers(socks, command,
+                              on_change=lambda pids: runtime.announce(host, port, pids))
+    out.done({"root": root, "workers": count},
+             lambda console, d: _banner(console, root, router, open_access, count))
+    try:
+        workers.run()
+    except runtime.WorkersFailed as exc:
+        raise ByecoreError(f"stopped: {exc}",
+                           hint="see the workers' errors above; byecore proxy without "
+                                "--workers shows the same problem in one process") from None
+    finally:
+        runtime.withdraw()
+
+
+def _work(settings, host: str, open_access: bool, level: int, fd: int,
+          supervisor: int) -> None:
+    """One worker of ``--workers N``: serve the inherited listener until told to stop."""
+    import logging
+    import socket
+
+    from aiohttp import web
+
+    from byecore_cli.paths import Paths
+    from byecore_cli.proxy import runtime
+    from byecore_cli.proxy.app import AccessLog, create_app
+
+    logging.basicConfig(level=level, format=_log_format(2))
+    runtime.quiet_bad_requests()
+    runtime.preload()
+    app = create_app(settings, open_access=open_access,
+                     settings_path=Paths.current().settings, listen_host=host)
+    app.cleanup_ctx.append(lambda app: _supervisor_watch(supervisor))
+    web.run_app(app, sock=socket.socket(fileno=fd), print=None, handler_cancellation=True,
+                shutdown_timeout=10.0, access_log=logging.getLogger("byecore.access"),
+                access_log_class=AccessLog)
+
+
+async def _supervisor_watch(supervisor: int):
+    """Stop (gracefully) when the supervisor is gone: a worker runs in a session of its
+    own, so nothing else would end it after the supervisor was killed. The pid comes from
+    the supervisor: one that died while this worker started would leave getppid() at
+    init's pid already."""
+    import asyncio
+    import logging
+    import signal
+
+    async def watch() -> None:
+        while os.getppid() == supervisor:
+            await asyncio.sleep(1.0)
+        logging.getLogger("byecore.proxy").warning("the supervisor is gone: stopping")
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    task = asyncio.create_task(watch())
+    yield
+    task.cancel()
 
 
 def _listen(host: str, port: int):
@@ -179,13 +299,18 @@ def _listen(host: str, port: int):
         sock.bind(address)
         sock.listen(512)
     except OSError as exc:
-        raise ByecoreError(f"cannot listen on {host}:{port} ({exc.strerror or exc})",
-                           hint="is another proxy running? choose another --port") from None
+        raise _busy(host, port, exc) from None
     return sock
 
 
-def _banner(console, root: str, router, open_access: bool) -> None:
-    console.print(f"[bold]byecore proxy[/] listening on {root}")
+def _busy(host: str, port: int, exc: OSError) -> ByecoreError:
+    return ByecoreError(f"cannot listen on {host}:{port} ({exc.strerror or exc})",
+                        hint="is another proxy running? choose another --port")
+
+
+def _banner(console, root: str, router, open_access: bool, workers: int = 1) -> None:
+    shared = f" ({workers} worker processes)" if workers > 1 else ""
+    console.print(f"[bold]byecore proxy[/] listening on {root}{shared}")
     console.print(f"  OpenAI-protocol clients (Codex, Aider, OpenCode…): [bold]{root}/v1[/]")
     console.print(f"  Anthropic-protocol clients (Claude Code):          [bold]{root}[/]")
     if router.demo_only:
