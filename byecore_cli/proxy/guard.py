@@ -55,6 +55,8 @@ ENDPOINTS = {
     "/messages": ("POST", "messages"),
     "/messages/count_tokens": ("POST", "messages"),
     "/models": ("GET", None),
+    "/images/generations": ("POST", "chat"),  # the OpenAI Images API (proxy/images.py)
+    "/images/edits": ("POST", "chat"),
 }
 # The Gemini API, under /v1beta (and /v1): the model and the method are in the path.
 GEMINI_ENDPOINTS = ("POST /v1beta/models/{model}:generateContent",

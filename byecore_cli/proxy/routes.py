@@ -23,7 +23,7 @@ from aiohttp.web_protocol import RequestPayloadError
 from byecore_cli.codecs.gemini import listing
 from byecore_cli.errors import NotFound
 from byecore_cli.hub import ErrorInfo
-from byecore_cli.proxy import tokens
+from byecore_cli.proxy import images, tokens
 from byecore_cli.proxy.app import MB, STATE
 from byecore_cli.proxy.call import TOO_DEEP, Call
 from byecore_cli.proxy.encoding import BodyEncodingError, decode_body
@@ -53,6 +53,7 @@ def setup_routes(app: web.Application) -> None:
     for prefix in GEMINI_PREFIXES:
         app.router.add_post(prefix + "/models/{target:.+}", gemini_call)
         app.router.add_get(prefix + "/models/{target:.+}", gemini_model)
+    images.add_routes(app)  # /v1/images/generations and /v1/images/edits
     app.router.add_get("/health", health)
     app.router.add_get("/", health)
     app.router.add_route("*", "/api/hello", hello)

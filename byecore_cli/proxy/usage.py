@@ -29,13 +29,23 @@ COLUMNS = (
     "ts", "client", "inbound", "provider", "model", "requested_model", "upstream_protocol",
     "stream", "status", "latency_ms", "ttfb_ms", "input_tokens", "output_tokens",
     "cached_tokens", "reasoning_tokens",
+    # Images API requests: images received, and what they cost by the provider's table
+    # (US dollars; NULL when it has no price)
+    "images", "cost_usd",
 )
+_REAL = frozenset(("ts", "latency_ms", "ttfb_ms", "cost_usd"))
+_INTEGER = frozenset(c for c in COLUMNS if c in ("stream", "status", "images")
+                     or c.endswith("tokens"))
+
+
+def _column_type(column: str) -> str:
+    return "REAL" if column in _REAL else "INTEGER" if column in _INTEGER else "TEXT"
+
+
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS requests (
     id INTEGER PRIMARY KEY,
-    {", ".join(c + (" REAL" if c in ("ts", "latency_ms", "ttfb_ms") else
-                    " INTEGER" if c in ("stream", "status") or c.endswith("tokens")
-                    else " TEXT") for c in COLUMNS)}
+    {", ".join(f"{c} {_column_type(c)}" for c in COLUMNS)}
 );
 CREATE INDEX IF NOT EXISTS requests_ts ON requests (ts);
 """
@@ -56,8 +66,21 @@ def connect(path: Path) -> sqlite3.Connection:
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")  # WAL stays consistent; no fsync per commit
     db.executescript(_SCHEMA)
+    _add_missing_columns(db)
     _make_private(path)
     return db
+
+
+def _add_missing_columns(db: sqlite3.Connection) -> None:
+    """A usage log made by an older byecore lacks the newer columns: add them (their old
+    rows read NULL), so ``CREATE TABLE IF NOT EXISTS`` is not left to skip them."""
+    have = {row[1] for row in db.execute("PRAGMA table_info(requests)")}
+    for column in COLUMNS:
+        if column not in have:
+            # another process (a second proxy, byecore usage) may have been first
+            with contextlib.suppress(sqlite3.OperationalError), db:
+                db.execute(f"ALTER TABLE requests ADD COLUMN {column} "
+                           f"{_column_type(column)}")
 
 
 def _make_private(path: Path) -> None:
@@ -155,8 +178,6 @@ def _write(db: sqlite3.Connection, rows: list[dict]) -> None:
                     type(problem).__name__, problem)
 
 
-_REAL = frozenset(("ts", "latency_ms", "ttfb_ms"))
-_INTEGER = frozenset(c for c in COLUMNS if c in ("stream", "status") or c.endswith("tokens"))
 MAX_TEXT = 256  # model names, client names: anything longer is not one
 _SURROGATES = re.compile("[\ud800-\udfff]")
 
@@ -205,11 +226,14 @@ def summary(path: Path, *, since: float | None = None, by: str = "model") -> lis
         rows = db.execute(
             f"SELECT {group} AS key, COUNT(*) AS requests, "
             "SUM(status >= 400) AS errors, SUM(input_tokens), SUM(output_tokens), "
-            "SUM(cached_tokens), SUM(reasoning_tokens), AVG(latency_ms) "
+            "SUM(cached_tokens), SUM(reasoning_tokens), AVG(latency_ms), "
+            "SUM(images), SUM(cost_usd) "
             f"FROM requests {where} GROUP BY key ORDER BY {order}", args).fetchall()
     finally:
         db.close()
     names = (by, "requests", "errors", "input_tokens", "output_tokens", "cached_tokens",
-             "reasoning_tokens", "avg_latency_ms")
+             "reasoning_tokens", "avg_latency_ms", "images", "cost_usd")
     return [dict(zip(names, (r[0], *(int(v or 0) for v in r[1:7]),
-                             round(r[7] or 0.0, 1)), strict=False)) for r in rows]
+                             round(r[7] or 0.0, 1), int(r[8] or 0),
+                             None if r[9] is None else round(r[9], 6)), strict=False))
+            for r in rows]
