@@ -20,10 +20,10 @@ _CLASSES = {
     "Aider": "aider", "Claude": "claude", "Codex": "codex", "Continue": "continue_",
     "Crush": "crush", "Droid": "droid", "Gemini": "gemini", "OpenCode": "opencode",
     "Zed": "zed", "Writer": "base",
-    "Hermes": "hermes",
+    "Hermes": "hermes", "Kimi": "kimi",
 }
 _ORDER = ("Codex", "Claude", "Aider", "OpenCode", "Crush", "Droid", "Continue", "Zed",
-          "Gemini", "Hermes")
+          "Gemini", "Hermes", "Kimi")
 
 
 def __getattr__(name: str):
