@@ -17,6 +17,7 @@ from byecore_cli import __version__
 from byecore_cli.cli import (
     check_cmd,
     export_cmd,
+    image_cmd,
     models_cmd,
     provider,
     proxy_cmd,
@@ -97,6 +98,7 @@ app.command("doctor")(check_cmd.doctor)
 app.command("models")(models_cmd.models)
 app.command("usage")(proxy_cmd.usage)
 app.command("translate")(translate_cmd.translate)
+app.command("image")(image_cmd.image)
 app.add_typer(provider.app, name="provider")
 app.add_typer(export_cmd.app, name="export")
 

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from byecore_cli.config.models import NAME_RE, Provider, QuirkName
 from byecore_cli.errors import NotFound, UsageError
+from byecore_cli.images.catalog import image_models
 from byecore_cli.providers.endpoints import (
     PROTOCOLS,
     BadURL,
@@ -178,4 +179,5 @@ def describe(name: str, provider: Provider, *, is_default: bool, show_key: bool 
         "models": list(provider.models),
         "default_model": provider.default_model,
         "quirks": list(provider.quirks),
+        "image_models": list(image_models(provider)),  # sizes: byecore image --sizes
     }

@@ -2,7 +2,8 @@
 
 ``POST /v1/images/generations`` (JSON) and ``/v1/images/edits`` (multipart, read by
 aiohttp's own parser, or JSON) answer with real PNGs of the size asked for (``png.py``),
-``b64_json`` by default or a ``url`` under ``/files/`` with ``response_format: url``;
+``b64_json`` by default or a ``url`` under ``/files/`` (``response_format: url``, or
+``urls`` set);
 with ``stream: true`` (unless ``streams`` is off) they answer with the SSE events of
 the openai SDK's types: ``image_generation.partial_image`` × ``partial_images``, then
 ``image_generation.completed`` per image (``image_edit.…`` for edits).
@@ -41,6 +42,7 @@ class FakeImages:
         self.key = key
         self.url = ""  # set once listening
         self.streams = True
+        self.urls = False  # answer with URLs even when b64_json is the default
         self.plan: list[tuple] = []
         self.requests: list[dict] = []
         self.made: list[bytes] = []  # every final image sent, in order
@@ -112,7 +114,7 @@ class FakeImages:
         if body.get("stream") and self.streams:
             return await self._stream(request, event_prefix, body, images, usage,
                                       f"{width}x{height}", kind)
-        if body.get("response_format") == "url":
+        if body.get("response_format") == "url" or self.urls:
             data = []
             for image in images:
                 name = f"{len(self.files)}.png"
