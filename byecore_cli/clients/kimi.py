@@ -118,13 +118,15 @@ def alias(model: str) -> str:
     return _ALIAS_PREFIX + model
 
 
-def _header(parts: tuple[str, ...]) -> str:
+def table_header(parts: tuple[str, ...]) -> str:
+    """``[a."b/c"]``: a TOML header, each part quoted when it is not a bare key."""
     return "[" + ".".join(p if _BARE.fullmatch(p) else tomledit.render(p)
                           for p in parts) + "]"
 
 
-def _block(parts: tuple[str, ...], values: Mapping[str, Any], nl: str) -> str:
-    return _header(parts) + nl + "".join(
+def table_text(parts: tuple[str, ...], values: Mapping[str, Any], nl: str) -> str:
+    """A new table: its header, then one ``key = value`` line per value (ints bare)."""
+    return table_header(parts) + nl + "".join(
         f"{k} = {v if isinstance(v, int) and not isinstance(v, bool) else tomledit.render(v)}"
         f"{nl}" for k, v in values.items())
 
@@ -169,15 +171,15 @@ def _edit(text: str, data: dict, chosen: str, provider: dict[str, Any],
             raise Unparsable("config", "byecore edits [providers.byecore] and [models."
                                        '"byecore/…"] only as tables of their own; write '
                                        "them that way (or remove them)")
-    edits += _removals(text, removed, nl)
+    edits += removals(text, removed, nl)
     if provider_at is not None:
         edits += tomledit.table_edits(text, stmts, provider_at, _PROVIDER_KEYS,
                                       _dict(ours), provider, nl)
         new = ""
     else:
-        new = _block(("providers", PROVIDER_ID), provider, nl)
+        new = table_text(("providers", PROVIDER_ID), provider, nl)
     for name, values in models.items() if rewrite else ():
-        new += (nl if new else "") + _block(("models", name), values, nl)
+        new += (nl if new else "") + table_text(("models", name), values, nl)
     if new:
         edits.append(tomledit.append(text, new, nl))
     out = tomledit.splice(text, edits)
@@ -197,7 +199,7 @@ def _edit(text: str, data: dict, chosen: str, provider: dict[str, Any],
     return out
 
 
-def _removals(text: str, spans: list[tuple[int, int]], nl: str) -> list[tomledit.Edit]:
+def removals(text: str, spans: list[tuple[int, int]], nl: str) -> list[tomledit.Edit]:
     """Edits deleting ``spans`` (adjacent ones merged); a run that ends the file takes
     the blank lines before it too, so the tables appended after it sit as before."""
     merged: list[list[int]] = []
