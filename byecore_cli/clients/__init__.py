@@ -21,9 +21,10 @@ _CLASSES = {
     "Crush": "crush", "Droid": "droid", "Gemini": "gemini", "OpenCode": "opencode",
     "Zed": "zed", "Writer": "base",
     "Hermes": "hermes", "Kimi": "kimi",
+    "Grok": "grok",
 }
 _ORDER = ("Codex", "Claude", "Aider", "OpenCode", "Crush", "Droid", "Continue", "Zed",
-          "Gemini", "Hermes", "Kimi")
+          "Gemini", "Hermes", "Kimi", "Grok")
 
 
 def __getattr__(name: str):
