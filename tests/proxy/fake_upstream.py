@@ -1,9 +1,19 @@
 """A fake LLM upstream on port 0 that speaks each protocol natively, and can misbehave.
 
-It answers like a tiny model: with tools offered and no tool result yet, it calls the
-first tool (``{"cmd": "ls"}``); after a tool result it says ``<protocol> got: <result>``;
-otherwise ``<protocol> says: <last user text>``. Usage is fixed and protocol-shaped:
-11 input tokens of which 3 cached, 5 output tokens of which 2 reasoning.
+Every protocol of ``codecs.PROTOCOLS`` at its usual path (``SPEAKS``): Chat, Responses and
+Messages under ``/v1``, Gemini at ``/v1beta/models/{model}:generateContent`` and
+``…:streamGenerateContent?alt=sse`` (key in ``x-goog-api-key``, errors in Google's
+``{"error": {"code", "message", "status"}}``). It answers like a tiny model: with tools
+offered and no tool result yet, it calls the first tool (``{"cmd": "ls"}``); after a
+tool result it says ``<protocol> got: <result>``; otherwise ``<protocol> says: <last
+user text>``. Usage is protocol-shaped and means the same everywhere: 11 input tokens of
+which 3 cached, 5 output tokens of which 2 reasoning (``USAGE``; ``usage`` replaces a
+protocol's object, to play a vendor's dialect such as DeepSeek's).
+
+Gemini plays Gemini 3: a ``functionCall`` always carries a ``thoughtSignature``
+(``THOUGHT_SIGNATURE``), and a request whose model turn starts its calls without that
+exact signature (or Google's documented ``skip_thought_signature_validator``), or that
+is not a valid ``generateContent`` body by the google-genai SDK's types, gets a 400.
 
 ``plan`` holds what the next inference requests do, one entry each (then "ok"):
 ``"ok"``; ``("status", code, headers[, message])``; ``"hang"`` (never answers; ``cancelled`` is set
@@ -21,20 +31,29 @@ as strict vendors do.
 
 ``reasoning = True`` makes it think first, in its protocol's own form (``with_reasoning``):
 Chat ``reasoning_content`` as DeepSeek sends it, a Responses ``reasoning`` item with a
-summary and ``encrypted_content``, an Anthropic ``thinking`` block with a signature. Each
-protocol's text and opaque data are distinct (``REASONING``, ``ENCRYPTED``,
-``SIGNATURE``), so a test can tell whose reasoning reached which upstream.
+summary and ``encrypted_content``, an Anthropic ``thinking`` block with a signature,
+Gemini ``thought`` parts (the signature on the answer's last part, as Gemini signs a
+text answer). Each protocol's text and opaque data are distinct (``REASONING``,
+``ENCRYPTED``, ``SIGNATURE``, ``THOUGHT_SIGNATURE``), so a test can tell whose reasoning
+reached which upstream.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import time
 
 from aiohttp import web
 
 TOOL_ARGS = {"cmd": "ls"}
+# Where each protocol is served (Gemini's model and method are in the path).
+SPEAKS = {"chat": "/v1/chat/completions", "responses": "/v1/responses",
+          "messages": "/v1/messages", "gemini": "/v1beta/models/{target}"}
+GOOGLE_STATUS = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED",
+                 404: "NOT_FOUND", 429: "RESOURCE_EXHAUSTED", 500: "INTERNAL",
+                 503: "UNAVAILABLE", 504: "DEADLINE_EXCEEDED"}
 
 
 class FakeUpstream:
@@ -46,12 +65,13 @@ class FakeUpstream:
         self.reasoning = False
         self.refuse_fields: set[str] = set()  # top-level body fields refused…
         self.refuse_status = 400  # …with this status
+        self.usage: dict[str, dict] = {}  # protocol → the usage object it sends instead
+        # an Anthropic message_delta repeats the input counts, as the API does since 2025
+        self.cumulative_delta = False
         self.app = web.Application()
-        for prefix in ("/v1",):
-            self.app.router.add_post(prefix + "/chat/completions", self._handler("chat"))
-            self.app.router.add_post(prefix + "/responses", self._handler("responses"))
-            self.app.router.add_post(prefix + "/messages", self._handler("messages"))
-            self.app.router.add_post(prefix + "/messages/count_tokens", self._count)
+        for protocol, path in SPEAKS.items():
+            self.app.router.add_post(path, self._handler(protocol))
+        self.app.router.add_post("/v1/messages/count_tokens", self._count)
 
     @property
     def last(self) -> dict:
@@ -67,15 +87,29 @@ class FakeUpstream:
         async def handle(request: web.Request) -> web.StreamResponse:
             raw = await request.read()
             body = json.loads(raw)
+            model, stream = body.get("model"), body.get("stream") is True
+            if protocol == "gemini":
+                model, _, method = request.match_info["target"].rpartition(":")
+                if method == "countTokens":
+                    return web.json_response({"totalTokens": 4242})
+                stream = method == "streamGenerateContent"
+                if method not in ("generateContent", "streamGenerateContent") or (
+                        stream and request.query.get("alt") != "sse"):
+                    return _error(protocol, 404, {}, f"no method {method} for this call")
             self.requests.append({"path": request.path_qs, "headers": dict(request.headers),
-                                  "body": body, "raw": raw, "protocol": protocol})
+                                  "body": body, "raw": raw, "protocol": protocol,
+                                  "model": model, "stream": stream})
             self.received.set()
             refused = sorted(self.refuse_fields.intersection(body))
             if refused:  # a strict vendor, in xAI's words
+                message = f"Argument not supported: {refused[0]}"
+                if protocol == "gemini":
+                    return _error(protocol, self.refuse_status, {}, message)
                 return web.json_response({"error": {
-                    "message": f"Argument not supported: {refused[0]}",
-                    "type": "invalid_request_error", "code": None}},
+                    "message": message, "type": "invalid_request_error", "code": None}},
                     status=self.refuse_status)
+            if protocol == "gemini" and (problem := gemini_refusal(body)):
+                return _error(protocol, 400, {}, problem)
             action = self.plan.pop(0) if self.plan else "ok"
             if action == "hang":
                 try:
@@ -91,21 +125,24 @@ class FakeUpstream:
                 reply = _reply(protocol, body)
             except (KeyError, IndexError, TypeError, AttributeError):
                 return _error(protocol, 400, {})  # what a real upstream says to a bad body
-            if not body.get("stream"):
-                whole = _whole(protocol, body, reply)
+            usage = self.usage.get(protocol) or USAGE[protocol]
+            if not stream:
+                whole = _whole(protocol, model, reply, usage)
                 return web.json_response(with_reasoning(protocol, whole) if self.reasoning
                                          else whole)
-            events = _events(protocol, body, reply)
+            events = _events(protocol, model, body, reply, usage, self.cumulative_delta)
             if self.reasoning:
                 events = with_reasoning_events(protocol, events)
             if isinstance(action, tuple) and action[0] == "echo_key":
                 key = (request.headers.get("x-api-key")
+                       or request.headers.get("x-goog-api-key")
                        or request.headers.get("Authorization", "").removeprefix("Bearer "))
                 first = action[1] == "first"
                 error = echoed_error(protocol, key, 0 if first else 2)
                 events = [error] if first else [*events[:2], error]
             response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
             await response.prepare(request)
+            end = "\r\n\r\n" if protocol == "gemini" else "\n\n"  # as each vendor frames
             for n, (name, data) in enumerate(events):
                 if isinstance(action, tuple) and action[0] == "cut" and n == action[1]:
                     await asyncio.sleep(0.1)  # let the first events reach the reader
@@ -118,7 +155,7 @@ class FakeUpstream:
                         self.cancelled.set()
                         raise
                 head = f"event: {name}\n" if name else ""
-                await response.write(f"{head}data: {data}\n\n".encode())
+                await response.write(f"{head}data: {data}{end}".encode())
             await response.write_eof()
             return response
 
@@ -151,6 +188,9 @@ def echoed_error(protocol: str, key: str, seq: int) -> tuple[str, str]:
         return "error", json.dumps({"type": "error", "code": "invalid_api_key",
                                     "message": message, "param": None,
                                     "sequence_number": seq})
+    if protocol == "gemini":
+        return None, json.dumps({"error": {"code": 401, "message": message,
+                                           "status": "UNAUTHENTICATED"}})
     return "error", json.dumps({"type": "error", "error": {"type": "authentication_error",
                                                            "message": message}})
 
@@ -161,6 +201,9 @@ def _error(protocol: str, status: int, headers: dict | None = None,
     if protocol == "messages":
         kind = {429: "rate_limit_error", 529: "overloaded_error"}.get(status, "api_error")
         body = {"type": "error", "error": {"type": kind, "message": message}}
+    elif protocol == "gemini":
+        body = {"error": {"code": status, "message": message,
+                          "status": GOOGLE_STATUS.get(status, "UNKNOWN")}}
     else:
         body = {"error": {"message": message, "type": "rate_limit_error" if status == 429
                           else "server_error", "code": None}}
@@ -199,6 +242,8 @@ def _reply(protocol: str, body: dict) -> dict:
         user = [i for i in items if i.get("role") == "user"]
         said = _text_of(user[-1].get("content")) if user else ""
         names = [t["name"] for t in tools if t.get("type") == "function"]
+    elif protocol == "gemini":
+        return _gemini_reply(body)
     else:
         last = body["messages"][-1]
         results = [b for b in last.get("content") or [] if isinstance(b, dict)
@@ -213,8 +258,41 @@ def _reply(protocol: str, body: dict) -> dict:
     return {"text": f"{protocol} says: {said}"}
 
 
-def _whole(protocol: str, body: dict, reply: dict) -> dict:
-    model, now = body["model"], int(time.time())
+def _gemini_reply(body: dict) -> dict:
+    contents = body["contents"]
+    answers = [p["functionResponse"] for p in contents[-1]["parts"] if "functionResponse" in p]
+    if answers:
+        value = answers[-1].get("response") or {}
+        out = value["output"] if isinstance(value.get("output"), str) else json.dumps(value)
+        return {"text": f"gemini got: {out}"}
+    user = [c for c in contents if c.get("role", "user") == "user"]
+    said = " ".join(p["text"] for p in user[-1]["parts"] if "text" in p) if user else ""
+    names = [f["name"] for t in body.get("tools") or [] for f in
+             t.get("functionDeclarations") or []]
+    return {"tool": names[0]} if names else {"text": f"gemini says: {said}"}
+
+
+def gemini_refusal(body: dict) -> str | None:
+    """Why Gemini would answer this body 400, or None: not a ``generateContent`` body by
+    the SDK's types, or a model turn whose first call lacks its exact signature."""
+    from tests.codecs.gemini_helpers import request_problems  # google-genai: only if used
+
+    problems = request_problems(body)
+    if problems:
+        return "Invalid JSON payload received. " + "; ".join(problems)[:2000]
+    for turn in body["contents"]:
+        calls = [p for p in turn["parts"] if "functionCall" in p] \
+            if turn.get("role") == "model" else []
+        if calls and calls[0].get("thoughtSignature") not in (THOUGHT_SIGNATURE, SKIP):
+            return "Function call is missing a thought_signature in functionCall parts."
+        signed = [p["thoughtSignature"] for p in turn["parts"] if "thoughtSignature" in p]
+        if any(s not in (THOUGHT_SIGNATURE, SKIP) for s in signed):
+            return "Corrupted thought signature."
+    return None
+
+
+def _whole(protocol: str, model: str, reply: dict, usage: dict) -> dict:
+    now = int(time.time())
     if protocol == "chat":
         message = {"role": "assistant", "content": reply.get("text")}
         if "tool" in reply:
@@ -224,19 +302,23 @@ def _whole(protocol: str, body: dict, reply: dict) -> dict:
                 "model": model, "choices": [{
                     "index": 0, "message": message,
                     "finish_reason": "tool_calls" if "tool" in reply else "stop"}],
-                "usage": CHAT_USAGE}
+                "usage": usage}
     if protocol == "responses":
         return {"id": "resp_1", "object": "response", "created_at": now, "status":
                 "completed", "model": model, "output": [_responses_item(reply)],
-                "usage": RESPONSES_USAGE, "error": None, "incomplete_details": None,
+                "usage": usage, "error": None, "incomplete_details": None,
                 "instructions": None, "metadata": {}, "parallel_tool_calls": True,
                 "temperature": 1.0, "tool_choice": "auto", "tools": [], "top_p": 1.0}
+    if protocol == "gemini":
+        return {"candidates": [{"content": {"role": "model", "parts": _gemini_parts(reply)},
+                                "finishReason": "STOP", "index": 0}],
+                "usageMetadata": usage, "modelVersion": model, "responseId": "gen-1"}
     content = ([{"type": "tool_use", "id": "toolu_1", "name": reply["tool"],
                  "input": TOOL_ARGS}] if "tool" in reply
                else [{"type": "text", "text": reply["text"]}])
     return {"id": "msg_1", "type": "message", "role": "assistant", "model": model,
             "content": content, "stop_reason": "tool_use" if "tool" in reply else "end_turn",
-            "stop_sequence": None, "usage": MESSAGES_USAGE}
+            "stop_sequence": None, "usage": usage}
 
 
 CHAT_USAGE = {"prompt_tokens": 11, "completion_tokens": 5, "total_tokens": 16,
@@ -247,6 +329,23 @@ RESPONSES_USAGE = {"input_tokens": 11, "output_tokens": 5, "total_tokens": 16,
                    "output_tokens_details": {"reasoning_tokens": 2}}
 MESSAGES_USAGE = {"input_tokens": 8, "output_tokens": 5, "cache_read_input_tokens": 3,
                   "cache_creation_input_tokens": 0}
+# Gemini: the prompt count includes the cached tokens, the candidates' excludes thoughts.
+GEMINI_USAGE = {"promptTokenCount": 11, "cachedContentTokenCount": 3,
+                "candidatesTokenCount": 3, "thoughtsTokenCount": 2, "totalTokenCount": 16,
+                "promptTokensDetails": [{"modality": "TEXT", "tokenCount": 11}]}
+USAGE = {"chat": CHAT_USAGE, "responses": RESPONSES_USAGE, "messages": MESSAGES_USAGE,
+         "gemini": GEMINI_USAGE}
+# A Gemini 3 thought signature (base64, as the API sends it), and Google's documented
+# stand-in for a call from another model's history.
+THOUGHT_SIGNATURE = base64.b64encode(b"gemini-thought-signature-opaque-1").decode()
+SKIP = "skip_thought_signature_validator"
+
+
+def _gemini_parts(reply: dict) -> list[dict]:
+    if "tool" in reply:  # Gemini 3 signs every first call, thinking shown or not
+        return [{"functionCall": {"name": reply["tool"], "args": TOOL_ARGS},
+                 "thoughtSignature": THOUGHT_SIGNATURE}]
+    return [{"text": reply["text"]}]
 
 
 def _responses_item(reply: dict) -> dict:
@@ -263,9 +362,10 @@ def _split(text: str) -> list[str]:
     return [w + (" " if i < len(words) - 1 else "") for i, w in enumerate(words)]
 
 
-def _events(protocol: str, body: dict, reply: dict) -> list[tuple[str | None, str]]:
+def _events(protocol: str, model: str, body: dict, reply: dict, usage: dict,
+            cumulative: bool = False) -> list[tuple[str | None, str]]:
     d = json.dumps
-    model, now = body["model"], int(time.time())
+    now = int(time.time())
     if protocol == "chat":
         base = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": now,
                 "model": model}
@@ -289,7 +389,7 @@ def _events(protocol: str, body: dict, reply: dict) -> list[tuple[str | None, st
             out += [chunk({"content": piece}) for piece in _split(reply["text"])]
             out.append(chunk({}, "stop"))
         if (body.get("stream_options") or {}).get("include_usage"):
-            out.append(chunk(None, usage=CHAT_USAGE))
+            out.append(chunk(None, usage=usage))
         return [*out, (None, "[DONE]")]
     if protocol == "responses":
         item = _responses_item(reply)
@@ -324,13 +424,17 @@ def _events(protocol: str, body: dict, reply: dict) -> list[tuple[str | None, st
         out += [ev("response.output_item.done", output_index=0, item=item),
                 ev("response.completed", response={**shell, "status": "completed",
                                                    "output": [item],
-                                                   "usage": RESPONSES_USAGE})]
+                                                   "usage": usage})]
         return out
+    if protocol == "gemini":
+        return _gemini_events(model, reply, usage)
 
     def ev(kind, **fields):
         return kind, d({"type": kind, **fields})
 
-    start_usage = {**MESSAGES_USAGE, "output_tokens": 1}
+    start_usage = {**{k: v for k, v in usage.items() if k != "output_tokens_details"},
+                   "output_tokens": 1}
+    delta_usage = {k: v for k, v in usage.items() if cumulative or k.startswith("output")}
     out = [ev("message_start", message={
         "id": "msg_1", "type": "message", "role": "assistant", "model": model,
         "content": [], "stop_reason": None, "stop_sequence": None, "usage": start_usage}),
@@ -350,15 +454,37 @@ def _events(protocol: str, body: dict, reply: dict) -> list[tuple[str | None, st
     out += [ev("content_block_stop", index=0),
             ev("message_delta", delta={"stop_reason": "tool_use" if "tool" in reply
                                        else "end_turn", "stop_sequence": None},
-               usage={"output_tokens": 5}),
+               usage=delta_usage),
             ev("message_stop")]
     return out
+
+
+def _gemini_events(model: str, reply: dict, usage: dict) -> list[tuple[None, str]]:
+    """Whole ``GenerateContentResponse`` chunks: text in pieces (a function call whole,
+    in one chunk), the prompt counted on every chunk, the full usage and the finish on
+    the last."""
+    early = {k: usage[k] for k in ("promptTokenCount", "cachedContentTokenCount")
+             if k in usage}
+    early["totalTokenCount"] = early.get("promptTokenCount", 0)
+
+    def chunk(parts: list[dict], last: bool) -> tuple[None, str]:
+        candidate = {"content": {"role": "model", "parts": parts}, "index": 0}
+        if last:
+            candidate["finishReason"] = "STOP"
+        return None, json.dumps({"candidates": [candidate],
+                                 "usageMetadata": usage if last else early,
+                                 "modelVersion": model, "responseId": "gen-1"})
+
+    if "tool" in reply:
+        return [chunk(_gemini_parts(reply), True)]
+    pieces = _split(reply["text"])
+    return [chunk([{"text": p}], n == len(pieces) - 1) for n, p in enumerate(pieces)]
 
 
 # -- reasoning, when ``FakeUpstream.reasoning`` is set ---------------------------------
 
 REASONING = {p: f"{p} thinks: the user wants an answer" for p in ("chat", "responses",
-                                                                  "messages")}
+                                                                  "messages", "gemini")}
 ENCRYPTED = "enc-openai-opaque-1"  # a Responses reasoning item's encrypted_content
 SIGNATURE = "sig-anthropic-opaque-1"  # an Anthropic thinking block's signature
 REASONING_TOKENS = 2
@@ -370,6 +496,10 @@ def with_reasoning(protocol: str, whole: dict) -> dict:
         whole["choices"][0]["message"]["reasoning_content"] = REASONING["chat"]
     elif protocol == "responses":
         whole["output"].insert(0, _reasoning_item())
+    elif protocol == "gemini":
+        parts = whole["candidates"][0]["content"]["parts"]
+        parts[-1].setdefault("thoughtSignature", THOUGHT_SIGNATURE)  # a text answer's last
+        parts.insert(0, {"text": REASONING["gemini"], "thought": True})
     else:
         whole["content"].insert(0, {"type": "thinking", "thinking": REASONING["messages"],
                                     "signature": SIGNATURE})
@@ -419,6 +549,16 @@ def with_reasoning_events(protocol: str, events: list) -> list:
         for n, e in enumerate(out):
             e["sequence_number"] = n
         return [(e["type"], d(e)) for e in out]
+    if protocol == "gemini":
+        first = json.loads(events[0][1])
+        think = [(None, d({**first, "candidates": [{
+            "content": {"role": "model", "parts": [{"text": piece, "thought": True}]},
+            "index": 0}]})) for piece in _split(REASONING["gemini"])]
+        last = json.loads(events[-1][1])
+        parts = last["candidates"][0]["content"]["parts"]
+        if "functionCall" not in parts[0]:  # a streamed text answer: signed on an empty part
+            parts.append({"text": "", "thoughtSignature": THOUGHT_SIGNATURE})
+        return [*think, *events[:-1], (None, d(last))]
     parsed = [json.loads(data) for _, data in events]
     head, rest = parsed[:2], parsed[2:]  # message_start, ping
     for e in rest:

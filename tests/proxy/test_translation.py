@@ -1,6 +1,8 @@
-"""Every client protocol over every upstream protocol (3 × 3), driven by the official SDKs.
+"""Every client protocol over every upstream protocol (N × N over ``codecs.PROTOCOLS``),
+driven by the official SDKs: openai (Chat, Responses), anthropic (Messages), google-genai
+(Gemini; every answer it reads held to its types by ``shapes.GeminiSDK``).
 
-The diagonal is the byte pass-through; the other six go through the codecs. Each pair:
+The diagonal is the byte pass-through; the rest go through the codecs. Each pair:
 a text answer whole and streamed (with the SDK's stream helper), usage, and a two-step
 tool loop whose tool result must reach the upstream in its own protocol.
 """
@@ -10,24 +12,76 @@ from __future__ import annotations
 import json
 
 import pytest
+from google.genai import types
 
+from byecore_cli.codecs import PROTOCOLS
 from tests.proxy.conftest import one_provider
+from tests.proxy.shapes import gemini_sdk  # noqa: F401 (a fixture)
 
-PROTOCOLS = ("chat", "responses", "messages")
 PAIRS = [(i, u) for i in PROTOCOLS for u in PROTOCOLS]
 PARAMS = {"type": "object", "properties": {"cmd": {"type": "string"}}, "required": ["cmd"]}
+
+
+@pytest.fixture(autouse=True)
+def prompt_usage_log(monkeypatch):
+    """The usage log writes each row at once: its 0.25 s batching wait, paid again at every
+    proxy's shutdown, would be most of these tests' time (rows are the same either way)."""
+    monkeypatch.setattr("byecore_cli.proxy.usage.BATCH_SECONDS", 0.0)
+
+
+@pytest.fixture
+def clients(sdk, gemini_sdk):  # noqa: F811
+    """``clients(protocol, url)``: the official SDK client a ``protocol`` client uses."""
+
+    def make(protocol: str, url: str):
+        if protocol == "gemini":
+            return gemini_sdk(url).client
+        return sdk.anthropic(url) if protocol == "messages" else sdk.openai(url)
+
+    return make
+
+
+def gemini_tools(name: str = "exec_command") -> types.GenerateContentConfig:
+    return types.GenerateContentConfig(
+        tools=[types.Tool(function_declarations=[types.FunctionDeclaration(
+            name=name, parameters_json_schema=PARAMS)])],
+        automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True))
+
+
+async def gemini_ask(client, contents, stream: bool,
+                     config: types.GenerateContentConfig | None = None) -> list:
+    """The answer's chunks (one when whole), as google-genai parsed them."""
+    kw = {"model": "up-model", "contents": contents, "config": config}
+    if not stream:
+        return [await client.models.generate_content(**kw)]
+    return [c async for c in await client.models.generate_content_stream(**kw)]
+
+
+def gemini_parts(chunks: list) -> list[types.Part]:
+    return [p for c in chunks for cand in c.candidates or [] if cand.content
+            for p in cand.content.parts or []]
+
+
+def gemini_usage(chunks: list) -> tuple[int, int]:
+    """(input, output) the hub's way: Gemini's candidates count leaves thoughts out."""
+    u = chunks[-1].usage_metadata
+    return u.prompt_token_count, u.candidates_token_count + (u.thoughts_token_count or 0)
 
 
 class Driver:
     """One client protocol, spoken through its official SDK."""
 
-    def __init__(self, inbound: str, sdk, url: str) -> None:
+    def __init__(self, inbound: str, clients, url: str) -> None:
         self.inbound = inbound
-        self.client = sdk.anthropic(url) if inbound == "messages" else sdk.openai(url)
+        self.client = clients(inbound, url)
 
     async def text(self, said: str, stream: bool) -> tuple[str, dict]:
         """(answer text, usage as {input, output})."""
         c = self.client
+        if self.inbound == "gemini":
+            chunks = await gemini_ask(c, said, stream)
+            assert chunks[-1].candidates[0].finish_reason == types.FinishReason.STOP
+            return "".join(c.text or "" for c in chunks), _u(*gemini_usage(chunks))
         if self.inbound == "chat":
             if not stream:
                 r = await c.chat.completions.create(
@@ -65,6 +119,18 @@ class Driver:
     async def tool_loop(self, stream: bool) -> tuple[str, dict, str]:
         """(the tool call's name, its arguments, the answer after the tool result)."""
         c = self.client
+        if self.inbound == "gemini":
+            config = gemini_tools()
+            chunks = await gemini_ask(c, "list files", stream, config)
+            parts = gemini_parts(chunks)
+            (call,) = [p.function_call for p in parts if p.function_call]
+            history = [types.Content(role="user", parts=[types.Part(text="list files")]),
+                       types.Content(role="model", parts=parts),
+                       types.Content(role="user", parts=[types.Part(
+                           function_response=types.FunctionResponse(
+                               id=call.id, name=call.name, response={"output": "file.txt"}))])]
+            answer = await gemini_ask(c, history, False, config)
+            return call.name, call.args, answer[0].text
         if self.inbound == "chat":
             tools = [{"type": "function", "function": {"name": "exec_command",
                                                        "parameters": PARAMS}}]
@@ -135,9 +201,9 @@ def _u(i: int, o: int) -> dict:
 
 @pytest.mark.parametrize("stream", [False, True], ids=["whole", "stream"])
 @pytest.mark.parametrize(("inbound", "upstream"), PAIRS, ids=[f"{i}-over-{u}" for i, u in PAIRS])
-async def test_text_and_usage(fake, start_proxy, sdk, inbound, upstream, stream):
+async def test_text_and_usage(fake, start_proxy, clients, inbound, upstream, stream):
     url = await start_proxy(one_provider(fake, upstream))
-    text, usage = await Driver(inbound, sdk, url).text("hello there", stream)
+    text, usage = await Driver(inbound, clients, url).text("hello there", stream)
     assert text == f"{upstream} says: hello there"
     assert fake.last["protocol"] == upstream
     assert usage == {"input": 11, "output": 5}
@@ -145,22 +211,26 @@ async def test_text_and_usage(fake, start_proxy, sdk, inbound, upstream, stream)
 
 @pytest.mark.parametrize("stream", [False, True], ids=["whole", "stream"])
 @pytest.mark.parametrize(("inbound", "upstream"), PAIRS, ids=[f"{i}-over-{u}" for i, u in PAIRS])
-async def test_two_step_tool_loop(fake, start_proxy, sdk, inbound, upstream, stream):
+async def test_two_step_tool_loop(fake, start_proxy, clients, inbound, upstream, stream):
     url = await start_proxy(one_provider(fake, upstream))
-    name, args, answer = await Driver(inbound, sdk, url).tool_loop(stream)
+    name, args, answer = await Driver(inbound, clients, url).tool_loop(stream)
     assert (name, args) == ("exec_command", {"cmd": "ls"})
     assert answer == f"{upstream} got: file.txt"
 
 
 @pytest.mark.parametrize(("inbound", "upstream"), [p for p in PAIRS if p[0] != p[1]])
-async def test_translated_requests_carry_no_client_headers(fake, start_proxy, sdk, local_key,
-                                                           inbound, upstream):
+async def test_translated_requests_carry_no_client_headers(fake, start_proxy, clients,
+                                                           local_key, inbound, upstream):
     url = await start_proxy(one_provider(fake, upstream))
-    await Driver(inbound, sdk, url).text("h", False)
+    await Driver(inbound, clients, url).text("h", False)
     headers = {k.lower(): v for k, v in fake.last["headers"].items()}
     assert local_key not in json.dumps(headers)
-    assert not any(k.startswith("x-stainless") for k in headers)
+    assert not any(k.startswith(("x-stainless", "x-goog-api-client")) for k in headers)
     assert ("anthropic-version" in headers) == (upstream == "messages")
+    # the upstream's key, in the one header its protocol reads it from
+    keys = {k for k in ("authorization", "x-api-key", "x-goog-api-key") if k in headers}
+    assert keys == {{"messages": "x-api-key", "gemini": "x-goog-api-key"}.get(
+        upstream, "authorization")}
 
 
 async def test_a_chat_upstream_that_refuses_stream_options_still_streams(
