@@ -35,6 +35,8 @@ from byecore_cli.providers.endpoints import (
 from byecore_cli.providers.keys import redact
 
 PROMPT = "Reply with the single word: pong"
+IMAGE_PROMPT = "a plain blue square"
+IMAGE_WAIT = 120.0  # at least, for the one image: models take tens of seconds to draw
 BUDGET_FACTOR = 6  # the whole check stops after this many --timeout periods
 CONNECT_TIMEOUT = 5.0  # at most, whatever --timeout says: a live host connects fast
 
@@ -50,6 +52,10 @@ class Target:
     protocols: list[str]
     prefixes: dict[str, str] = field(default_factory=dict)  # per wire base; see endpoints
     fix_key: str = "check the key"
+    # the Images API probe (opt-in: it costs money): a model, its cheapest size and price
+    image_model: str | None = None
+    image_size: str | None = None
+    image_price: float | None = None
 
     def url(self, protocol: str, *, stream: bool = False, models: bool = False,
             prefixes: dict[str, str] | None = None) -> str:
@@ -338,12 +344,101 @@ class Prober:
         return step
 
 
+class ImageProbe:
+    """One image at the cheapest size (n=1) from ``{openai base}/images/generations``,
+    checked to be an image; asked only with ``check --images``, since it is billed."""
+
+    def __init__(self, prober: Prober) -> None:
+        self.prober, self.target = prober, prober.target
+
+    def step(self) -> Step:
+        t = self.target
+        base = t.base_url + t.prefixes.get("openai", DEFAULT_PREFIXES["openai"])
+        return Step(f"images ({t.image_model}, {t.image_size})", base + "/images/generations")
+
+    async def run(self, step: Step) -> Step:
+        from byecore_cli.images import formats
+        from byecore_cli.images.catalog import price_text
+
+        t, prober = self.target, self.prober
+        body = {"model": t.image_model, "prompt": IMAGE_PROMPT, "size": t.image_size, "n": 1}
+        wait = max(prober.timeout, IMAGE_WAIT)
+        start = time.perf_counter()
+        try:
+            async with prober.session.post(
+                    step.url, json=body, headers=_headers(t, "chat"),
+                    timeout=aiohttp.ClientTimeout(total=None, sock_read=wait,
+                                                  connect=min(wait, CONNECT_TIMEOUT))) as resp:
+                step.status = resp.status
+                prober.answered, prober.silent = True, 0
+                raw = await resp.read()
+                retry_after = resp.headers.get("Retry-After")
+        except Exception as exc:
+            step.latency_ms = (time.perf_counter() - start) * 1000
+            return prober._connection_failed(step, exc)
+        step.latency_ms = (time.perf_counter() - start) * 1000
+        if step.status == 404:
+            return Prober._fail(step, f"no Images API at {step.url} (404), or no model "
+                                f"{t.image_model!r} there: "
+                                f"{redact(diagnose.error_message(raw), t.key)}",
+                                "leave image_models out of this provider's settings if it "
+                                "serves no images, or correct the model's name there")
+        if step.status >= 400:
+            finding = diagnose.for_status(
+                step.status, protocol="chat", key=t.key, model=t.image_model or "",
+                message=redact(diagnose.error_message(raw), t.key), retry_after=retry_after,
+                fix_key=t.fix_key)
+            return Prober._fail(step, finding.problem, finding.fix)
+        picture = _first_image(raw)
+        if isinstance(picture, str):
+            return Prober._fail(step, f"the answer is not an Images API answer ({picture})",
+                                "the URL may belong to another API, or a proxy rewrote it")
+        cost = f", {price_text(t.image_price)}" if t.image_price is not None else ""
+        if picture is None:
+            step.ok, step.detail = True, f"1 image as a URL{cost}"
+            return step
+        kind, size = formats.sniff(picture), formats.dimensions(picture)
+        if kind is None:
+            return Prober._fail(step, "the image it sent is not a PNG, JPEG, WebP or GIF",
+                                "see the provider's documentation for its Images API")
+        shown = f"{size[0]}x{size[1]} " if size else ""
+        step.ok, step.detail = True, f"1 image, {shown}{kind.upper()}{cost}"
+        if size and f"{size[0]}x{size[1]}" != t.image_size:
+            step.warning = True
+            step.problem = (f"asked for {t.image_size}, got {size[0]}x{size[1]}: the "
+                            "provider may bill this as another size")
+            step.fix = "compare with its price list; correct image_models in settings.toml"
+        return step
+
+
+def _first_image(raw: bytes) -> bytes | str | None:
+    """The first image's bytes, None for a URL answer, or why it is no answer at all."""
+    import base64
+    import binascii
+
+    try:
+        payload = json.loads(raw)
+    except ValueError:
+        return "not JSON"
+    data = payload.get("data") if isinstance(payload, dict) else None
+    if not isinstance(data, list) or not data or not isinstance(data[0], dict):
+        return "it has no 'data' list of images"
+    if isinstance(data[0].get("url"), str) and not data[0].get("b64_json"):
+        return None
+    try:
+        return base64.b64decode(data[0].get("b64_json") or "", validate=True) or "no b64_json"
+    except (binascii.Error, ValueError):
+        return "its b64_json does not decode"
+
+
 def _count(events: int) -> str:
     return f"{events} event{'' if events == 1 else 's'}"
 
 
 async def run_checks(target: Target, *, streams: bool, timeout: float,
-                     on_step: Callable[[Step], None] | None = None) -> Report:
+                     on_step: Callable[[Step], None] | None = None,
+                     images: bool = False) -> Report:
+    """``images``: also make one image (``target.image_model``), which is billed."""
     report = Report(target)
 
     def record(step: Step) -> None:
@@ -373,13 +468,19 @@ async def run_checks(target: Target, *, streams: bool, timeout: float,
             for stream in (False, True) if streams else (False,):
                 plan.append((prober.call_step(protocol, stream),
                              lambda step, p=protocol, s=stream: prober.call(step, p, s)))
+        if images and target.image_model:
+            image_probe = ImageProbe(prober)
+            plan.append((image_probe.step(), image_probe.run))
         for index, (step, probe) in enumerate(plan):
             if report.stopped:
                 step.skipped = True
                 record(step)
                 continue
+            left = deadline - time.monotonic()
+            if step.name.startswith("images ("):  # one image takes longer than a reply
+                left = max(left, IMAGE_WAIT + CONNECT_TIMEOUT)
             try:
-                await asyncio.wait_for(probe(step), max(0.01, deadline - time.monotonic()))
+                await asyncio.wait_for(probe(step), max(0.01, left))
             except asyncio.TimeoutError:
                 Prober._fail(step, f"the check ran out of time ({budget:g} s in all) during "
                              "this step", "raise --timeout (the total is "

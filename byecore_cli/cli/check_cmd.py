@@ -26,6 +26,11 @@ def check(
         None, "--port", help="The local proxy's port, with --proxy (default: [proxy] port "
         "in settings, 4000 unless set)."),
     stream: bool = typer.Option(True, "--stream/--no-stream", help="Also try streaming."),
+    images: bool = typer.Option(
+        False, "--images", help="Also make one image with the provider's first image model "
+        "(its cheapest size, n=1) to prove its Images API works. This costs money: one "
+        "image at that size's price (byecore's image-2: $0.05). Without --images a check "
+        "never makes an image."),
     timeout: float = typer.Option(
         10.0, "--timeout", min=0.1, metavar="SECONDS",
         help="Seconds to wait for an answer's first byte or the next stream event "
@@ -39,6 +44,8 @@ def check(
     """
     with Output("check", json_out) as out:
         target, notes = _target(provider, base_url, key, model, protocols, proxy, port)
+        if images:
+            notes += _image_target(target, provider, base_url, proxy)
         for note in notes:
             out.note(f"[dim]•[/] {note}")
 
@@ -47,12 +54,13 @@ def check(
         from byecore_cli.check.probes import run_checks
 
         if json_out:
-            report = asyncio.run(run_checks(target, streams=stream, timeout=timeout))
+            report = asyncio.run(run_checks(target, streams=stream, timeout=timeout,
+                                            images=images))
         else:
-            report = _run_live(out, target, stream, timeout)
+            report = _run_live(out, target, stream, timeout, images)
         data = {
             "target": {"name": target.name, "base_url": target.base_url, "model": target.model,
-                       "protocols": target.protocols},
+                       "protocols": target.protocols, "image_model": target.image_model},
             "ok": report.ok,
             "steps": [step.as_dict() for step in report.steps],
             "findings": report.findings(),
@@ -127,7 +135,36 @@ def _target(provider, base_url, key, model, protocols, proxy, port):
     ), notes
 
 
-def _run_live(out: Output, target, stream: bool, timeout: float):
+def _image_target(target, provider, base_url, proxy) -> list[str]:
+    """Fill in the image model, its cheapest size and price for ``--images``: the saved
+    provider's (through the proxy: the default provider's, else the first listing one)."""
+    from byecore_cli.config.store import SettingsStore
+    from byecore_cli.images import catalog
+    from byecore_cli.images.catalog import price_text
+    from byecore_cli.paths import Paths
+
+    if base_url:
+        raise UsageError("--images checks a saved provider (it needs the provider's image "
+                         "models and their prices)", hint="save it first: byecore provider "
+                         "add NAME --base-url URL, then byecore check -p NAME --images")
+    settings, _ = SettingsStore(Paths.current().settings).load()
+    try:
+        name, model = catalog.choose(settings, provider=None if proxy else target.name)
+    except (NotFound, UsageError):
+        raise UsageError(f"--images: {'no saved provider' if proxy else target.name} lists "
+                         "an image model", hint="add its table under "
+                         "[providers.NAME.image_models] in settings.toml, or leave out "
+                         "--images") from None
+    cheapest = catalog.table(settings, name, model).cheapest()
+    if cheapest is None:
+        raise UsageError(f"--images: {model} on {name} has no size table")
+    target.image_model = model
+    target.image_size, target.image_price = cheapest.size, cheapest.price
+    return [f"--images makes one {cheapest.size} image with {model} on {name}: "
+            f"{price_text(cheapest.price)}"]
+
+
+def _run_live(out: Output, target, stream: bool, timeout: float, images: bool = False):
     import asyncio
 
     from rich.live import Live
@@ -155,7 +192,8 @@ def _run_live(out: Output, target, stream: bool, timeout: float):
         )
 
     with Live(table, console=out.out, refresh_per_second=8, transient=False):
-        return asyncio.run(run_checks(target, streams=stream, timeout=timeout, on_step=add))
+        return asyncio.run(run_checks(target, streams=stream, timeout=timeout, on_step=add,
+                                      images=images))
 
 
 def _print_findings(out: Output, report) -> None:
