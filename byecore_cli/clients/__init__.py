@@ -21,10 +21,11 @@ _CLASSES = {
     "Crush": "crush", "Droid": "droid", "Gemini": "gemini", "OpenCode": "opencode",
     "Zed": "zed", "Writer": "base",
     "Hermes": "hermes", "Kimi": "kimi",
-    "Grok": "grok",
+    "Grok": "grok", "Goose": "goose",
 }
 _ORDER = ("Codex", "Claude", "Aider", "OpenCode", "Crush", "Droid", "Continue", "Zed",
-          "Gemini", "Hermes", "Kimi", "Grok")
+          "Gemini", "Hermes", "Kimi", "Grok",
+          "Goose")
 
 
 def __getattr__(name: str):
