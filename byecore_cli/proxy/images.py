@@ -321,6 +321,9 @@ class _Ask:
                                                             f"{name}: {reason}")) from None
                 watchdog.touch()
                 if not chunk:
+                    if watchdog.expired:  # closed by the watchdog: not a clean end
+                        raise streaming.UpstreamBroke(ErrorInfo(502, "api_error", (
+                            f"{name}: no data for {proxy.timeouts.idle:g} s")))
                     break
                 pending += chunk
                 for event in decoder.feed(chunk):

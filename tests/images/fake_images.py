@@ -13,11 +13,12 @@ billed 2K, and the image is then 2048x2048. ``requests`` keeps every request (he
 JSON or form fields, files' exact bytes) and the tier it was billed; ``plan`` holds
 what the next requests do instead: ``("status", code)`` (an OpenAI-shaped error),
 ``("echo_key", code)`` (an error quoting the key sent, as some gateways do),
-``("garbage",)`` (HTML).
+``("garbage",)`` (HTML), ``("stall",)`` (a stream that goes silent after its partials).
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import struct
@@ -113,7 +114,7 @@ class FakeImages:
                  "output_tokens": 100, "total_tokens": 112}
         if body.get("stream") and self.streams:
             return await self._stream(request, event_prefix, body, images, usage,
-                                      f"{width}x{height}", kind)
+                                      f"{width}x{height}", kind, stall=action[0] == "stall")
         if body.get("response_format") == "url" or self.urls:
             data = []
             for image in images:
@@ -126,7 +127,7 @@ class FakeImages:
                                   "output_format": kind, "quality": "medium",
                                   "usage": {**usage, "output_tokens": 100 * n}})
 
-    async def _stream(self, request, prefix, body, images, usage, size, kind):
+    async def _stream(self, request, prefix, body, images, usage, size, kind, stall=False):
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
         await response.prepare(request)
         common = {"background": "opaque", "created_at": 1, "output_format": kind,
@@ -136,6 +137,8 @@ class FakeImages:
             await response.write(_event(f"{prefix}.partial_image", {
                 "type": f"{prefix}.partial_image", "partial_image_index": index,
                 "b64_json": base64.b64encode(partial).decode(), **common}))
+        if stall:
+            await asyncio.sleep(30)
         for image in images:
             await response.write(_event(f"{prefix}.completed", {
                 "type": f"{prefix}.completed", "usage": usage,

@@ -16,7 +16,13 @@ import sqlite3
 import openai
 import pytest
 
-from byecore_cli.config.models import Provider, ProxyImages, ProxySettings, Settings
+from byecore_cli.config.models import (
+    Provider,
+    ProxyImages,
+    ProxySettings,
+    ProxyTimeouts,
+    Settings,
+)
 from byecore_cli.paths import Paths
 from byecore_cli.providers.presets import IMAGE_2
 from byecore_cli.proxy.app import STATE, create_app
@@ -231,3 +237,20 @@ async def test_a_provider_without_an_openai_api_is_refused(upstream, proxy, sdk)
     with pytest.raises(openai.BadRequestError) as caught:
         await sdk.openai(url).images.generate(model="image-2", prompt="p")
     assert "no Images API" in str(caught.value) and upstream.requests == []
+
+
+async def test_a_stream_gone_silent_ends_with_an_error_event(upstream, proxy, sdk):
+    settings = settings_for(upstream)
+    settings.proxy.timeouts = ProxyTimeouts(idle=0.6)
+    settings.proxy.keepalive = 0.2
+    url, state = await proxy(settings)
+    upstream.plan = [("stall",)]
+    stream = await sdk.openai(url).images.generate(model="image-2", prompt="p", stream=True,
+                                                   partial_images=1)
+    seen = []
+    with pytest.raises(openai.APIError, match="no data for 0.6 s"):
+        async for event in stream:
+            seen.append(event.type)
+    assert seen == ["image_generation.partial_image"]
+    row = rows(state)[-1]
+    assert row["status"] == 502 and row["images"] == 0 and row["cost_usd"] == 0
