@@ -1,15 +1,18 @@
-"""Real Hermes Agent and Kimi Code finish a shell-tool task through ``byecore setup``.
+"""Real Hermes Agent and Cline CLI finish a shell-tool task after ``byecore setup``.
 
 Each client runs non-interactively in a throwaway HOME against a scripted vendor on
-127.0.0.1 that speaks only a protocol the client does not (the Gemini API, via
-``byecore proxy``), so the run passes only if byecore set the client up to reach the
-proxy and the proxy translated both ways. Binaries are found on PATH or in
+127.0.0.1 that speaks only the Gemini API, which neither client speaks, so a run
+passes only if byecore pointed the client at its proxy and the proxy translated both
+ways (the tool call out, its result back). Binaries are found on PATH or in
 ``BYECORE_CLIENT_BIN`` (``.ci/run`` installs them); a test is skipped only when its
-binary is absent. Verified with hermes-agent 0.19.0 (PyPI).
+binary is absent. Verified with hermes-agent 0.19.0 (PyPI) and cline 3.0.65 (npm).
+Kimi Code 2.1.0 (npm) needs Node 22.19+, Grok Build and Goose are binary downloads:
+those are checked against their source in test_kimi.py, test_grok.py, test_goose.py.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -43,5 +46,70 @@ async def test_hermes_oneshot_runs_its_terminal_tool_through_the_proxy(cli):
     argv = [_binary("hermes"), "-z", PROMPT, "--yolo"]
     work, code, out, err = await _through_proxy(cli, "hermes", upstream, argv, 120,
                                                 protocol="gemini")
+    assert code == 0, (out[-1500:], err[-3000:])
+    _gemini_tool_loop_checks(upstream, work, out, err)
+
+
+def _run_commands_arguments(params: dict) -> dict:
+    props = params.get("properties", {})
+    assert "commands" in props, params  # Cline's run_commands takes a list of commands
+    return {"commands": [COMMAND]}
+
+
+@_needs("cline")
+async def test_cline_cli_runs_its_command_tool_after_the_printed_cline_auth(cli):
+    """The paste guide for Cline CLI is a command: run exactly what ``byecore setup
+    cline-cli --via-proxy --show-key`` prints, then a task with Cline's default
+    auto-approval, through the proxy to a Gemini-only vendor."""
+    import shlex
+    import socket
+    import subprocess
+
+    from aiohttp import web
+
+    from byecore_cli.config.store import SettingsStore
+    from byecore_cli.paths import Paths
+    from byecore_cli.proxy.app import create_app
+    from tests.clients.test_real_clients import _client_env
+    from tests.proxy.test_real_clients_proxy import _run
+
+    home = Path(os.environ["HOME"])
+    work = home / "work"
+    work.mkdir(parents=True)
+    upstream = GeminiOnlyUpstream("run_commands", _run_commands_arguments,
+                                  key=UPSTREAM_KEY, final=FINAL)
+    up_runner = web.AppRunner(upstream.app)
+    await up_runner.setup()
+    listener = socket.socket()
+    proxy_runner = None
+    try:
+        await web.TCPSite(up_runner, "127.0.0.1", 0).start()
+        added = cli("provider", "add", "vendor", "--preset", "none", "--base-url",
+                    f"http://127.0.0.1:{up_runner.addresses[0][1]}", "--protocol",
+                    "gemini", "--model", "vendor-model-1", "--key-stdin",
+                    input=UPSTREAM_KEY)
+        assert added.exit_code == 0, added.output
+        listener.bind(("127.0.0.1", 0))
+        store = SettingsStore(Paths.current().settings)
+        _, doc = store.load()
+        doc["proxy"] = {"port": listener.getsockname()[1]}
+        settings = store.save(doc)
+        guide = cli("setup", "cline-cli", "--via-proxy", "--show-key", "--json")
+        assert guide.exit_code == 0, guide.output
+        command = json.loads(guide.stdout)["data"]["command"]
+        env = _client_env(home)
+        auth = subprocess.run([_binary("cline"), *command[1:]], cwd=work, env=env,
+                              capture_output=True, text=True, timeout=60,
+                              stdin=subprocess.DEVNULL)
+        assert auth.returncode == 0, (shlex.join(command), auth.stdout, auth.stderr)
+        proxy_runner = web.AppRunner(create_app(settings), handler_cancellation=True)
+        await proxy_runner.setup()
+        await web.SockSite(proxy_runner, listener).start()
+        code, out, err = await _run([_binary("cline"), PROMPT], work, env, 120)
+    finally:
+        if proxy_runner is not None:
+            await proxy_runner.cleanup()
+        await up_runner.cleanup()
+        listener.close()
     assert code == 0, (out[-1500:], err[-3000:])
     _gemini_tool_loop_checks(upstream, work, out, err)
