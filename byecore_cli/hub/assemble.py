@@ -132,7 +132,9 @@ def explode(response: Response) -> list[Event]:
     events: list[Event] = [MessageStart(response.id, response.model, response.created,
                                         Usage(input_tokens=response.usage.input_tokens,
                                               cache_read_tokens=response.usage.cache_read_tokens,
-                                              cache_write_tokens=response.usage.cache_write_tokens))]
+                                              cache_write_tokens=response.usage.cache_write_tokens,
+                                              cache_write_1h_tokens=response.usage
+                                              .cache_write_1h_tokens))]
     for index, part in enumerate(response.parts):
         if isinstance(part, Text):
             events += [PartStart(index, Text("", part.meta)), TextDelta(index, part.text)]

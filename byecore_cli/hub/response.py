@@ -26,6 +26,8 @@ class Usage:
     """Token counts, OpenAI-style: ``input_tokens`` INCLUDES cached reads and writes.
 
     Anthropic reports input excluding cache reads/writes; its codec adds and subtracts.
+    ``cache_write_1h_tokens`` is the part of ``cache_write_tokens`` written for an hour
+    (Anthropic's ``ttl: "1h"``), which costs more than the 5-minute kind.
     """
 
     input_tokens: int = 0
@@ -33,6 +35,7 @@ class Usage:
     cache_read_tokens: int = 0
     cache_write_tokens: int = 0
     reasoning_tokens: int = 0
+    cache_write_1h_tokens: int = 0
 
     @property
     def total_tokens(self) -> int:

@@ -17,7 +17,9 @@ Anthropic ``stop_reason``           hub ``StopReason``           back to Anthrop
 
 Usage: Anthropic ``input_tokens`` EXCLUDES ``cache_read_input_tokens`` and
 ``cache_creation_input_tokens``; the hub's includes both. Decoding adds them, encoding
-subtracts them. ``output_tokens_details.thinking_tokens`` ↔ ``reasoning_tokens``.
+subtracts them. ``output_tokens_details.thinking_tokens`` ↔ ``reasoning_tokens``;
+``cache_creation.ephemeral_1h_input_tokens`` ↔ ``cache_write_1h_tokens`` (sent back as
+``cache_creation`` only when an hour's writes are known).
 
 Decoding an upstream's body: ``{"type": "error", …}`` in a 2xx raises ``UpstreamError``
 (the upstream's error); a body that is not a valid message (no ``content`` array, a block
@@ -36,6 +38,7 @@ described as text.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 from byecore_cli.codecs.base import CodecError, UpstreamFault, token_count
 from byecore_cli.codecs.messages.blocks import (
@@ -97,9 +100,7 @@ def stop_out(stop: StopReason, has_calls: bool) -> str:
 
 def decode_usage(usage, base: Usage | None = None) -> Usage:
     """Anthropic usage (exclusive input) → hub usage (inclusive); fields absent keep ``base``."""
-    out = Usage() if base is None else Usage(base.input_tokens, base.output_tokens,
-                                             base.cache_read_tokens, base.cache_write_tokens,
-                                             base.reasoning_tokens)
+    out = Usage() if base is None else replace(base)
     if not isinstance(usage, dict):
         if usage is not None:
             raise UpstreamFault("must be an object", where="usage")
@@ -117,6 +118,13 @@ def decode_usage(usage, base: Usage | None = None) -> Usage:
             else out.input_tokens - out.cache_read_tokens - out.cache_write_tokens
         out.input_tokens, out.cache_read_tokens, out.cache_write_tokens = \
             plain + read + write, read, write
+    creation = usage.get("cache_creation")
+    if isinstance(creation, dict):  # the 5-minute and 1-hour parts of the cache writes
+        out.cache_write_1h_tokens = min(out.cache_write_tokens, token_count(
+            creation.get("ephemeral_1h_input_tokens"),
+            "usage.cache_creation.ephemeral_1h_input_tokens"))
+    elif creation is not None:
+        raise UpstreamFault("must be an object", where="usage.cache_creation")
     if "output_tokens" in usage:
         out.output_tokens = count("output_tokens")
     details = usage.get("output_tokens_details")
@@ -136,6 +144,10 @@ def encode_usage(usage: Usage) -> dict:
         "cache_read_input_tokens": usage.cache_read_tokens,
         "output_tokens": usage.output_tokens,
     }
+    if usage.cache_write_1h_tokens:  # the split is known: Claude Code prices the two apart
+        hour = min(usage.cache_write_1h_tokens, usage.cache_write_tokens)
+        out["cache_creation"] = {"ephemeral_5m_input_tokens": usage.cache_write_tokens - hour,
+                                 "ephemeral_1h_input_tokens": hour}
     if usage.reasoning_tokens:
         out["output_tokens_details"] = {"thinking_tokens": usage.reasoning_tokens}
     return out
