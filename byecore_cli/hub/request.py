@@ -102,6 +102,9 @@ class Request:
     stream: bool = False
     metadata: dict[str, Any] = field(default_factory=dict)
     user: str | None = None
+    # Names the conversation for an upstream's prompt cache (OpenAI ``prompt_cache_key``):
+    # the client's own key, or one derived from its session; the same every turn.
+    cache_key: str | None = None
     # Fields only the source protocol understands, kept so that a same-protocol
     # encoder can send them back: {protocol: {field: value}}. Other encoders ignore them.
     extras: dict[str, dict[str, Any]] = field(default_factory=dict)

@@ -46,6 +46,9 @@ Decisions (each hub field maps, or is dropped on purpose):
   ``"response"``, Chat requires one) and json_object.
 - ``stream`` → ``stream: true`` with ``stream_options.include_usage`` always (so streamed
   usage reaches the client), unless a quirk sets ``extras["chat"]["no_stream_options"]``.
+- ``cache_key`` → ``prompt_cache_key`` (OpenAI routes a conversation's requests to the
+  same cache with it): Codex's own key, or Claude Code's session id; a Chat client's own
+  key rides in its fields.
 - ``metadata``: the hub's (Claude Code's ``user_id``…) is dropped — OpenAI takes Chat
   ``metadata`` only with ``store``; a Chat client's own ``metadata`` and other Chat-only
   fields (``extras["chat"]["fields"]``) are sent back verbatim.
@@ -104,6 +107,8 @@ def encode_request(request: Request) -> dict:
         body["response_format"] = mine["response_format"]
     if request.user:
         body["user"] = request.user
+    if request.cache_key:
+        body["prompt_cache_key"] = request.cache_key
     body.update(mine.get("fields") or {})
     if request.stream:
         body["stream"] = True
@@ -162,7 +167,10 @@ def _messages(request: Request, names: ToolNames, native: set[str]) -> list[dict
 
 
 def _text_content(texts: list[Text]) -> str | list[dict]:
-    if len(texts) == 1 and not texts[0].meta:
+    # only Chat's own meta decides the form: another protocol's (an Anthropic cache marker
+    # that Claude Code moves every turn) must not turn a string into a list from one turn
+    # to the next, which would change the bytes of a cached prefix
+    if len(texts) == 1 and not meta_for(texts[0], P):
         return texts[0].text
     return [{"type": "text", "text": t.text} for t in texts]
 
@@ -175,7 +183,7 @@ def _image(image: Image) -> dict:
 
 
 def _user_content(parts: list) -> str | list[dict]:
-    if len(parts) == 1 and isinstance(parts[0], Text) and not parts[0].meta:
+    if len(parts) == 1 and isinstance(parts[0], Text) and not meta_for(parts[0], P):
         return parts[0].text
     out = []
     for part in parts:

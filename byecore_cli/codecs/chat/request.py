@@ -28,7 +28,8 @@ Field table (every top-level field either maps to the hub or is kept for a Chat 
 ``metadata``               ``Request.metadata`` and, verbatim, ``extras["chat"]["fields"]``
 ``PASSTHROUGH`` fields     ``extras["chat"]["fields"]``: Chat-only knobs (seed, n,
                            penalties, logprobs, service_tier, store, prompt_cache_key…),
-                           sent back only by a Chat encoder
+                           sent back only by a Chat encoder; ``prompt_cache_key`` is also
+                           ``Request.cache_key``, for a Responses upstream
 ``functions``,             the deprecated function-calling API: rejected with a clear 400
 ``function_call``,
 role ``function``
@@ -133,6 +134,7 @@ def decode_request(body: Any) -> Request:
     if isinstance(options, dict) and options.get("include_usage") is True:
         extras["include_usage"] = True
     request.user = string(body.get("user"), "user", optional=True)
+    request.cache_key = string(body.get("prompt_cache_key"), "prompt_cache_key", optional=True)
     metadata = body.get("metadata")
     if metadata is not None:
         request.metadata = dict(obj(metadata, "metadata"))

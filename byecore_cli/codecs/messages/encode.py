@@ -42,6 +42,13 @@ Decisions (each hub field maps, or is dropped on purpose):
 - ``response_format`` json_schema → ``output_config.format``; ``json_object`` has no
   Anthropic equivalent and is dropped. ``user`` → ``metadata.user_id``; other hub
   ``metadata`` is dropped (Anthropic's metadata has only ``user_id``).
+- Prompt caching: ``cache_control`` markers (with ``ttl``, ``scope``) stay on the
+  system blocks, tools and message blocks the client put them on (a folded system
+  message's marker on its reminder block). A request from a client that does not speak
+  Messages (Codex…; its request carries that protocol's extras or a cache key) has none,
+  and Anthropic caches nothing without one: it gets
+  Claude Code's layout, ``{"type": "ephemeral"}`` on the last tool, the last system block
+  and the last block of the conversation (3 of the 4 allowed).
 - ``extras["messages"]`` (only set when the client spoke Messages) are sent back:
   billing header block first in ``system``, ``context_management`` and the other
   passthrough fields, the rest of ``output_config``, the adaptive ``display``.
@@ -72,6 +79,9 @@ from byecore_cli.hub.tools import (
 )
 
 DEFAULT_MAX_TOKENS = 32000
+BREAKPOINT = {"type": "ephemeral"}
+# blocks that may carry cache_control (thinking blocks may not)
+CACHEABLE = frozenset(("text", "image", "document", "tool_use", "tool_result"))
 UNANSWERED = "No result was provided for this tool call."
 _EFFORTS = {"minimal": "low", "low": "low", "medium": "medium", "high": "high",
             "xhigh": "xhigh", "max": "max"}
@@ -129,7 +139,28 @@ def encode_request(request: Request) -> dict:
             body[key] = mine[key]
     if request.stream:
         body["stream"] = True
+    if P not in request.extras and (request.extras or request.cache_key):
+        _add_breakpoints(body)  # decoded from a protocol that has no cache markers
     return body
+
+
+def _add_breakpoints(body: dict) -> None:
+    """Cache markers where Claude Code puts them, for a client that cannot say where (its
+    protocol has no markers): the tools, the system prompt and the conversation so far,
+    each cached up to its end. Fresh dicts: the blocks may be shared with the hub."""
+    tools = body.get("tools")
+    if tools and not tools[-1].get("defer_loading"):  # a deferred tool takes no marker
+        tools[-1] = {**tools[-1], "cache_control": dict(BREAKPOINT)}
+    system = body.get("system")
+    if system:
+        system[-1] = {**system[-1], "cache_control": dict(BREAKPOINT)}
+    turns = body["messages"]
+    if turns:
+        content = turns[-1]["content"]
+        for i in range(len(content) - 1, -1, -1):
+            if content[i]["type"] in CACHEABLE:
+                content[i] = {**content[i], "cache_control": dict(BREAKPOINT)}
+                break
 
 
 _load_object = json.JSONDecoder().decode  # json.loads minus its per-call argument checks
@@ -178,8 +209,14 @@ def _add(turns: list[dict], role: str, blocks: list[dict]) -> None:
 
 
 def _reminder(parts: list) -> list[dict]:
-    text = "\n\n".join(p.text for p in parts if isinstance(p, Text) and p.text)
-    blocks = [{"type": "text", "text": REMINDER[0] + text + REMINDER[1]}] if text else []
+    texts = [p for p in parts if isinstance(p, Text) and p.text]
+    blocks = [{"type": "text", "text": REMINDER[0] + "\n\n".join(p.text for p in texts)
+               + REMINDER[1]}] if texts else []
+    # the client's cache marker on the message (Claude Code's breakpoint) stays with it
+    marker = next((c for p in reversed(texts) if (c := meta_for(p, P).get("cache_control"))),
+                  None)
+    if marker is not None:
+        blocks[0]["cache_control"] = marker
     return blocks + [b for p in parts if isinstance(p, Image) and (b := encode_part(p))]
 
 

@@ -27,7 +27,8 @@ content blocks             see blocks.py (text, image, document, thinking, redac
                            another mode (``between_tools``) → enabled=True, original in extras
 ``output_config``          ``effort`` → ``reasoning.effort``; ``format`` → ``ResponseFormat``;
                            other keys → extras["messages"]["output_config"]
-``metadata.user_id``       ``user``
+``metadata.user_id``       ``user``; its session (Claude Code's JSON ``session_id``, or the
+                           older ``…_session_<uuid>`` string) → ``cache_key``
 ``stop_sequences``         ``stop``
 ``temperature`` ``top_p``  same (legacy fields the SDK no longer types; accepted)
 ``top_k``, ``stream``
@@ -45,7 +46,9 @@ anything else              dropped on purpose
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 
 from byecore_cli.codecs.base import CodecError
 from byecore_cli.codecs.messages.blocks import P, decode_block, keep, text_of
@@ -71,6 +74,8 @@ PASSTHROUGH = {"context_management": dict, "service_tier": str, "container": (st
                "diagnostics": dict, "mcp_servers": list}
 TOOL_META = ("cache_control", "defer_loading", "eager_input_streaming", "input_examples",
              "allowed_callers")
+LEGACY_SESSION = re.compile(r"_session_([0-9A-Za-z-]{8,64})$")
+SAFE_KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
 
 def _blocks(content, param: str) -> list:
@@ -108,6 +113,7 @@ def decode_request(body: dict) -> Request:
     metadata = obj(body.get("metadata") or {}, "metadata")
     if metadata.get("user_id") is not None:
         request.user = text_of(metadata["user_id"], "metadata.user_id")
+        request.cache_key = session_key(request.user)
     stops = arr(body.get("stop_sequences") or [], "stop_sequences")
     request.stop = [text_of(s, "stop_sequences") for s in stops]
     for name in ("temperature", "top_p"):
@@ -266,3 +272,26 @@ def _reasoning(body: dict, extras: dict) -> ReasoningConfig | None:
             extras["output_config"] = rest
     return reasoning
 
+
+
+def session_key(user_id: str) -> str | None:
+    """The conversation's prompt-cache key from Claude Code's ``metadata.user_id``: a JSON
+    object with ``session_id`` (2.x; the same id as its ``x-claude-code-session-id``
+    header, and constant across ``claude -c``), or ``user_…_account_…_session_<uuid>``
+    (1.x). A session id fit for OpenAI's ``prompt_cache_key`` goes as it is, any other
+    as a hash of it; another client's user id names a user, not a conversation: None."""
+    session = None
+    if user_id.startswith("{"):
+        try:
+            value = json.loads(user_id)
+        except ValueError:
+            value = None
+        if isinstance(value, dict) and isinstance(value.get("session_id"), str):
+            session = value["session_id"]
+    elif match := LEGACY_SESSION.search(user_id):
+        session = match.group(1)
+    if not session:
+        return None
+    if SAFE_KEY.match(session):
+        return session
+    return hashlib.sha256(session.encode("utf-8", "replace")).hexdigest()[:32]

@@ -25,6 +25,8 @@ deliberate drops (everything else maps by name, see ``request.py``):
   ``reasoning.encrypted_content`` (so it can be replayed) and ``reasoning.summary`` for
   "auto" (so the client sees the reasoning).
 - ``reasoning.effort`` from the effort, else from a thinking budget (``hub.reasoning``).
+- ``cache_key`` → ``prompt_cache_key`` (Claude Code's session id, a Chat client's key),
+  unless a Responses client's own is in extras.
 """
 
 from __future__ import annotations
@@ -101,6 +103,8 @@ def encode_request(request: Request) -> dict:
                             for k, v in request.metadata.items()}
     if request.user:
         body["user"] = request.user
+    if request.cache_key:
+        body["prompt_cache_key"] = request.cache_key
     for key in EXTRA_FIELDS:
         if key in extras:
             body[key] = extras[key]

@@ -31,7 +31,8 @@ parallel_tool_calls,
 metadata, user, stream
 text.verbosity, store,     ``extras["responses"]`` (``EXTRA_FIELDS``); re-sent only to
 include, prompt_cache_key, a Responses upstream. ``client_metadata`` (Codex-only) is kept
-service_tier, …            but never re-sent: strict upstreams reject it.
+service_tier, …            but never re-sent: strict upstreams reject it. ``prompt_cache_key``
+                           is also ``cache_key``, for a Chat upstream
 =========================  ===========================================================
 """
 
@@ -104,6 +105,7 @@ def decode_request(body: Any) -> Request:
     if body.get("metadata") is not None:
         request.metadata = dict(obj(body["metadata"], "metadata"))
     request.user = string(body.get("user"), "user", optional=True)
+    request.cache_key = string(body.get("prompt_cache_key"), "prompt_cache_key", optional=True)
     for key in EXTRA_FIELDS + CLIENT_ONLY:
         if body.get(key) is not None:
             extras[key] = body[key]
