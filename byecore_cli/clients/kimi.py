@@ -4,7 +4,8 @@
 Checked against the shipped bundle of Kimi Code 2.1.0 (``dist/main.mjs``: the
 ``providers``/``models`` config sections, ``defaultHomeDir``, the provider credential
 rules) and its source (MoonshotAI/kimi-code ``packages/agent-core-v2/src/app/
-kosongConfig/configSection.ts``). Not run here: 2.1.0 needs Node 22.19 or newer.
+kosongConfig/configSection.ts``), and run: ``kimi -p`` finishes a Bash tool call with
+this file (2.1.0 needs Node 22.19 or newer; npm's ``node@22`` does).
 
 - ``[providers.<id>]``: ``type`` (``openai`` is Chat Completions at ``{base_url}/chat/
   completions``; also ``openai_responses``, ``anthropic``, ``kimi``), ``base_url``, and

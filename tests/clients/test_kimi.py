@@ -1,7 +1,7 @@
 """Kimi Code's writer: [providers.byecore], its [models."byecore/…"] and default_model.
 
-Kimi Code 2.1.0 needs Node 22.19+, so it is checked here against the config shape its
-bundle reads (see clients/kimi.py), parsed with a strict TOML 1.0 reader as Kimi's is.
+Checked against the config shape Kimi Code 2.1.0's bundle reads (see clients/kimi.py),
+parsed with a strict TOML 1.0 reader; the real client runs in test_real_more_clients.py.
 """
 
 from __future__ import annotations

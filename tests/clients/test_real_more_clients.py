@@ -1,13 +1,13 @@
-"""Real Hermes Agent and Cline CLI finish a shell-tool task after ``byecore setup``.
+"""Real Hermes Agent, Kimi Code and Cline CLI finish a shell-tool task after setup.
 
 Each client runs non-interactively in a throwaway HOME against a scripted vendor on
 127.0.0.1 that speaks only the Gemini API, which neither client speaks, so a run
 passes only if byecore pointed the client at its proxy and the proxy translated both
 ways (the tool call out, its result back). Binaries are found on PATH or in
 ``BYECORE_CLIENT_BIN`` (``.ci/run`` installs them); a test is skipped only when its
-binary is absent. Verified with hermes-agent 0.19.0 (PyPI) and cline 3.0.65 (npm).
-Kimi Code 2.1.0 (npm) needs Node 22.19+, Grok Build and Goose are binary downloads:
-those are checked against their source in test_kimi.py, test_grok.py, test_goose.py.
+binary is absent. Verified with hermes-agent 0.19.0 (PyPI), @moonshot-ai/kimi-code
+2.1.0 on npm's node 22.23.3, and cline 3.0.65 (npm). Grok Build and Goose install as
+binary downloads: they are checked against their source (test_grok.py, test_goose.py).
 """
 
 from __future__ import annotations
@@ -111,5 +111,28 @@ async def test_cline_cli_runs_its_command_tool_after_the_printed_cline_auth(cli)
             await proxy_runner.cleanup()
         await up_runner.cleanup()
         listener.close()
+    assert code == 0, (out[-1500:], err[-3000:])
+    _gemini_tool_loop_checks(upstream, work, out, err)
+
+
+def _bash_arguments(params: dict) -> dict:
+    assert "command" in params.get("properties", {}), params  # Kimi Code's Bash tool
+    return {"command": COMMAND}
+
+
+@_needs("kimi")
+async def test_kimi_code_prompt_mode_runs_its_bash_tool_through_the_proxy(cli, monkeypatch):
+    """``kimi -p …`` (prompt mode runs tools without asking) after ``byecore setup
+    kimi``. Kimi Code 2.1 needs Node 22.19+: a ``node`` in ``BYECORE_CLIENT_BIN`` comes
+    first on its PATH (``.ci/run`` puts npm's node@22 there)."""
+    home = Path(os.environ["HOME"])
+    place("kimi-config.toml", home / ".kimi-code" / "config.toml")
+    upstream = GeminiOnlyUpstream("Bash", _bash_arguments, key=UPSTREAM_KEY, final=FINAL)
+    argv = [_binary("kimi"), "-p", PROMPT]
+    extra = os.environ.get("BYECORE_CLIENT_BIN", "")
+    monkeypatch.setenv("PATH", os.pathsep.join(
+        p for p in (extra, os.environ.get("PATH", "")) if p))  # the client's PATH too
+    work, code, out, err = await _through_proxy(cli, "kimi", upstream, argv, 120,
+                                                protocol="gemini")
     assert code == 0, (out[-1500:], err[-3000:])
     _gemini_tool_loop_checks(upstream, work, out, err)
