@@ -16,6 +16,8 @@ import json
 import os
 from pathlib import Path
 
+import pytest
+
 from tests.clients.conftest import place
 from tests.clients.test_real_clients import _binary, _needs
 from tests.proxy.gemini_upstream import GeminiOnlyUpstream
@@ -35,19 +37,27 @@ def _terminal_arguments(params: dict) -> dict:
 
 
 @_needs("hermes")
-async def test_hermes_oneshot_runs_its_terminal_tool_through_the_proxy(cli):
-    """The user's config.yaml selects OpenRouter with its own model.base_url; after
-    ``byecore setup hermes`` the one-shot run (approvals bypassed, as ``-z`` does) goes
-    to byecore's provider, translated from Chat Completions to the Gemini API."""
+@pytest.mark.parametrize("existing", ["hermes-config.yaml", None])
+async def test_hermes_oneshot_runs_its_terminal_tool_through_the_proxy(cli, existing):
+    """The user's config.yaml selects OpenRouter with its own model.base_url (or there
+    is none yet); after ``byecore setup hermes`` the one-shot run (approvals bypassed,
+    as ``-z`` does) goes to byecore's provider, translated from Chat Completions to the
+    Gemini API, and Hermes leaves byecore's keys as written."""
     home = Path(os.environ["HOME"])
-    place("hermes-config.yaml", home / ".hermes" / "config.yaml")
+    if existing:
+        place(existing, home / ".hermes" / "config.yaml")
     upstream = GeminiOnlyUpstream("terminal", _terminal_arguments, key=UPSTREAM_KEY,
                                   final=FINAL)
     argv = [_binary("hermes"), "-z", PROMPT, "--yolo"]
+    config = home / ".hermes" / "config.yaml"
     work, code, out, err = await _through_proxy(cli, "hermes", upstream, argv, 120,
                                                 protocol="gemini")
     assert code == 0, (out[-1500:], err[-3000:])
     _gemini_tool_loop_checks(upstream, work, out, err)
+    status = cli("status", "--json")  # Hermes left byecore's keys as they were written
+    rows = {r["client"]: r for r in json.loads(status.stdout)["data"]["clients"]}
+    assert rows["hermes"]["configured"] and not rows["hermes"]["hand_edited"], (
+        rows["hermes"], config.read_text())
 
 
 def _run_commands_arguments(params: dict) -> dict:
