@@ -90,6 +90,32 @@ class ImageModel(BaseModel):
         return value
 
 
+class TokenRates(BaseModel):
+    """US dollars per million tokens; a rate left out costs what byecore_cli/pricing says
+    (cached_input and cache_write: the input rate; cache_write_1h: cache_write;
+    reasoning: output)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    input: float = Field(ge=0)
+    output: float = Field(ge=0)
+    cached_input: float | None = Field(None, ge=0)  # read from the prompt cache
+    cache_write: float | None = Field(None, ge=0)  # written to it (Anthropic: 5 minutes)
+    cache_write_1h: float | None = Field(None, ge=0)  # Anthropic's 1-hour writes
+    reasoning: float | None = Field(None, ge=0)  # only where a vendor bills it apart
+
+
+class LongContextRates(TokenRates):
+    above: int = Field(gt=0)  # a prompt over this many tokens costs these, whole request
+
+
+class ModelPrice(TokenRates):
+    """``[prices."MODEL"]`` or ``[providers.NAME.prices."MODEL"]``: replaces byecore's
+    shipped price of that model (for every provider, or for this one)."""
+
+    long_context: LongContextRates | None = None
+
+
 class Provider(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -106,6 +132,8 @@ class Provider(BaseModel):
     quirks: list[QuirkName] = Field(default_factory=list)
     # None: not set (the preset's, if any, applies); {}: this provider has no image models
     image_models: dict[str, ImageModel] | None = None
+    # model id → what this provider bills for it (a gateway's own rates); None: not set
+    prices: dict[str, ModelPrice] | None = None
 
     @field_validator("base_url")
     @classmethod
@@ -310,6 +338,8 @@ class Settings(BaseModel):
     providers: dict[str, Provider] = Field(default_factory=dict)
     default_provider: str | None = None
     proxy: ProxySettings = Field(default_factory=ProxySettings)
+    # model id → its price wherever it is served, instead of byecore's shipped one
+    prices: dict[str, ModelPrice] = Field(default_factory=dict)
 
     @field_validator("providers")
     @classmethod
