@@ -68,6 +68,8 @@ def litellm(
     from byecore_cli.export import litellm as export
 
     with Output("export litellm", json_out) as out:
+        if gateway_url is not None:
+            _check_url(gateway_url)
         settings, source = _settings()
         result = export.build(settings, with_keys=with_keys,
                               gateway_url=gateway_url or export.DEFAULT_GATEWAY)
@@ -84,6 +86,16 @@ def litellm(
             _explain(out.err, data, result.literal_keys)
             return
         out.done(data, lambda console, d: _explain(console, d, result.literal_keys))
+
+
+def _check_url(url: str) -> None:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or "@" in parts.netloc:
+        raise UsageError(f"--gateway-url {url!r} is not an http:// or https:// URL",
+                         hint="give where clients will reach LiteLLM, such as "
+                              "http://localhost:4000 or https://llm.example.com")
 
 
 def _write(path: Path, text: str, *, force: bool, secret: bool) -> None:
@@ -109,8 +121,8 @@ def _explain(console, d: dict, literal: bool) -> None:
     console.print(f"\n[bold]Start it[/] (LiteLLM {d['litellm_version']}, pip install "
                   f"'litellm\\[proxy]'): litellm --config {escape(where)}")
     console.print("[bold]Set first:[/]")
-    console.print(f"  export {d['master_key_env']}=sk-…   [dim]# the key clients send to "
-                  "LiteLLM; without it LiteLLM asks for none[/]")
+    console.print(f'  export {d["master_key_env"]}="sk-$(openssl rand -hex 32)"   [dim]# the key '
+                  "clients send; LiteLLM refuses to start without one[/]")
     for key in d["keys"]:
         if key["literal"] or not key["variable"]:
             continue

@@ -383,7 +383,8 @@ def to_yaml(export: LiteLLMExport, source: str) -> str:
     yaml.indent(mapping=2, sequence=4, offset=2)
     yaml.width = 4096  # long URLs stay on one line
     doc = CommentedMap(export.config)
-    needed = [f"{MASTER_KEY_ENV} (the key clients send; LiteLLM wants it to start with sk-)"]
+    needed = [f"{MASTER_KEY_ENV} (the key clients send; LiteLLM {LITELLM_VERSION} refuses "
+              "to start without one)"]
     needed += [f"{k.variable} ({k.provider}'s key)" for k in export.keys
                if k.variable and not k.literal]
     header = [f"LiteLLM proxy config from byecore's settings ({source}),",

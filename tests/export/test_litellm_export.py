@@ -205,3 +205,9 @@ def _save(home, settings: Settings) -> None:
     home.mkdir(exist_ok=True)
     data = settings.model_dump(exclude_defaults=True)
     (home / "settings.toml").write_text(tomlkit.dumps(data))
+
+
+def test_a_gateway_url_must_be_a_url(cli, byecore_home):
+    _save(byecore_home, _settings())
+    result = cli("export", "litellm", "--gateway-url", "localhost:4000")
+    assert result.exit_code == 2 and "http://" in result.stderr
