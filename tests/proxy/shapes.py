@@ -5,7 +5,8 @@ and ``GeminiSDK``: the official google-genai client pointed at the proxy the way
 CLI points it (``api_version="v1beta"``), which records every exchange so that ``check``
 can hold each request and each answer, whole or streamed, to the SDK's own types
 (``extra="forbid"`` at every depth, enum warnings as failures; tests/codecs/gemini_helpers).
-The ``gemini_sdk`` fixture makes them and checks them all at teardown.
+The ``gemini_sdk`` fixture (import ``gemini_sdk_fixture``) makes them and checks them all
+at teardown.
 """
 
 from __future__ import annotations
@@ -138,8 +139,8 @@ class _Recording(httpx2.AsyncBaseTransport):
         await self.inner.aclose()
 
 
-@pytest.fixture
-async def gemini_sdk(local_key):
+@pytest.fixture(name="gemini_sdk")
+async def gemini_sdk_fixture(local_key):
     """``gemini_sdk(url)``: a ``GeminiSDK``; all of them checked and closed after the test."""
     made: list[GeminiSDK] = []
 

@@ -16,21 +16,21 @@ from google.genai import types
 
 from byecore_cli.codecs import PROTOCOLS
 from tests.proxy.conftest import one_provider
-from tests.proxy.shapes import gemini_sdk  # noqa: F401 (a fixture)
+from tests.proxy.shapes import gemini_sdk_fixture  # noqa: F401 (a fixture)
 
 PAIRS = [(i, u) for i in PROTOCOLS for u in PROTOCOLS]
 PARAMS = {"type": "object", "properties": {"cmd": {"type": "string"}}, "required": ["cmd"]}
 
 
-@pytest.fixture(autouse=True)
-def prompt_usage_log(monkeypatch):
+@pytest.fixture(name="prompt_usage_log", autouse=True)
+def prompt_usage_log_fixture(monkeypatch):
     """The usage log writes each row at once: its 0.25 s batching wait, paid again at every
     proxy's shutdown, would be most of these tests' time (rows are the same either way)."""
     monkeypatch.setattr("byecore_cli.proxy.usage.BATCH_SECONDS", 0.0)
 
 
-@pytest.fixture
-def clients(sdk, gemini_sdk):  # noqa: F811
+@pytest.fixture(name="clients")
+def clients_fixture(sdk, gemini_sdk):
     """``clients(protocol, url)``: the official SDK client a ``protocol`` client uses."""
 
     def make(protocol: str, url: str):
