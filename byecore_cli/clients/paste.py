@@ -54,8 +54,8 @@ ROWS: tuple[PasteClient, ...] = (
                 "OpenAI Compatible", **_VSCODE_OPENAI,
                 notes=("set the context window under Model Configuration",)),
     PasteClient(
-        "cline-cli", "Cline CLI", "a terminal: cline auth saves the provider in ~/.cline "
-        "(or the folder given with --config)", url_label="--baseurl",
+        "cline-cli", "Cline CLI", "a terminal (cline auth saves the provider in ~/.cline, "
+        "or in the folder given with --config)", url_label="--baseurl",
         url_form="openai_base", key_label="--apikey", model_label="--modelid",
         command=("cline", "auth", "openai-compatible", "--baseurl", "{url}", "--apikey",
                  "{key}", "--modelid", "{model}"),
