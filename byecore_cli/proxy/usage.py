@@ -6,7 +6,9 @@ needs parsing (a pass-through body's usage) and writes rows in batches, in WAL m
 ``input_tokens`` includes cached tokens (Anthropic's counts are added up to match).
 
 A pass-through row carries the answer's raw body; its usage is read here, off the hot
-path, by ``sniff.usage_from_body``.
+path, by ``sniff.usage_from_body``. Here too a row gets its cost: the tokens' (by the
+price book, ``byecore_cli.pricing``) added to the images' the row came with; NULL when
+neither has a price.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import threading
 import time
 from pathlib import Path
 
+from byecore_cli import pricing
 from byecore_cli.files import SECRET_MODE, ensure_private_dir
 from byecore_cli.hub import Usage
 from byecore_cli.proxy.sniff import usage_from_body
@@ -32,6 +35,8 @@ COLUMNS = (
     # Images API requests: images received, and what they cost by the provider's table
     # (US dollars; NULL when it has no price)
     "images", "cost_usd",
+    # prompt-cache writes (the hub's count; Anthropic's 1-hour part of it apart)
+    "cache_write_tokens", "cache_write_1h_tokens",
 )
 _REAL = frozenset(("ts", "latency_ms", "ttfb_ms", "cost_usd"))
 _INTEGER = frozenset(c for c in COLUMNS if c in ("stream", "status", "images")
@@ -90,8 +95,12 @@ def _make_private(path: Path) -> None:
 
 
 class UsageLog:
-    def __init__(self, path: Path) -> None:
+    """``prices``: the price book for each batch's costs, or a function returning the
+    current one (the proxy's follows its settings); byecore's shipped prices otherwise."""
+
+    def __init__(self, path: Path, prices=None) -> None:
         self.path = path
+        self._prices = prices
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="byecore-usage", daemon=True)
         self._thread.start()
@@ -127,7 +136,8 @@ class UsageLog:
                         batch.append(self._queue.get_nowait())
                     except queue.Empty:
                         break
-                rows = [_finish(r) for r in batch if isinstance(r, dict)]
+                book = self._book() if any(isinstance(r, dict) for r in batch) else None
+                rows = [_finish(r, book) for r in batch if isinstance(r, dict)]
                 if rows and db is not None:
                     _write(db, rows)
                 for marker in batch:
@@ -140,7 +150,21 @@ class UsageLog:
                 db.close()
 
 
-def _finish(row: dict) -> dict:
+    def _book(self) -> pricing.PriceBook:
+        prices = self._prices
+        try:
+            book = prices() if callable(prices) else prices
+        except Exception:  # a settings problem must not lose the rows: shipped prices
+            log.warning("could not read the price overrides; using byecore's prices",
+                        exc_info=True)
+            book = None
+        return book if book is not None else _SHIPPED
+
+
+_SHIPPED = pricing.PriceBook()
+
+
+def _finish(row: dict, book: pricing.PriceBook | None = None) -> dict:
     raw = row.pop("raw_body", None)
     usage = row.pop("usage", None)
     try:
@@ -149,10 +173,21 @@ def _finish(row: dict) -> dict:
         usage = usage or Usage()
         row.update(input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
                    cached_tokens=usage.cache_read_tokens,
-                   reasoning_tokens=usage.reasoning_tokens)
+                   reasoning_tokens=usage.reasoning_tokens,
+                   cache_write_tokens=usage.cache_write_tokens,
+                   cache_write_1h_tokens=usage.cache_write_1h_tokens)
     except Exception:  # the row is still worth keeping, without its tokens
         log.warning("could not read the usage of a %s answer", row.get("provider"),
                     exc_info=True)
+        return row
+    try:
+        cost = (book or _SHIPPED).cost(row.get("provider"), row.get("model"), usage,
+                                       row.get("ts") or time.time())
+        if cost is not None:  # the images' cost (if any) plus the tokens'
+            images = row.get("cost_usd")
+            row["cost_usd"] = (images if isinstance(images, (int, float)) else 0.0) + cost
+    except Exception:  # likewise, without its cost
+        log.warning("could not price a %s answer", row.get("provider"), exc_info=True)
     return row
 
 
@@ -215,7 +250,10 @@ _GROUPS = {
 
 
 def summary(path: Path, *, since: float | None = None, by: str = "model") -> list[dict]:
-    """Totals per group, busiest first; empty when nothing was logged yet."""
+    """Totals per group, busiest first (by day: oldest first); empty when nothing was
+    logged yet. ``cache_hit_rate``: the share of input tokens read from a prompt cache
+    (None without input); ``cost_usd``: what the priced rows cost (None if none is),
+    ``unpriced``: the rows with tokens but no price, left out of it."""
     if not path.exists():
         return []
     db = connect(path)
@@ -227,13 +265,22 @@ def summary(path: Path, *, since: float | None = None, by: str = "model") -> lis
             f"SELECT {group} AS key, COUNT(*) AS requests, "
             "SUM(status >= 400) AS errors, SUM(input_tokens), SUM(output_tokens), "
             "SUM(cached_tokens), SUM(reasoning_tokens), AVG(latency_ms), "
-            "SUM(images), SUM(cost_usd) "
+            "SUM(images), SUM(cost_usd), SUM(cache_write_tokens), "
+            "SUM(cost_usd IS NULL AND COALESCE(input_tokens, 0) + COALESCE(output_tokens, 0)"
+            " > 0) "
             f"FROM requests {where} GROUP BY key ORDER BY {order}", args).fetchall()
     finally:
         db.close()
     names = (by, "requests", "errors", "input_tokens", "output_tokens", "cached_tokens",
              "reasoning_tokens", "avg_latency_ms", "images", "cost_usd")
-    return [dict(zip(names, (r[0], *(int(v or 0) for v in r[1:7]),
-                             round(r[7] or 0.0, 1), int(r[8] or 0),
-                             None if r[9] is None else round(r[9], 6)), strict=False))
-            for r in rows]
+    out = []
+    for r in rows:
+        row = dict(zip(names, (r[0], *(int(v or 0) for v in r[1:7]),
+                               round(r[7] or 0.0, 1), int(r[8] or 0),
+                               None if r[9] is None else round(r[9], 6)), strict=False))
+        row["cache_write_tokens"] = int(r[10] or 0)
+        row["cache_hit_rate"] = (round(row["cached_tokens"] / row["input_tokens"], 4)
+                                 if row["input_tokens"] else None)
+        row["unpriced"] = int(r[11] or 0)
+        out.append(row)
+    return out
