@@ -18,11 +18,12 @@ from pathlib import Path
 
 import pytest
 
+from byecore_cli.clients import WRITERS
+
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ROOT / "completions"
 BIN = Path(sys.executable).parent
-CLIENTS = {"codex", "claude", "gemini", "aider", "opencode", "crush", "droid", "continue",
-           "zed"}
+CLIENTS = set(WRITERS)  # every client with a writer, whatever is added
 
 
 def _env() -> dict[str, str]:
