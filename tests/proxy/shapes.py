@@ -95,8 +95,11 @@ class GeminiSDK:
                 assert shape_of(json.loads(raw)) == "gemini", raw
             elif seen["type"].startswith("text/event-stream"):
                 assert not any(line.startswith(b":") for line in raw.splitlines()), raw
-                for payload in sse_payloads(raw):
-                    assert_valid_response(payload)
+                for payload in sse_payloads(raw):  # an error event: Google's error shape
+                    if "error" in payload:
+                        assert shape_of(payload) == "gemini", payload
+                    else:
+                        assert_valid_response(payload)
             elif ":generateContent" in seen["url"]:
                 assert_valid_response(json.loads(raw))
 
