@@ -167,10 +167,12 @@ def _lookup(table: dict[str, Price], model: str) -> Price | None:
 
 class PriceBook:
     """Where a provider's model gets its price: the provider's own table, then the
-    settings' one, then byecore's."""
+    settings' one, then byecore's (read now: a running proxy never reads the package
+    from disk again, which a reinstall may change under it)."""
 
     def __init__(self, overrides: dict[str, dict] | None = None,
                  by_provider: dict[str, dict[str, dict]] | None = None) -> None:
+        self.shipped = shipped()
         self.global_ = {m.lower(): parse(m, e) for m, e in (overrides or {}).items()}
         self.by_provider = {
             name: {m.lower(): parse(m, e, f"providers.{name}.prices.{m}")
@@ -180,7 +182,7 @@ class PriceBook:
     def price(self, provider: str | None, model: str | None) -> Price | None:
         if not model:
             return None
-        for table in (self.by_provider.get(provider or "", {}), self.global_, shipped()):
+        for table in (self.by_provider.get(provider or "", {}), self.global_, self.shipped):
             found = _lookup(table, model)
             if found is not None:
                 return found
