@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import os
-import re
 import sys
-import time
 
 import typer
 
@@ -331,55 +329,5 @@ def _banner(console, root: str, router, open_access: bool, workers: int = 1) -> 
                   "Stop: Ctrl+C")
 
 
-_SINCE = re.compile(r"^(\d+)\s*([mhdw])$")
-
-
-def parse_since(text: str | None) -> float | None:
-    if not text:
-        return None
-    match = _SINCE.match(text.strip().lower())
-    if match:
-        seconds = {"m": 60, "h": 3600, "d": 86400, "w": 604800}[match.group(2)]
-        return time.time() - int(match.group(1)) * seconds
-    from datetime import datetime
-
-    try:
-        return datetime.fromisoformat(text.strip()).timestamp()
-    except ValueError:
-        raise UsageError(f"cannot read --since {text!r}",
-                         hint="use 30m, 24h, 7d, 2w or a date such as 2026-11-01") from None
-
-
-def usage(
-    since: str = typer.Option(None, "--since", help="30m, 24h, 7d or a date (2026-11-01)."),
-    by: str = typer.Option("model", "--by", help="client, model, provider or day."),
-    json_out: bool = JSON_OPTION,
-) -> None:
-    """Totals of what went through the proxy: requests, errors, tokens, latency."""
-    from byecore_cli.paths import Paths
-
-    with Output("usage", json_out) as out:
-        if by not in ("client", "model", "provider", "day"):
-            raise UsageError(f"cannot group by {by!r}", hint="use client, model, provider "
-                             "or day")
-        from byecore_cli.proxy.usage import summary
-
-        rows = summary(Paths.current().usage_db, since=parse_since(since), by=by)
-        data = {"by": by, "since": since, "rows": rows}
-
-        def human(console, d):
-            if not d["rows"]:
-                console.print("No requests logged yet: run byecore proxy and point a client "
-                              "at it.")
-                return
-            from rich.table import Table
-
-            table = Table(by, "requests", "errors", "input", "cached", "output", "reasoning",
-                          "avg ms")
-            for r in d["rows"]:
-                table.add_row(str(r[by]), *(f"{r[k]:,}" for k in (
-                    "requests", "errors", "input_tokens", "cached_tokens", "output_tokens",
-                    "reasoning_tokens")), f"{r['avg_latency_ms']:,.0f}")
-            console.print(table)
-
-        out.done(data, human)
+# `byecore usage` lives in usage_cmd.py (cost, cache hits, chart); main.py registers it here
+from byecore_cli.cli.usage_cmd import parse_since, usage  # noqa: E402, F401
