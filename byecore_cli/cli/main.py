@@ -21,6 +21,7 @@ from byecore_cli.cli import (
     models_cmd,
     provider,
     proxy_cmd,
+    run_cmd,
     setup_cmd,
     translate_cmd,
 )
@@ -93,6 +94,8 @@ app.command("setup")(setup_cmd.setup)
 app.command("use")(setup_cmd.use)
 app.command("status")(setup_cmd.status)
 app.command("restore")(setup_cmd.restore)
+app.command("run", context_settings=run_cmd.RUN_CONTEXT)(run_cmd.run)
+app.command("env")(run_cmd.env)
 app.command("check")(check_cmd.check)
 app.command("doctor")(check_cmd.doctor)
 app.command("models")(models_cmd.models)

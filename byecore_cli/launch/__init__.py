@@ -1,0 +1,12 @@
+"""``byecore run CLIENT`` and ``byecore env CLIENT``: a client pointed at the local proxy
+for one process, with no file of the user's edited.
+
+- ``profiles.py``: per client, the launch profile (environment, extra arguments, files in
+  a folder of byecore's own) that points it at the proxy. The facts come from each
+  client's writer (its constants, and its own ``plan`` run on an empty or copied file).
+- ``shells.py``: a profile as export lines for bash/zsh, fish or PowerShell.
+- ``leases.py``: who is using a proxy that ``run`` started (one lease file per ``run``
+  process), so the last one out stops it; ``serve.py`` is that proxy's entry point.
+- ``proxy.py``: start or reuse the proxy, wait until it answers, stop it at the end.
+- ``child.py``: start the client on the same terminal, forward signals, return its code.
+"""
