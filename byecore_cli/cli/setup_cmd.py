@@ -151,6 +151,9 @@ def setup(
     force: bool = FORCE_OPTION,
     show_key: bool = typer.Option(False, "--show-key", help="For clients set up by pasting: "
                                   "print the whole key."),
+    statusline: bool = typer.Option(False, "--statusline", help="Claude Code: also show "
+                                    "byecore's status line (model, today's cost, cache-hit "
+                                    "rate); a statusLine of your own is kept unless --force."),
     json_out: bool = JSON_OPTION,
 ) -> None:
     """Point a coding client at a saved provider, editing only byecore's keys in its files.
@@ -167,6 +170,11 @@ def setup(
             _paste(out, client, provider, model, via_proxy, show_key)
             return
         writer = _writer(client)
+        if statusline:
+            if client != "claude":
+                raise UsageError("--statusline is for Claude Code only",
+                                 hint="byecore setup claude --statusline")
+            writer = type(writer)(statusline="replace" if force else "add")
         target, notes = build_target(writer, _settings(), provider, model,
                                      via_proxy=via_proxy, dry_run=dry_run)
         remember = {"provider": target.provider, "model": model or target.model,

@@ -19,6 +19,12 @@ old values and ``byecore restore claude`` puts them back. settings.json's ``env`
 over the shell for the names it sets (Claude Code 2.x), so ``check_env`` names only
 shell variables that settings.json leaves free to act.
 
+``setup claude --statusline`` also sets ``statusLine`` to byecore's own status line
+(``byecore statusline``: model, today's cost, cache-hit rate), when the file has no
+statusLine or already has byecore's; a statusLine of the user's own is kept (a note says
+so) unless ``--force`` asks to replace it. It is not an owned key: a later change to it by
+hand is the user's to make, and a plain ``setup claude`` leaves it alone.
+
 Permissions, hooks, statusLine, enabledPlugins, ``model``, unknown keys, the user's
 indentation and one-line arrays stay byte for byte: the file is edited in place with
 ``clients/jsonedit.py``, never re-dumped. Claude Code writes this file itself (``/model``,
@@ -57,6 +63,8 @@ REMOVED = ("ANTHROPIC_API_KEY", "CLAUDE_CODE_USE_BEDROCK", "CLAUDE_CODE_USE_VERT
 # Secondary models: re-pointed when they name a model the provider does not offer.
 SECONDARY = ("ANTHROPIC_SMALL_FAST_MODEL", "CLAUDE_CODE_SUBAGENT_MODEL")
 _TIERS = ("opus", "sonnet", "haiku")
+STATUSLINE_COMMAND = "byecore statusline"
+STATUSLINE = {"type": "command", "command": STATUSLINE_COMMAND}
 
 
 def _on(value: object) -> bool:
@@ -70,6 +78,13 @@ class Claude:
     title = "Claude Code"
     protocol = "messages"
     executable = "claude"
+
+    def __init__(self, statusline: str | None = None) -> None:
+        # None: statusLine left alone; "add": byecore's unless the user has one of their
+        # own; "replace": byecore's in place of theirs
+        if statusline not in (None, "add", "replace"):
+            raise ValueError(f"statusline: {statusline!r}")
+        self.statusline = statusline
 
     def files(self, env: Mapping[str, str], home: Path) -> dict[str, ClientFile]:
         folder = Path(env["CLAUDE_CONFIG_DIR"]).expanduser() if env.get(
@@ -109,9 +124,26 @@ class Claude:
             if name in env and (name == "ANTHROPIC_API_KEY" or _on(env[name])):
                 out = jsonedit.delete(out, ("env", name))
                 notes.append(_removed_note(name, env[name], target.anthropic_base))
+        if self.statusline:
+            out = self._with_statusline(settings, out, notes)
         notes += _duplicate_notes(text)
         return Plan(files={"settings": out.encode()}, secret=frozenset({"settings"}),
                     notes=notes)
+
+    def _with_statusline(self, settings: dict, out: str, notes: list[str]) -> str:
+        current = settings.get("statusLine")
+        if _is_byecores(current):
+            return out
+        if current is not None and self.statusline != "replace":
+            notes.append(f"settings.json already has a statusLine ({_shown(current)}): kept; "
+                         "'byecore setup claude --statusline --force' replaces it")
+            return out
+        if current is not None:
+            notes.append(f"replaced the statusLine ({_shown(current)}) with byecore's; "
+                         "'byecore restore claude' puts it back")
+        else:
+            notes.append("added byecore's status line (model, today's cost, cache-hit rate)")
+        return jsonedit.set_value(out, ("statusLine",), dict(STATUSLINE))
 
     def read(self, current: Current) -> Reading:
         settings = _parse(file_text(current.get("settings"), "settings"))
@@ -191,6 +223,21 @@ def _removed_note(name: str, value: object, base: str) -> str:
                 "claude' puts it back")
     return (f"removed {name}={value!r} from settings.json's env: with it Claude Code ignores "
             "ANTHROPIC_BASE_URL; 'byecore restore claude' puts it back")
+
+
+def _is_byecores(value: object) -> bool:
+    """A statusLine that runs ``byecore statusline`` (by any path to byecore)."""
+    if not isinstance(value, dict) or value.get("type") != "command":
+        return False
+    words = str(value.get("command") or "").split()
+    return len(words) == 2 and words[1] == "statusline" and \
+        Path(words[0]).name in ("byecore", "byecore.exe")
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, dict) and isinstance(value.get("command"), str):
+        return repr(value["command"])
+    return "not a command"
 
 
 def _duplicate_notes(text: str) -> list[str]:
