@@ -239,6 +239,7 @@ def show(
                 ("models", ", ".join(d["models"]) or "none listed"),
                 ("default model", d["default_model"] or "none"),
                 ("quirks", ", ".join(d["quirks"]) or "none"),
+                ("image models", ", ".join(d["image_models"]) or "none"),
             ]
             for label, value in rows:
                 table.add_row(f"[bold]{label}[/]", value)
