@@ -1,4 +1,5 @@
-"""An upstream's malformed answer is the upstream's fault, for every codec's response side.
+"""An upstream's malformed answer is the upstream's fault, for every codec's response side
+(every protocol of ``codecs.PROTOCOLS``).
 
 ``decode_response`` and the stream decoders raise ``UpstreamFault`` (the proxy: 502, next
 fallback target) on an answer or event that is not valid in its protocol — never
@@ -17,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from byecore_cli.codecs import get
+from byecore_cli.codecs import PROTOCOLS, get
 from byecore_cli.codecs.base import CodecError, UpstreamFault
 from byecore_cli.codecs.sse import SSEDecoder, SSEEvent
 from byecore_cli.hub import (
@@ -39,7 +40,6 @@ from byecore_cli.hub.assemble import Assembler, StreamFailed, UpstreamError, ass
 from tests.codecs.mutate import mutated, set_at
 
 FIXTURES = Path(__file__).parent / "fixtures"
-PROTOCOLS = ("chat", "responses", "messages")
 REQUEST = Request(model="m", tools=[Tool("bash"), Tool("apply_patch", kind="custom")])
 
 
@@ -61,12 +61,14 @@ BODIES = {
              "chat/response_gemini.json", "chat/response_refusal.json"],
     "messages": ["messages/anthropic_response.json"],
     "responses": ["responses/o3_stream.sse", "responses/quirks_stream.sse"],
+    "gemini": ["gemini/response_tools.json"],
 }
 STREAMS = {
     "chat": ["chat/stream_openai_tools.sse", "chat/stream_deepseek.sse",
              "chat/stream_gemini.sse", "chat/stream_interleaved.sse", "chat/stream_vllm.sse"],
     "messages": ["messages/anthropic_stream.sse"],
     "responses": ["responses/o3_stream.sse", "responses/quirks_stream.sse"],
+    "gemini": ["gemini/stream_text.sse", "gemini/stream_tools.sse"],
 }
 
 
@@ -105,6 +107,9 @@ RESPONSES_OK = {"id": "resp_1", "object": "response", "status": "completed", "ou
     {"type": "message", "id": "msg_1", "role": "assistant",
      "content": [{"type": "output_text", "text": "hi", "annotations": []}]}],
     "usage": {"input_tokens": 1, "output_tokens": 2, "total_tokens": 3}}
+GEMINI_OK = {"candidates": [{"content": {"role": "model", "parts": [{"text": "hi"}]},
+                             "finishReason": "STOP", "index": 0}],
+             "usageMetadata": {"promptTokenCount": 1, "candidatesTokenCount": 2}}
 
 
 def _edit(base: dict, path: tuple, value) -> dict:
@@ -142,6 +147,19 @@ MALFORMED = [
     ("responses", {**RESPONSES_OK, "output": [{"id": "x"}]}),
     ("responses", {**RESPONSES_OK, "output": [{"type": "message", "content": [
         {"text": "no type"}]}]}),
+    ("gemini", {**GEMINI_OK, "candidates": {"content": {}}}),
+    ("gemini", {**GEMINI_OK, "candidates": ["hi"]}),
+    ("gemini", _edit(GEMINI_OK, ("candidates", 0, "content"), "hi")),
+    ("gemini", _edit(GEMINI_OK, ("candidates", 0, "content", "parts"), {"text": "hi"})),
+    ("gemini", _edit(GEMINI_OK, ("candidates", 0, "content", "parts", 0), "hi")),
+    ("gemini", _edit(GEMINI_OK, ("candidates", 0, "content", "parts", 0, "text"), 5)),
+    ("gemini", _edit(GEMINI_OK, ("candidates", 0, "content", "parts"), [
+        {"functionCall": {"name": "bash", "args": "ls"}}])),
+    ("gemini", _edit(GEMINI_OK, ("candidates", 0, "content", "parts"), [
+        {"functionCall": {"args": {}}}])),
+    ("gemini", _edit(GEMINI_OK, ("candidates", 0, "finishReason"), 5)),
+    ("gemini", {**GEMINI_OK, "usageMetadata": {"promptTokenCount": "1"}}),
+    ("gemini", {**GEMINI_OK, "usageMetadata": [1, 2]}),
 ]
 
 
@@ -181,6 +199,15 @@ LENIENT = [
     ("responses", {"id": "resp_1", "status": "completed"}),
     ("responses", {**RESPONSES_OK, "status": "incomplete",
                    "incomplete_details": {"reason": "max_output_tokens"}}),
+    ("gemini", {**GEMINI_OK, "usageMetadata": None, "modelVersion": None}),
+    ("gemini", _edit(GEMINI_OK, ("candidates", 0, "finishReason"), "SOME_NEW_REASON")),
+    ("gemini", _edit(GEMINI_OK, ("candidates", 0, "finishReason"), None)),
+    ("gemini", {**GEMINI_OK, "usageMetadata": {"promptTokenCount": 3.0,
+                                               "candidatesTokenCount": None}}),
+    ("gemini", {"candidates": [], "promptFeedback": {"blockReason": "SAFETY"}}),
+    ("gemini", {"candidates": [{"finishReason": "STOP", "index": 0}]}),
+    ("gemini", _edit(GEMINI_OK, ("candidates", 0, "content", "parts"), [
+        {"executableCode": {"language": "PYTHON", "code": "print(1)"}}])),
 ]
 
 
@@ -228,6 +255,10 @@ ERRORS_IN_SUCCESS = [
     ("messages", {"type": "error", "error": {"type": "invalid_request_error",
                                              "message": "prompt is too long: 210000 tokens"}},
      "context_overflow", None),
+    ("gemini", {"error": {"code": 429, "message": "Resource has been exhausted",
+                          "status": "RESOURCE_EXHAUSTED"}}, "rate_limit", None),
+    ("gemini", {"error": {"code": 503, "message": "The model is overloaded.",
+                          "status": "UNAVAILABLE"}}, "overloaded", None),
 ]
 
 
@@ -279,6 +310,8 @@ IGNORABLE = {
     "messages": ["", '{"type": "ping"}', '{"type": "some_new_event", "data": [1]}', "{}"],
     "responses": ["", "[DONE]", '{"type": "response.some_new_event", "x": 1}', "{}",
                   '{"type": "response.in_progress", "response": {"id": "r"}}'],
+    "gemini": ["", "[DONE]", '{"candidates": []}', '{"candidates": [{"index": 0}]}',
+               '{"modelVersion": "gemini-3-pro-preview"}'],
 }
 
 
@@ -337,6 +370,16 @@ WRONG_TYPES = [
                    {"type": "response.completed", "response": {
                        "id": "r", "output": [], "usage": {"input_tokens": "1"}}}]),
     ("responses", [{"type": "response.created", "response": "r"}]),
+    ("gemini", [{"candidates": "x"}]),
+    ("gemini", [{"candidates": [{"content": {"parts": [{"text": "a"}]}}]},
+                {"candidates": [{"content": {"parts": [{"text": 5}]}}]}]),
+    ("gemini", [{"candidates": [{"content": {"parts": "a"}}]}]),
+    ("gemini", [{"candidates": [{"content": {"parts": [{"functionCall": {
+        "name": "bash", "args": "ls"}}]}}]}]),
+    ("gemini", [{"candidates": [{"content": {"parts": [{"text": "a"}]}}],
+                 "usageMetadata": {"promptTokenCount": "9"}}]),
+    ("gemini", [{"candidates": [{"content": {"parts": [{"text": "a"}]},
+                                 "finishReason": 5}]}]),
 ]
 
 
@@ -355,7 +398,10 @@ def test_upstream_declared_stream_errors_stay_stream_errors():
                                                   "message": "Overloaded"}}))
     responses = decode_stream("responses", _sse({"type": "response.failed", "response": {
         "error": {"code": "server_error", "message": "boom"}}}))
-    for events in (chat, messages, responses):
+    gemini = decode_stream("gemini", _sse({"candidates": [{"content": {"parts": [
+        {"text": "a"}]}}]}, {"error": {"code": 503, "message": "overloaded",
+                                      "status": "UNAVAILABLE"}}))
+    for events in (chat, messages, responses, gemini):
         assert isinstance(events[-1], StreamError)
 
 
@@ -395,16 +441,19 @@ def test_possible_orders_still_fold():
     assert response.usage == Usage(2, 3)
 
 
-# --- fuzz: mutated real answers and streams, for all three codecs -----------------------------
+# --- fuzz: mutated real answers and streams, for every codec -----------------------------
 
 KEYS = ["type", "text", "content", "id", "name", "arguments", "input", "delta", "index",
         "choices", "message", "finish_reason", "stop_reason", "usage", "output", "item",
         "response", "status", "error", "partial_json", "thinking", "signature", "tool_calls",
-        "function", "content_block", "prompt_tokens", "input_tokens", "output_tokens"]
+        "function", "content_block", "prompt_tokens", "input_tokens", "output_tokens",
+        "candidates", "parts", "functionCall", "args", "finishReason", "usageMetadata",
+        "thoughtSignature", "thought", "promptTokenCount", "candidatesTokenCount"]
 TYPES = ["text", "tool_use", "thinking", "message", "function_call", "output_text",
          "text_delta", "input_json_delta", "message_delta", "content_block_start",
          "response.completed", "response.output_item.added", "response.output_text.delta",
-         "error", "refusal", "reasoning", "custom_tool_call", "redacted_thinking"]
+         "error", "refusal", "reasoning", "custom_tool_call", "redacted_thinking", "STOP",
+         "MAX_TOKENS", "MALFORMED_FUNCTION_CALL"]
 values = st.recursive(
     st.none() | st.booleans() | st.integers(-2, 10) | st.floats(allow_nan=False, width=16)
     | st.text(max_size=6) | st.sampled_from(TYPES),
