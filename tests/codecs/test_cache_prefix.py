@@ -30,7 +30,10 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+import anthropic
 import pytest
+from openai.types.completion_usage import CompletionUsage
+from openai.types.responses import ResponseUsage
 
 from byecore_cli import codecs
 from byecore_cli.codecs.sse import SSEDecoder
@@ -318,15 +321,17 @@ def test_claude_code_sees_the_upstreams_cache_reads_and_writes(upstream):
     stream, written = UPSTREAM_STREAMS[upstream]
     request = codecs.get("messages").decode_request(turns("claude_code")[1]["body"])
     events = relay(upstream, "messages", request, stream)
-    final = [e for e in events if e["type"] == "message_delta"][-1]["usage"]
-    assert final["cache_read_input_tokens"] == 6000
-    assert final["cache_creation_input_tokens"] == written
-    assert final["input_tokens"] == 10000 - 6000 - written  # Anthropic's input excludes both
-    start = events[0]["message"]["usage"]
+    # read the way Claude Code's SDK reads them
+    final = anthropic.types.MessageDeltaUsage.model_validate(
+        [e for e in events if e["type"] == "message_delta"][-1]["usage"])
+    assert final.cache_read_input_tokens == 6000
+    assert final.cache_creation_input_tokens == written
+    assert final.input_tokens == 10000 - 6000 - written  # Anthropic's input excludes both
+    start = anthropic.types.Usage.model_validate(events[0]["message"]["usage"])
     if upstream == "messages":  # the upstream told it at the start: so does the client
-        assert (start["cache_read_input_tokens"], start["input_tokens"]) == (6000, 3000)
-        assert final["cache_creation"] == {"ephemeral_5m_input_tokens": 0,
-                                           "ephemeral_1h_input_tokens": 1000}
+        assert (start.cache_read_input_tokens, start.input_tokens) == (6000, 3000)
+        assert start.cache_creation == anthropic.types.CacheCreation(
+            ephemeral_5m_input_tokens=0, ephemeral_1h_input_tokens=1000)
 
 
 @pytest.mark.parametrize("upstream", list(UPSTREAM_STREAMS))
@@ -334,10 +339,11 @@ def test_codex_sees_the_upstreams_cache_reads(upstream):
     stream, written = UPSTREAM_STREAMS[upstream]
     request = codecs.get("responses").decode_request(turns("codex")[1]["body"])
     events = relay(upstream, "responses", request, stream)
-    usage = [e for e in events if e["type"] == "response.completed"][0]["response"]["usage"]
-    assert usage["input_tokens"] == 10000  # OpenAI's input includes the cached part
-    assert usage["input_tokens_details"]["cached_tokens"] == 6000
-    assert usage["input_tokens_details"].get("cache_write_tokens", 0) == written
+    usage = ResponseUsage.model_validate(
+        [e for e in events if e["type"] == "response.completed"][0]["response"]["usage"])
+    assert usage.input_tokens == 10000  # OpenAI's input includes the cached part
+    assert usage.input_tokens_details.cached_tokens == 6000
+    assert (usage.input_tokens_details.cache_write_tokens or 0) == written
 
 
 @pytest.mark.parametrize("upstream", list(UPSTREAM_STREAMS))
@@ -346,6 +352,8 @@ def test_a_chat_client_sees_the_upstreams_cache_reads(upstream):
     body = {"model": "m", "stream": True, "stream_options": {"include_usage": True},
             "messages": [{"role": "user", "content": "hi"}]}
     request = codecs.get("chat").decode_request(body)
-    usage = [e for e in relay(upstream, "chat", request, stream) if e.get("usage")][-1]["usage"]
-    assert usage["prompt_tokens"] == 10000
-    assert usage["prompt_tokens_details"]["cached_tokens"] == 6000
+    usage = CompletionUsage.model_validate(
+        [e for e in relay(upstream, "chat", request, stream) if e.get("usage")][-1]["usage"])
+    assert usage.prompt_tokens == 10000
+    assert usage.prompt_tokens_details.cached_tokens == 6000
+    assert (usage.prompt_tokens_details.cache_write_tokens or 0) == written
