@@ -20,7 +20,7 @@ import pytest
 from byecore_cli.codecs import PROTOCOLS, get, wire
 from byecore_cli.codecs.base import CodecError, UpstreamFault
 from byecore_cli.codecs.sse import SSEEvent
-from byecore_cli.hub import MessageStop, Request, Usage
+from byecore_cli.hub import MessageStop, Request, Usage, UsageUpdate
 
 REQUEST = Request(model="m")
 # The output-token field of each protocol's usage, as the fault names it.
@@ -238,3 +238,43 @@ def test_every_dialect_means_the_same_figures_to_both_readers(protocol, usage):
 
 def test_every_protocol_has_its_dialects():
     assert set(DIALECTS) == set(PROTOCOLS)
+
+
+def _placements():
+    """Streams that put the same usage where some vendors put it."""
+    chat, gemini = DIALECTS["chat"]["openai"], DIALECTS["gemini"]["google"]
+    text = {"index": 0, "delta": {"content": "hi"}}
+    part = {"content": {"role": "model", "parts": [{"text": "hi"}]}, "index": 0}
+    return {
+        ("chat", "kimi"): [{"id": "c", "choices": [text]}, {"id": "c", "choices": [
+            {"index": 0, "delta": {}, "finish_reason": "stop", "usage": chat}]}],
+        ("chat", "on-the-finish"): [{"id": "c", "choices": [text]}, {
+            "id": "c", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+            "usage": chat}],
+        ("chat", "on-every-chunk"): [
+            {"id": "c", "choices": [text], "usage": {"prompt_tokens": 11,
+                                                     "completion_tokens": 1}},
+            {"id": "c", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+             "usage": chat}],
+        ("gemini", "growing"): [
+            {"candidates": [part], "usageMetadata": {"promptTokenCount": 11,
+                                                     "thoughtsTokenCount": 2}},
+            {"candidates": [{**part, "finishReason": "STOP"}], "usageMetadata": gemini}],
+        ("gemini", "after-the-finish"): [
+            {"candidates": [part]}, {"candidates": [{"finishReason": "STOP", "index": 0}]},
+            {"usageMetadata": gemini}],
+    }
+
+
+@pytest.mark.parametrize("where", list(_placements()), ids="-".join)
+def test_usage_where_vendors_put_it_is_read_the_same_by_both_readers(where):
+    protocol, payloads = where[0], _placements()[where]
+    decoder, events = get(protocol).stream_decoder(REQUEST), []
+    for payload in payloads:
+        events += decoder.feed(SSEEvent(json.dumps(payload)))
+    events += decoder.flush()
+    last = [e for e in events if isinstance(e, (MessageStop, UsageUpdate))][-1]
+    so_far = None
+    for payload in payloads:
+        so_far = wire(protocol).event_usage(payload.get("type"), payload, so_far)
+    assert figures(last.usage) == figures(so_far) == MEANT

@@ -1,4 +1,5 @@
-"""The usage log keeps every row it can, stays private, and shows refused requests sanely."""
+"""The usage log keeps every row it can, stays private, shows refused requests sanely, and
+logs the same figures for one upstream answer whichever path it took."""
 
 from __future__ import annotations
 
@@ -7,9 +8,17 @@ import sqlite3
 import stat
 import time
 
+import aiohttp
+import pytest
+
+from byecore_cli.codecs import PROTOCOLS
 from byecore_cli.hub import Usage
 from byecore_cli.paths import Paths
+from byecore_cli.proxy.app import STATE, create_app
 from byecore_cli.proxy.usage import MAX_TEXT, UsageLog, summary
+from tests.codecs.test_token_counts import DIALECTS, MEANT
+from tests.proxy import shapes
+from tests.proxy.conftest import one_provider
 
 BASE = {"client": "codex", "inbound": "chat", "provider": "p", "requested_model": "m",
         "upstream_protocol": "chat", "stream": 0, "status": 200, "latency_ms": 12.5,
@@ -120,3 +129,41 @@ def test_requests_refused_before_routing_show_as_dashes(cli):
         assert shown.exit_code == 0 and "None" not in shown.stdout, shown.stdout
         rows = json.loads(cli("usage", "--by", by, "--json").stdout)["data"]["rows"]
         assert all(isinstance(r[by], str) for r in rows)
+
+
+# -- one upstream answer, the same figures on every path (issue #13) --------------------
+
+# Each dialect, and for Anthropic the stream whose message_delta repeats the input counts.
+VENDORS = [(p, name, False) for p in PROTOCOLS for name in DIALECTS[p]] + [
+    ("messages", "anthropic", True)]
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["whole", "stream"])
+@pytest.mark.parametrize(("upstream", "dialect", "cumulative"), VENDORS,
+                         ids=[f"{p}-{n}{'-cumulative' if c else ''}" for p, n, c in VENDORS])
+async def test_one_answer_logs_the_same_figures_relayed_or_translated(
+        fake, aiohttp_server, local_key, upstream, dialect, cumulative, stream):
+    """The upstream answers every client with the same usage in its own dialect: the row
+    of the pass-through (the client speaks the upstream's protocol: usage read from the
+    relayed bytes, proxy/sniff.py) and the rows of every translated client (read by the
+    upstream's codec) hold the same input, output, cached and reasoning tokens."""
+    fake.usage = {upstream: DIALECTS[upstream][dialect]}
+    fake.cumulative_delta = cumulative
+    app = create_app(one_provider(fake, upstream))
+    url = str((await aiohttp_server(app)).make_url("")).rstrip("/")
+    async with aiohttp.ClientSession() as http:
+        for client in PROTOCOLS:
+            async with http.post(url + shapes.client_path(client, stream=stream),
+                                 json=shapes.request(client, stream=stream),
+                                 headers={"Authorization": f"Bearer {local_key}"}) as r:
+                assert r.status == 200, await r.text()
+                await r.read()
+    assert app[STATE].usage.flush()
+    rows = _rows(Paths.current().usage_db)
+    assert [(r["inbound"], r["upstream_protocol"], r["stream"]) for r in rows] == [
+        (client, upstream, int(stream)) for client in PROTOCOLS]
+    assert len(fake.requests) == len(PROTOCOLS) and all(
+        seen["protocol"] == upstream and seen["stream"] == stream for seen in fake.requests)
+    logged = {r["inbound"]: (r["input_tokens"], r["output_tokens"], r["cached_tokens"],
+                             r["reasoning_tokens"]) for r in rows}
+    assert logged == dict.fromkeys(PROTOCOLS, MEANT)
