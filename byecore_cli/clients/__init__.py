@@ -22,10 +22,11 @@ _CLASSES = {
     "Zed": "zed", "Writer": "base",
     "Hermes": "hermes", "Kimi": "kimi",
     "Grok": "grok", "Goose": "goose",
+    "Qwen": "qwen",
 }
 _ORDER = ("Codex", "Claude", "Aider", "OpenCode", "Crush", "Droid", "Continue", "Zed",
           "Gemini", "Hermes", "Kimi", "Grok",
-          "Goose")
+          "Goose", "Qwen")
 
 
 def __getattr__(name: str):
