@@ -1,4 +1,5 @@
-"""Same protocol in and out: bytes relayed, only the model and the auth rewritten."""
+"""Same protocol in and out: bytes relayed, only the model and the auth rewritten (for
+Gemini, whose model is in the path, only the path and the auth)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,17 @@ import sqlite3
 
 import aiohttp
 import pytest
+from google.genai import errors, types
 
+from byecore_cli.codecs import PROTOCOLS
 from byecore_cli.config.models import Settings
 from byecore_cli.paths import Paths
 from byecore_cli.proxy.app import STATE, create_app
+from tests.codecs.gemini_helpers import sse_payloads
 from tests.proxy.conftest import UPSTREAM_KEY, one_provider, provider
+from tests.proxy.fake_upstream import THOUGHT_SIGNATURE
+from tests.proxy.shapes import gemini_sdk_fixture  # noqa: F401 (a fixture)
+from tests.proxy.test_translation import gemini_parts, gemini_tools
 
 
 def usage_rows() -> list[dict]:
@@ -29,9 +36,12 @@ def flush_usage(app) -> None:
 
 def assert_upstream_auth(seen: dict, local_key: str, protocol: str) -> None:
     headers = {k.lower(): v for k, v in seen["headers"].items()}
-    assert local_key not in json.dumps(headers)
+    assert local_key not in json.dumps(headers) and local_key not in seen["path"]
     if protocol == "messages":
         assert headers["x-api-key"] == UPSTREAM_KEY and "authorization" not in headers
+    elif protocol == "gemini":
+        assert headers["x-goog-api-key"] == UPSTREAM_KEY
+        assert "authorization" not in headers and "x-api-key" not in headers
     else:
         assert headers["authorization"] == f"Bearer {UPSTREAM_KEY}"
         assert "x-api-key" not in headers
@@ -141,11 +151,13 @@ async def test_client_only_headers_stay_home(fake, start_proxy, local_key):
     assert "x-custom" in headers
 
 
-async def test_usage_is_logged_for_each_protocol(fake, aiohttp_server, local_key, sdk):
+async def test_usage_is_logged_for_each_protocol(fake, aiohttp_server, local_key, sdk,
+                                                 gemini_sdk):
     settings = Settings(providers={
         "c": provider(fake.url, "chat", models=("m-chat",)),
         "r": provider(fake.url, "responses", models=("m-resp",)),
-        "a": provider(fake.url, "messages", models=("m-msg",))}, default_provider="c")
+        "a": provider(fake.url, "messages", models=("m-msg",)),
+        "g": provider(fake.url, "gemini", models=("m-gem",))}, default_provider="c")
     app = create_app(settings)
     server = await aiohttp_server(app)
     url = str(server.make_url("")).rstrip("/")
@@ -166,11 +178,16 @@ async def test_usage_is_logged_for_each_protocol(fake, aiohttp_server, local_key
     async with an.messages.stream(model="m-msg", max_tokens=9,
                                   messages=[{"role": "user", "content": "6"}]) as s:
         await s.get_final_message()
+    gemini = gemini_sdk(url).client
+    await gemini.models.generate_content(model="m-gem", contents="7")
+    async for _ in await gemini.models.generate_content_stream(model="m-gem", contents="8"):
+        pass
     flush_usage(app)
     rows = usage_rows()
     assert [(r["provider"], r["inbound"], r["stream"]) for r in rows] == [
         ("c", "chat", 0), ("c", "chat", 1), ("r", "responses", 0), ("r", "responses", 1),
-        ("a", "messages", 0), ("a", "messages", 1)]
+        ("a", "messages", 0), ("a", "messages", 1), ("g", "gemini", 0), ("g", "gemini", 1)]
+    assert {r["upstream_protocol"] for r in rows} == set(PROTOCOLS)
     for row in rows:
         assert row["client"] == "tests" and row["status"] == 200
         assert (row["input_tokens"], row["output_tokens"], row["cached_tokens"]) == (11, 5, 3)
@@ -359,3 +376,70 @@ async def test_crlf_and_no_space_streams_are_relayed_as_sent_and_their_usage_rea
     flush_usage(app)
     assert [(r["status"], r["input_tokens"], r["output_tokens"]) for r in usage_rows()] == \
         [(200, 11, 5)] * 2
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["whole", "stream"])
+async def test_gemini_relays_the_body_and_puts_the_routed_model_in_the_path(
+        fake, start_proxy, local_key, gemini_sdk, stream):
+    settings = one_provider(fake, "gemini", aliases={"gem-*": "up/real-model"})
+    client = gemini_sdk(await start_proxy(settings))
+    config = types.GenerateContentConfig(temperature=0.5, max_output_tokens=99)
+    if stream:
+        chunks = [c async for c in await client.client.models.generate_content_stream(
+            model="gem-pro", contents="hi there", config=config)]
+    else:
+        chunks = [await client.client.models.generate_content(
+            model="gem-pro", contents="hi there", config=config)]
+    assert "".join(c.text for c in chunks) == "gemini says: hi there"
+    seen = fake.last
+    assert seen["path"] == ("/v1beta/models/real-model:streamGenerateContent?alt=sse" if stream
+                            else "/v1beta/models/real-model:generateContent")
+    (sent,) = [e["request"] for e in client.exchanges if "gem-pro" in e["url"]]
+    assert seen["raw"] == sent  # byte for byte: the model is in the path, not the body
+    assert_upstream_auth(seen, local_key, "gemini")
+
+
+async def test_a_gemini_key_in_the_query_stays_home(fake, start_proxy, local_key):
+    url = await start_proxy(one_provider(fake, "gemini"))
+    async with aiohttp.ClientSession() as session, session.post(
+            f"{url}/v1beta/models/up-model:streamGenerateContent?alt=sse&key={local_key}",
+            json={"contents": [{"role": "user", "parts": [{"text": "q"}]}]}) as r:
+        assert r.status == 200
+        chunks = sse_payloads(await r.read())
+    assert "".join(p["text"] for c in chunks for p in c["candidates"][0]["content"]["parts"]) \
+        == "gemini says: q"
+    assert fake.last["path"] == "/v1beta/models/up-model:streamGenerateContent?alt=sse"
+    assert_upstream_auth(fake.last, local_key, "gemini")
+
+
+FOREIGN_CALLS_TO_GEMINI = (
+    "byecore bug: a Gemini client whose function call came from a translated upstream "
+    "(no thoughtSignature on it: gemini/response.py encode_part) sends that history "
+    "back; once routed to a Gemini upstream the pass-through relays it as is and Gemini 3 "
+    "answers 400 'Function call is missing a thought_signature' (fix: give such calls "
+    "Google's documented skip_thought_signature_validator when encoding them for a "
+    "Gemini client, or translate rather than relay a model turn whose first call lacks "
+    "a signature, as turns.py sign_calls would)")
+
+
+@pytest.mark.xfail(strict=True, raises=errors.ClientError, reason=FOREIGN_CALLS_TO_GEMINI)
+async def test_a_gemini_client_can_move_a_tool_loop_onto_a_gemini_upstream(
+        fake, start_proxy, gemini_sdk):
+    """A route change or a fallback mid-loop: the call came from a Chat upstream, its
+    result goes to a Gemini one."""
+    config = gemini_tools()
+    first = gemini_sdk(await start_proxy(one_provider(fake, "chat"))).client
+    answer = await first.models.generate_content(model="up-model", contents="list files",
+                                                 config=config)
+    parts = gemini_parts([answer])
+    (call,) = [p.function_call for p in parts if p.function_call]
+    history = [types.Content(role="user", parts=[types.Part(text="list files")]),
+               types.Content(role="model", parts=parts),
+               types.Content(role="user", parts=[types.Part(function_response=types.
+                             FunctionResponse(id=call.id, name=call.name,
+                                              response={"output": "file.txt"}))])]
+    then = gemini_sdk(await start_proxy(one_provider(fake, "gemini"))).client
+    answer = await then.models.generate_content(model="up-model", contents=history,
+                                                config=config)
+    assert answer.text == "gemini got: file.txt"
+    assert THOUGHT_SIGNATURE not in fake.last["raw"].decode()
