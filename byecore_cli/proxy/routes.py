@@ -110,6 +110,12 @@ async def _begin(request: web.Request, inbound: str, url_fields: dict | None = N
             "([proxy.timeouts] client_body in byecore's settings)"), client=client, status=408)
         answer.force_close()  # the rest of the body may still be on its way
         return answer
+    except ConnectionResetError:  # the client left while sending: no one to answer
+        answer = refuse(request, inbound, ErrorInfo(
+            400, "invalid_request", "the client closed the connection while sending its "
+            "body"), client=client, status=499)
+        answer.force_close()
+        return answer
     except RequestPayloadError as exc:  # its framing (chunked, length); encodings: below
         reason = getattr(exc.__cause__, "message", None) or " ".join(str(exc).split())
         answer = bad(f"the body could not be read as sent ({reason})")
