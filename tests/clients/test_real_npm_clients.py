@@ -1,0 +1,54 @@
+"""Real npm coding clients finish a shell-tool task after ``byecore setup``.
+
+Each runs non-interactively in a throwaway HOME against a scripted vendor on 127.0.0.1
+that speaks only the Gemini API, so a run passes only if byecore pointed the client at
+its proxy in the protocol its writer declares and the proxy translated both ways (the
+tool call out, its result back). Binaries are found on PATH or in
+``BYECORE_CLIENT_BIN``; a test is skipped only when its binary is absent.
+
+Verified with @qwen-code/qwen-code 0.15.10. Qwen Code could speak the Gemini API
+itself, but its writer declares Chat Completions (``clients/qwen.py`` says why), so the
+run goes Chat → proxy → Gemini.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from tests.clients.conftest import place
+from tests.clients.test_real_clients import _binary, _needs
+from tests.proxy.gemini_upstream import GeminiOnlyUpstream
+from tests.proxy.test_real_clients_proxy import (
+    COMMAND,
+    FINAL,
+    PROMPT,
+    UPSTREAM_KEY,
+    _gemini_tool_loop_checks,
+    _through_proxy,
+)
+
+
+def _command_arguments(params: dict) -> dict:
+    assert "command" in params.get("properties", {}), params  # the shell tool's argument
+    return {"command": COMMAND}
+
+
+@_needs("qwen")
+async def test_qwen_code_headless_yolo_runs_its_shell_tool_through_the_proxy(cli):
+    """``qwen -p … --yolo`` after ``byecore setup qwen`` over a settings.json that
+    selects the user's own Anthropic model: the run uses byecore's modelProviders
+    entry (key from settings.json's env), and Qwen Code leaves byecore's keys alone."""
+    home = Path(os.environ["HOME"])
+    place("qwen-settings.json", home / ".qwen" / "settings.json")
+    upstream = GeminiOnlyUpstream("run_shell_command", _command_arguments,
+                                  key=UPSTREAM_KEY, final=FINAL)
+    argv = [_binary("qwen"), "-p", PROMPT, "--yolo"]
+    work, code, out, err = await _through_proxy(cli, "qwen", upstream, argv, 60,
+                                                protocol="gemini")
+    assert code == 0, (out[-1500:], err[-3000:])
+    _gemini_tool_loop_checks(upstream, work, out, err)
+    status = cli("status", "--json")
+    rows = {r["client"]: r for r in json.loads(status.stdout)["data"]["clients"]}
+    assert rows["qwen"]["configured"] and not rows["qwen"]["hand_edited"], rows["qwen"]
