@@ -6,9 +6,10 @@ its proxy in the protocol its writer declares and the proxy translated both ways
 tool call out, its result back). Binaries are found on PATH or in
 ``BYECORE_CLIENT_BIN``; a test is skipped only when its binary is absent.
 
-Verified with @qwen-code/qwen-code 0.15.10. Qwen Code could speak the Gemini API
-itself, but its writer declares Chat Completions (``clients/qwen.py`` says why), so the
-run goes Chat → proxy → Gemini.
+Verified with @qwen-code/qwen-code 0.15.10 and @mariozechner/pi-coding-agent 0.73.1
+(``--offline`` turns off Pi's start-up network calls). Qwen Code and Pi could speak the
+Gemini API themselves, but their writers declare Chat Completions (each module says
+why), so a run goes Chat → proxy → Gemini.
 """
 
 from __future__ import annotations
@@ -52,3 +53,22 @@ async def test_qwen_code_headless_yolo_runs_its_shell_tool_through_the_proxy(cli
     status = cli("status", "--json")
     rows = {r["client"]: r for r in json.loads(status.stdout)["data"]["clients"]}
     assert rows["qwen"]["configured"] and not rows["qwen"]["hand_edited"], rows["qwen"]
+
+
+@_needs("pi")
+async def test_pi_print_mode_runs_its_bash_tool_through_the_proxy(cli):
+    """``pi -p … --offline --no-session`` (Pi asks no approval for its tools) after
+    ``byecore setup pi`` over a models.json and settings.json that choose the user's
+    Ollama model: the run uses byecore's default provider and model."""
+    home = Path(os.environ["HOME"])
+    place("pi-models.json", home / ".pi" / "agent" / "models.json")
+    place("pi-settings.json", home / ".pi" / "agent" / "settings.json")
+    upstream = GeminiOnlyUpstream("bash", _command_arguments, key=UPSTREAM_KEY, final=FINAL)
+    argv = [_binary("pi"), "-p", PROMPT, "--offline", "--no-session"]
+    work, code, out, err = await _through_proxy(cli, "pi", upstream, argv, 60,
+                                                protocol="gemini")
+    assert code == 0, (out[-1500:], err[-3000:])
+    _gemini_tool_loop_checks(upstream, work, out, err)
+    status = cli("status", "--json")
+    rows = {r["client"]: r for r in json.loads(status.stdout)["data"]["clients"]}
+    assert rows["pi"]["configured"] and not rows["pi"]["hand_edited"], rows["pi"]
