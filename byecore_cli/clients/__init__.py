@@ -22,11 +22,11 @@ _CLASSES = {
     "Zed": "zed", "Writer": "base",
     "Hermes": "hermes", "Kimi": "kimi",
     "Grok": "grok", "Goose": "goose",
-    "Qwen": "qwen",
+    "Qwen": "qwen", "Pi": "pi",
 }
 _ORDER = ("Codex", "Claude", "Aider", "OpenCode", "Crush", "Droid", "Continue", "Zed",
           "Gemini", "Hermes", "Kimi", "Grok",
-          "Goose", "Qwen")
+          "Goose", "Qwen", "Pi")
 
 
 def __getattr__(name: str):
