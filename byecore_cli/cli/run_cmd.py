@@ -58,8 +58,10 @@ def run(
         writer = _writer(client, "run")
         executable = _executable(writer)
         settings = _settings()
-        key = local_keys.get_or_create(writer.name)  # before a proxy starts and reads them
-        _target(writer, settings, provider, model, proxy_root(settings))  # fail before
+        # a provider and model that resolve (else fail now), and the client's key made
+        # before a proxy starts and reads the keys
+        _target(writer, settings, provider, model, proxy_root(settings))
+        key = local_keys.get_or_create(writer.name)
         use = proxy.acquire(settings, writer.name)
         folder = None
         try:

@@ -1,0 +1,98 @@
+"""A stand-in client for ``byecore run``'s plumbing: exit codes, signals, leases.
+
+``install(folder, name)`` writes an executable ``name`` (say ``aider``) that records its
+arguments, its environment and byecore's lease files into ``$FAKE_RECORD`` (JSON), then,
+by ``$FAKE_MODE``:
+
+- ``exit``: exits with ``$FAKE_EXIT``;
+- ``die``: kills itself with SIGTERM;
+- ``wait``: waits (up to a minute) until ``$FAKE_RELEASE`` exists, then exits 0; a
+  SIGTERM, SIGINT or SIGHUP makes it record the signal and exit 40 + its number.
+
+``run_byecore`` starts ``python -m byecore_cli run …`` in a session of its own (no
+terminal, as in a script) with the fake first on PATH.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+SCRIPT = """\
+#!{python}
+import json, os, signal, sys, time
+
+def save(**extra):
+    run = os.path.join(os.environ["BYECORE_HOME"], "run")
+    leases = sorted(n for n in os.listdir(run) if n.startswith("lease-")) \\
+        if os.path.isdir(run) else []
+    data = {{"argv": sys.argv[1:], "env": dict(os.environ), "leases": leases,
+             "pid": os.getpid(), **extra}}
+    tmp = os.environ["FAKE_RECORD"] + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(data, f)
+    os.replace(tmp, os.environ["FAKE_RECORD"])
+
+mode = os.environ.get("FAKE_MODE", "exit")
+if mode == "exit":
+    save()
+    sys.exit(int(os.environ.get("FAKE_EXIT", "0")))
+if mode == "die":
+    save()
+    os.kill(os.getpid(), signal.SIGTERM)
+    time.sleep(5)
+    sys.exit(98)
+for name in ("SIGTERM", "SIGINT", "SIGHUP"):
+    signal.signal(getattr(signal, name),
+                  lambda n, f: (save(signal=signal.Signals(n).name), os._exit(40 + n)))
+save(waiting=True)
+deadline = time.time() + 60
+while time.time() < deadline:
+    if os.path.exists(os.environ["FAKE_RELEASE"]):
+        save(released=True)
+        sys.exit(0)
+    time.sleep(0.05)
+sys.exit(99)
+"""
+
+
+def install(folder: Path, name: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(SCRIPT.format(python=sys.executable))
+    path.chmod(0o755)
+    return path
+
+
+def env_for(bin_dir: Path, record: Path, **fake: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("FAKE_MODE", "FAKE_EXIT")}
+    env["PATH"] = os.pathsep.join([str(bin_dir), env.get("PATH", "")])
+    env["FAKE_RECORD"] = str(record)
+    env["FAKE_RELEASE"] = str(record) + ".release"
+    env.update({f"FAKE_{k.upper()}": v for k, v in fake.items()})
+    return env
+
+
+def run_byecore(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "byecore_cli", "run", *args], env=env,
+                            cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+
+
+def record_of(path: Path, *, until: str | None = None, timeout: float = 60) -> dict:
+    """The fake's record (once it holds ``until``, when given)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError):
+            data = None
+        if data is not None and (until is None or data.get(until)):
+            return data
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the fake client never recorded {until or 'anything'}")
+        time.sleep(0.05)
