@@ -40,7 +40,6 @@ from byecore_cli.clients.base import (
 )
 
 PROVIDER_ID = "byecore"
-_SCHEMA = "https://opencode.ai/config.json"
 
 
 class OpenCode:
@@ -48,18 +47,22 @@ class OpenCode:
     title = "OpenCode"
     protocol = "chat"
     executable = "opencode"
+    stem = "opencode"  # the config folder's name and the files' (opencode.json[c])
+    env_prefix = "OPENCODE"  # OPENCODE_CONFIG, OPENCODE_CONFIG_DIR, …
+    new_file = "json"  # the role created when neither file exists
+    schema = "https://opencode.ai/config.json"  # "$schema" of a file byecore creates
 
     def files(self, env: Mapping[str, str], home: Path) -> dict[str, ClientFile]:
         base = Path(env["XDG_CONFIG_HOME"]) if env.get("XDG_CONFIG_HOME") else (
             home / ".config")
-        folder = base / "opencode"
+        folder = base / self.stem
         return {
-            "json": ClientFile("json", folder / "opencode.json", "jsonc"),
-            "jsonc": ClientFile("jsonc", folder / "opencode.jsonc", "jsonc"),
+            "json": ClientFile("json", folder / f"{self.stem}.json", "jsonc"),
+            "jsonc": ClientFile("jsonc", folder / f"{self.stem}.jsonc", "jsonc"),
         }
 
     def plan(self, target: Target, current: Current) -> Plan:
-        role = _role(current)
+        role = _role(current, self.new_file)
         text = file_text(current.get(role), role)
         config = _parse(text, role)
         notes: list[str] = []
@@ -67,7 +70,7 @@ class OpenCode:
         secret: frozenset[str] = frozenset()
         if target.key_env and not target.via_proxy:
             options["apiKey"] = f"{{env:{target.key_env}}}"
-            notes.append(f"OpenCode reads the key from ${target.key_env} ({{env:…}}); "
+            notes.append(f"{self.title} reads the key from ${target.key_env} ({{env:…}}); "
                          "no key is written to a file")
         elif target.key:
             options["apiKey"] = target.key
@@ -78,7 +81,7 @@ class OpenCode:
             "options": options,
             "models": {m: _model(target, m) for m in target.models},
         }
-        out = text if text.strip() else f'{{\n  "$schema": "{_SCHEMA}"\n}}\n'
+        out = text if text.strip() else f'{{\n  "$schema": "{self.schema}"\n}}\n'
         if (config.get("provider") or {}).get(PROVIDER_ID) != entry:
             out = jsonedit.set_value(out, ("provider", PROVIDER_ID), entry, comments=True)
         if config.get("model") != f"{PROVIDER_ID}/{target.model}":
@@ -91,15 +94,15 @@ class OpenCode:
                                      comments=True)
             notes.append(f"small_model was {small!r}, which {target.provider} does not offer: "
                          f"now {PROVIDER_ID}/{target.model} (edit small_model in "
-                         f"{'opencode.jsonc' if role == 'jsonc' else 'opencode.json'} to "
+                         f"{self.stem}.{role} to "
                          "choose another of its models)")
         if role == "jsonc" and current.get("json") is not None:
-            notes.append("both opencode.json and opencode.jsonc exist; byecore edited "
-                         "opencode.jsonc, whose settings win")
+            notes.append(f"both {self.stem}.json and {self.stem}.jsonc exist; byecore "
+                         f"edited {self.stem}.jsonc, whose settings win")
         return Plan(files={role: out.encode()}, secret=secret, notes=notes)
 
     def read(self, current: Current) -> Reading:
-        role = _role(current)
+        role = _role(current, self.new_file)
         config = _parse(file_text(current.get(role), role), role)
         merged_model = _merged(current, role, "model")
         providers = config.get("provider") or {}
@@ -122,7 +125,7 @@ class OpenCode:
         }
         url = str(options.get("baseURL") or "")
         if url and not url.rstrip("/").endswith("/v1") and "/v1" not in url:
-            reading.problems.append(f"baseURL {url} has no /v1: OpenCode posts to "
+            reading.problems.append(f"baseURL {url} has no /v1: {self.title} posts to "
                                     f"{url.rstrip('/')}/chat/completions")
         if isinstance(table, dict) and table.get("npm") == "@ai-sdk/openai":
             reading.problems.append(f"provider {active} uses @ai-sdk/openai, which sends "
@@ -133,9 +136,10 @@ class OpenCode:
         return reading
 
     def check_env(self, env: Mapping[str, str]) -> list[str]:
-        what = {"OPENCODE_CONFIG": "a config file", "OPENCODE_CONFIG_DIR": "a config folder",
-                "OPENCODE_CONFIG_CONTENT": "inline config"}
-        return [f"your shell sets {name}: OpenCode loads {thing} from it on top of the "
+        what = {f"{self.env_prefix}_CONFIG": "a config file",
+                f"{self.env_prefix}_CONFIG_DIR": "a config folder",
+                f"{self.env_prefix}_CONFIG_CONTENT": "inline config"}
+        return [f"your shell sets {name}: {self.title} loads {thing} from it on top of the "
                 "global file byecore edits, so its model and provider settings win"
                 for name, thing in what.items() if env.get(name)]
 
@@ -155,8 +159,12 @@ def _merged(current: Current, role: str, key: str):
     return value
 
 
-def _role(current: Current) -> str:
-    return "jsonc" if current.get("jsonc") is not None else "json"
+def _role(current: Current, new_file: str = "json") -> str:
+    """The file to edit: the one that exists (jsonc first), else ``new_file``."""
+    for role in ("jsonc", "json"):
+        if current.get(role) is not None:
+            return role
+    return new_file
 
 
 
