@@ -6,10 +6,12 @@ its proxy in the protocol its writer declares and the proxy translated both ways
 tool call out, its result back). Binaries are found on PATH or in
 ``BYECORE_CLIENT_BIN``; a test is skipped only when its binary is absent.
 
-Verified with @qwen-code/qwen-code 0.15.10 and @mariozechner/pi-coding-agent 0.73.1
-(``--offline`` turns off Pi's start-up network calls). Qwen Code and Pi could speak the
-Gemini API themselves, but their writers declare Chat Completions (each module says
-why), so a run goes Chat → proxy → Gemini.
+Verified with @qwen-code/qwen-code 0.15.10, @mariozechner/pi-coding-agent 0.73.1
+(``--offline`` turns off Pi's start-up network calls) and Kilo CLI 7.7.9: npm's
+``@kilocode/cli`` 7.8.1 fails to install here (its 7.8.1 platform packages are not on
+the registry this machine reaches), so ``@kilocode/cli-linux-x64@7.7.9``'s binary runs.
+Qwen Code and Pi could speak the Gemini API themselves, but their writers declare Chat
+Completions (each module says why), so a run goes Chat → proxy → Gemini.
 """
 
 from __future__ import annotations
@@ -72,3 +74,18 @@ async def test_pi_print_mode_runs_its_bash_tool_through_the_proxy(cli):
     status = cli("status", "--json")
     rows = {r["client"]: r for r in json.loads(status.stdout)["data"]["clients"]}
     assert rows["pi"]["configured"] and not rows["pi"]["hand_edited"], rows["pi"]
+
+
+@_needs("kilo")
+async def test_kilo_run_auto_runs_its_bash_tool_through_the_proxy(cli):
+    """``kilo run --auto …`` after ``byecore setup kilo-cli`` in a fresh home (byecore
+    creates ``~/.config/kilo/kilo.jsonc``): the run uses byecore's provider and model."""
+    upstream = GeminiOnlyUpstream("bash", _command_arguments, key=UPSTREAM_KEY, final=FINAL)
+    argv = [_binary("kilo"), "run", "--auto", PROMPT]
+    work, code, out, err = await _through_proxy(cli, "kilo-cli", upstream, argv, 60,
+                                                protocol="gemini")
+    assert code == 0, (out[-1500:], err[-3000:])
+    _gemini_tool_loop_checks(upstream, work, out, err)
+    status = cli("status", "--json")
+    rows = {r["client"]: r for r in json.loads(status.stdout)["data"]["clients"]}
+    assert rows["kilo-cli"]["configured"] and not rows["kilo-cli"]["hand_edited"], rows["kilo-cli"]
