@@ -40,10 +40,9 @@ def run(argv: Sequence[str], env: Mapping[str, str]) -> int:
     proc = subprocess.Popen(list(argv), env=dict(env))
 
     def forward(signum, frame) -> None:
-        if signal.Signals(signum).name in _FROM_TERMINAL and _foreground():
-            return
-        with contextlib.suppress(ProcessLookupError):
-            proc.send_signal(signum)
+        if passes_on(signum):
+            with contextlib.suppress(ProcessLookupError):
+                proc.send_signal(signum)
 
     previous = {}
     for name in _FORWARDED:
@@ -56,6 +55,12 @@ def run(argv: Sequence[str], env: Mapping[str, str]) -> int:
         for number, handler in previous.items():
             signal.signal(number, handler)
     return 128 - code if code < 0 else code
+
+
+def passes_on(signum: int) -> bool:
+    """Whether a signal byecore got is sent on to the client: not one the terminal sent
+    to the whole foreground job, which the client got itself."""
+    return not (signal.Signals(signum).name in _FROM_TERMINAL and _foreground())
 
 
 def _foreground() -> bool:

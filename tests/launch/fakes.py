@@ -6,8 +6,10 @@ by ``$FAKE_MODE``:
 
 - ``exit``: exits with ``$FAKE_EXIT``;
 - ``die``: kills itself with SIGTERM;
-- ``wait``: waits (up to a minute) until ``$FAKE_RELEASE`` exists, then exits 0; a
-  SIGTERM, SIGINT or SIGHUP makes it record the signal and exit 40 + its number.
+- ``wait``: prints ``fake client waiting`` and waits (up to a minute) until
+  ``$FAKE_RELEASE`` exists, then exits 0. A SIGTERM, SIGINT or SIGHUP makes it wait a
+  moment more for repeats, record every signal it got with its sender's pid
+  (``signals``) and exit 40 + the first one's number.
 
 ``run_byecore`` starts ``python -m byecore_cli run …`` in a session of its own (no
 terminal, as in a script) with the fake first on PATH.
@@ -23,15 +25,15 @@ import time
 from pathlib import Path
 
 SCRIPT = """\
-#!{python}
+#!PYTHON
 import json, os, signal, sys, time
 
 def save(**extra):
     run = os.path.join(os.environ["BYECORE_HOME"], "run")
     leases = sorted(n for n in os.listdir(run) if n.startswith("lease-")) \\
         if os.path.isdir(run) else []
-    data = {{"argv": sys.argv[1:], "env": dict(os.environ), "leases": leases,
-             "pid": os.getpid(), **extra}}
+    data = {"argv": sys.argv[1:], "env": dict(os.environ), "leases": leases,
+            "pid": os.getpid(), "tty": os.isatty(0), **extra}
     tmp = os.environ["FAKE_RECORD"] + ".tmp"
     with open(tmp, "w") as f:
         json.dump(data, f)
@@ -46,16 +48,25 @@ if mode == "die":
     os.kill(os.getpid(), signal.SIGTERM)
     time.sleep(5)
     sys.exit(98)
-for name in ("SIGTERM", "SIGINT", "SIGHUP"):
-    signal.signal(getattr(signal, name),
-                  lambda n, f: (save(signal=signal.Signals(n).name), os._exit(40 + n)))
+# Signals are taken with sigtimedwait, as soon as they come, with who sent them: a
+# terminal's SIGINT has si_pid 0, one passed on by byecore has byecore's pid.
+wanted = {signal.SIGTERM, signal.SIGINT, signal.SIGHUP}
+signal.pthread_sigmask(signal.SIG_BLOCK, wanted)
+got = []
 save(waiting=True)
+print("fake client waiting", flush=True)
 deadline = time.time() + 60
 while time.time() < deadline:
+    info = signal.sigtimedwait(wanted, 0.05)
+    if info is not None:
+        got.append({"name": signal.Signals(info.si_signo).name, "from": info.si_pid})
+        deadline = min(deadline, time.time() + 0.7)  # and wait a moment for repeats
     if os.path.exists(os.environ["FAKE_RELEASE"]):
         save(released=True)
         sys.exit(0)
-    time.sleep(0.05)
+if got:
+    save(signals=got)
+    sys.exit(40 + getattr(signal, got[0]["name"]))
 sys.exit(99)
 """
 
@@ -63,7 +74,7 @@ sys.exit(99)
 def install(folder: Path, name: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / name
-    path.write_text(SCRIPT.format(python=sys.executable))
+    path.write_text(SCRIPT.replace("PYTHON", sys.executable, 1))
     path.chmod(0o755)
     return path
 

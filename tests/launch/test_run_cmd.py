@@ -103,7 +103,9 @@ def test_a_signal_sent_to_run_reaches_the_client(lab, sig):
     proc.send_signal(sig)
     code, _, err = _finish(proc)
     assert code == 40 + sig, err  # the client's own exit, after its handler ran
-    assert record_of(record)["signal"] == signal.Signals(sig).name
+    # once, and from byecore run: the test signalled run alone
+    assert record_of(record)["signals"] == [{"name": signal.Signals(sig).name,
+                                             "from": proc.pid}]
     assert runtime.running_proxy() is None
 
 
@@ -228,3 +230,44 @@ def test_the_port_is_free_again_after_run(lab):
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", lab.port))  # nothing listens there any more
+
+
+def test_ctrl_c_on_a_terminal_reaches_the_client_once(lab):
+    """The terminal sends SIGINT to the whole foreground job: the client gets it from
+    there, and byecore, which shares its job, passes on no second one."""
+    from tests.terminal import run_in_pty
+
+    record = lab.tmp / "rec.json"
+    env = env_for(lab.bin, record, mode="wait")
+    code, screen = run_in_pty(["run", "aider"], [(b"fake client waiting", b"\x03")], env)
+    rec = record_of(record)
+    assert rec["tty"] is True  # the client was given the terminal itself
+    assert rec["signals"] == [{"name": "SIGINT", "from": 0}], screen[-500:]  # the terminal's
+    assert code == 40 + signal.SIGINT
+    assert runtime.running_proxy() is None
+
+
+def test_only_signals_the_terminal_did_not_send_the_job_are_passed_on():
+    """On a terminal, as its foreground job, SIGINT/SIGQUIT/SIGWINCH came to the client
+    too and are not sent again; without a terminal (a script) every one is passed on."""
+    import contextlib
+    import pty
+    import subprocess
+    import sys
+
+    probe = ("import signal; from byecore_cli.launch.child import passes_on; print("
+             "[passes_on(getattr(signal, n)) for n in ('SIGINT', 'SIGQUIT', 'SIGWINCH', "
+             "'SIGTERM', 'SIGHUP')])")
+    pid, fd = pty.fork()
+    if pid == 0:  # a session of its own whose terminal is the pty: its foreground job
+        os.execv(sys.executable, [sys.executable, "-c", probe])
+    screen = b""
+    with contextlib.suppress(OSError):  # EIO once the child closed the terminal
+        while chunk := os.read(fd, 4096):
+            screen += chunk
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, screen
+    assert b"[False, False, False, True, True]" in screen, screen
+    alone = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                           stdin=subprocess.DEVNULL, start_new_session=True, timeout=30)
+    assert alone.stdout.strip() == "[True, True, True, True, True]", alone.stderr
