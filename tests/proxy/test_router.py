@@ -185,9 +185,9 @@ def test_usage_command_groups_totals(cli, byecore_home):
 
 def test_minted_markers_match_what_the_codecs_mint():
     """The router spots byecore-minted reasoning by bytes; the codecs define what they mint."""
+    from byecore_cli import codecs
     from byecore_cli.codecs.messages.blocks import MINTED
     from byecore_cli.codecs.responses.items import PACKED
-    from byecore_cli import codecs
     from byecore_cli.proxy.router import carries_minted
 
     minted = {name: codecs.wire(name).minted for name in codecs.PROTOCOLS}
