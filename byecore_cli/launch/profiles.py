@@ -32,9 +32,12 @@ and ``setup`` agree on what a client needs. Checked in the installed clients:
 - Factory Droid 0.225.1: ``FACTORY_RUNTIME_SETTINGS_PATH`` (what its ``--settings``
   sets) is a settings file merged for one process; ``customModels`` and
   ``sessionDefaultSettings.model`` are honoured there (tried with ``droid exec``).
-- Crush (not installed here; from its writer's reading of the source):
-  ``CRUSH_GLOBAL_CONFIG`` and ``CRUSH_GLOBAL_DATA`` move its global files, so the run
-  gets copies of the user's with byecore's provider and model choice in them.
+- Crush (its npm package downloads the binary from GitHub, so it is not installed here;
+  checked in its source, ``internal/config/load.go`` after v0.90): ``CRUSH_GLOBAL_CONFIG``
+  and ``CRUSH_GLOBAL_DATA`` name the folders of its global ``crush.json`` (with
+  ``crushrc`` beside it) and of its data file (with ``projects.json``). The run gets
+  copies of the two crush.json files with byecore's provider and model choice in them,
+  and links to every other entry of those folders.
 """
 
 from __future__ import annotations
@@ -205,10 +208,15 @@ def crush(target: Target, ctx: Context) -> Profile:
              "CRUSH_GLOBAL_DATA": str(ctx.folder / "crush-data")},
         files={"crush-config/crush.json": plan.files["config"] or b"{}\n",
                "crush-data/crush.json": plan.files["data"] or b"{}\n"})
-    if current["crushrc"] is not None:
-        profile.files["crush-config/crushrc"] = current["crushrc"]
+    # everything else in the two folders (crushrc, projects.json…) is the user's own,
+    # linked so that what Crush keeps there is kept
+    for role, name in (("config", "crush-config"), ("data", "crush-data")):
+        own = files[role].path.parent
+        if own.is_dir():
+            profile.links.update({f"{name}/{entry.name}": entry for entry in
+                                  sorted(own.iterdir()) if entry.name != "crush.json"})
     profile.notes.append("Crush reads copies of its global crush.json and data file, with "
-                         "byecore's provider in them; what it saves there is not kept")
+                         "byecore's provider in them; what it saves to those two is not kept")
     return profile
 
 
@@ -233,7 +241,7 @@ def write_files(profile: Profile, folder: Path) -> None:
             path.symlink_to(existing, target_is_directory=existing.is_dir())
         except OSError as exc:  # e.g. Windows without the symlink privilege
             profile.notes.append(f"could not link {existing} into the temporary home "
-                                 f"({exc.strerror or exc}); Gemini CLI will not see it")
+                                 f"({exc.strerror or exc}); the client will not see it")
 
 
 def _key(target: Target) -> str:

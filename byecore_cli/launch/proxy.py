@@ -116,7 +116,8 @@ def _start(settings, lease: Path) -> ProxyUse:
     log_path = Paths.current().logs / "run-proxy.log"
     ensure_private_dir(Paths.current().home)
     ensure_private_dir(log_path.parent)
-    log = open(log_path, "ab")  # noqa: SIM115 - the child holds it after we close ours
+    # the last started proxy's output only: a fresh file each time, never growing
+    log = open(log_path, "wb")  # noqa: SIM115 - the child holds it after we close ours
     try:
         os.chmod(log_path, 0o600)
         proc = subprocess.Popen(

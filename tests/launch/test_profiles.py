@@ -106,7 +106,7 @@ def test_crush_reads_copies_of_the_users_files_with_byecores_provider(tmp_path):
     assert config["providers"]["byecore"]["base_url"] == "http://127.0.0.1:4000/v1"
     data = json.loads(profile.files["crush-data/crush.json"])
     assert data["models"]["large"] == {"provider": "byecore", "model": "byecore/gpt-5.4"}
-    assert profile.files["crush-config/crushrc"] == b"# my crushrc\n"
+    assert profile.links == {"crush-config/crushrc": config_dir / "crushrc"}
     assert profile.env == {"CRUSH_GLOBAL_CONFIG": str(ctx.folder / "crush-config"),
                            "CRUSH_GLOBAL_DATA": str(ctx.folder / "crush-data")}
 

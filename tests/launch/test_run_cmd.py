@@ -61,11 +61,12 @@ def test_arguments_pass_through_and_the_exit_code_comes_back(lab):
     record = lab.tmp / "rec.json"
     env = env_for(lab.bin, record, exit="3")
     env["OPENAI_BASE_URL"] = "http://127.0.0.1:9/v1"  # would beat the profile in litellm
-    proc = run_byecore(["aider", "--model", "x", "--help", "--", "-q", "a b"], env, lab.work)
+    args = ["--model", "x", "--help", "--json", "--", "-q", "a b"]
+    proc = run_byecore(["aider", *args], env, lab.work)
     code, out, err = _finish(proc)
     assert code == 3, err
     rec = record_of(record)
-    assert rec["argv"] == ["--model", "x", "--help", "--", "-q", "a b"]
+    assert rec["argv"] == args
     seen = rec["env"]
     assert seen["AIDER_OPENAI_API_BASE"] == f"http://127.0.0.1:{lab.port}/v1"
     assert seen["AIDER_OPENAI_API_KEY"] == local_keys.all_keys()["aider"]
