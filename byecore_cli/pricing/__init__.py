@@ -20,6 +20,7 @@ its hour (``off_peak``). An unknown model has no cost (None), never a guessed on
 from __future__ import annotations
 
 import json
+import logging
 import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
@@ -139,17 +140,26 @@ def parse(model: str, entry: dict, where: str | None = None) -> Price:
     return replace(price, changes=tuple(sorted(changes)))
 
 
+def _data() -> dict:
+    return json.loads(resources.files(__package__).joinpath("prices.json").read_text("utf-8"))
+
+
 @lru_cache(maxsize=1)
 def shipped() -> dict[str, Price]:
-    """The prices byecore ships, by model id."""
-    data = json.loads(resources.files(__package__).joinpath("prices.json").read_text("utf-8"))
-    return {model: parse(model, entry) for model, entry in data["models"].items()}
+    """The prices byecore ships, by model id; none (costs unknown, never a failed proxy)
+    when an install lost the file."""
+    try:
+        models = _data()["models"]
+    except (OSError, ValueError, KeyError) as exc:
+        logging.getLogger("byecore").warning("byecore's price table is unreadable (%s): "
+                                             "costs are unknown; reinstall byecore", exc)
+        return {}
+    return {model: parse(model, entry) for model, entry in models.items()}
 
 
 def checked() -> str:
     """When the shipped prices were last checked against the vendors' pages."""
-    data = json.loads(resources.files(__package__).joinpath("prices.json").read_text("utf-8"))
-    return data["checked"]
+    return _data()["checked"]
 
 
 def _lookup(table: dict[str, Price], model: str) -> Price | None:
