@@ -23,6 +23,7 @@ from byecore_cli.cli import (
     proxy_cmd,
     run_cmd,
     setup_cmd,
+    statusline,
     translate_cmd,
 )
 from byecore_cli.cli.options import JSON_OPTION
@@ -102,6 +103,7 @@ app.command("models")(models_cmd.models)
 app.command("usage")(proxy_cmd.usage)
 app.command("translate")(translate_cmd.translate)
 app.command("image")(image_cmd.image)
+app.command("statusline")(statusline.statusline)
 app.add_typer(provider.app, name="provider")
 app.add_typer(export_cmd.app, name="export")
 

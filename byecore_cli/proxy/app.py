@@ -99,7 +99,7 @@ async def _upstream_session(app: web.Application) -> AsyncIterator[None]:
         auto_decompress=True, cookie_jar=aiohttp.DummyCookieJar())
     # trust_env stays off: upstream.env_route applies the environment's proxies once per
     # origin; no cookie jar, so one client's upstream cookies never ride another's request
-    state.usage = UsageLog(Paths.current().usage_db)
+    state.usage = UsageLog(Paths.current().usage_db, prices=_price_book(state))
     try:
         yield
     finally:
@@ -161,3 +161,18 @@ def create_app(settings: Settings, *, open_access: bool = False,
     app.cleanup_ctx.append(_upstream_session)
     setup_routes(app)
     return app
+
+
+def _price_book(state):
+    """The usage log's prices: the settings' own (``[prices]``, a provider's ``prices``)
+    over the shipped table, rebuilt only when the settings change."""
+    from byecore_cli import pricing
+
+    kept: list = [None, None]  # the settings the book was made from, and the book
+
+    def current():
+        if kept[0] is not state.settings:
+            kept[:] = [state.settings, pricing.book(state.settings)]
+        return kept[1]
+
+    return current

@@ -180,6 +180,8 @@ def _finish(row: dict, book: pricing.PriceBook | None = None) -> dict:
         log.warning("could not read the usage of a %s answer", row.get("provider"),
                     exc_info=True)
         return row
+    if row.get("inbound") == "images" and row.get("cost_usd") is not None:
+        return row  # priced per image already: that price covers the whole request
     try:
         cost = (book or _SHIPPED).cost(row.get("provider"), row.get("model"), usage,
                                        row.get("ts") or time.time())

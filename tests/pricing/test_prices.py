@@ -162,11 +162,6 @@ def test_the_cost_is_computed_in_utc_days():
         pytest.approx(0.10)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "byecore bug: pyproject.toml declares no package data, and setuptools leaves a "
-    "package's non-Python files out of the wheel without it, so an installed byecore has "
-    "no prices.json (fix: [tool.setuptools.package-data] \"byecore_cli.pricing\" = "
-    "[\"prices.json\"]; then remove this marker)"))
 def test_the_wheel_carries_the_price_table():
     try:
         import tomllib

@@ -107,3 +107,12 @@ def test_the_summary_gives_cost_cache_hit_rate_and_the_unpriced_rows():
     assert by_model["-"]["cache_hit_rate"] is None and by_model["-"]["unpriced"] == 0
     [day] = summary(path, by="day")
     assert day["cost_usd"] == pytest.approx(2 * TURN_COST) and day["unpriced"] == 1
+
+
+def test_a_proxied_image_request_priced_per_image_is_not_priced_per_token_again():
+    """The size table's price covers the whole request: a token price that also matches
+    the model (a glob, a shared name) must not bill it a second time."""
+    [row] = logged([{**ROW, "inbound": "images", "provider": "gw", "model": "gpt-5.4",
+                     "upstream_protocol": "images", "images": 1, "cost_usd": 0.05,
+                     "usage": Usage(input_tokens=1_000_000)}])
+    assert row["cost_usd"] == pytest.approx(0.05)
