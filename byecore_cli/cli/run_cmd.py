@@ -72,9 +72,10 @@ def run(
                 env=dict(os.environ), home=Path.home(), folder=folder))
             env = _environment(profile)
             argv = [executable, *profile.args, *(args or [])]
+            notes = [*use.notes, *profile.notes, *profiles.clashes(writer.name, args or [])]
             if not quiet:
                 _say(out, [f"{writer.title} → byecore proxy {use.root}, model {target.model}",
-                           *use.notes, *profile.notes])
+                           *notes])
             if use.lease is None and not (profile.files or profile.links) and os.name != "nt":
                 shutil.rmtree(folder, ignore_errors=True)
                 child.replace(argv, env)  # nothing to clean up afterwards: become the client

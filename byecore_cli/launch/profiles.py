@@ -226,6 +226,20 @@ PROFILES: dict[str, Callable[[Target, Context], Profile]] = {
 }
 
 
+# The one option of a client's own that replaces the layer byecore gives it.
+_REPLACED_BY = {"claude": "--settings", "droid": "--settings"}
+
+
+def clashes(client: str, args: list[str]) -> list[str]:
+    """Notes for arguments of the user's that undo the profile (their last one wins)."""
+    flag = _REPLACED_BY.get(client)
+    if flag and any(a == flag or a.startswith(flag + "=") for a in args):
+        return [f"your own {flag} replaces the settings layer byecore gives {client}, so it "
+                "may not reach byecore's proxy: leave it out, or point it at the proxy "
+                "yourself"]
+    return []
+
+
 def write_files(profile: Profile, folder: Path) -> None:
     """The profile's files (0600, in 0700 folders) and links, under ``folder``."""
     from byecore_cli.files import SECRET_MODE, ensure_private_dir, write_atomic

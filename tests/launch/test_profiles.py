@@ -138,3 +138,10 @@ def test_a_broken_settings_file_is_named_not_guessed(tmp_path):
     with pytest.raises(profiles.ConfigError) as caught:
         profiles.gemini(_target(), ctx)
     assert str(ctx.home / ".gemini" / "settings.json") in caught.value.message
+
+
+def test_a_users_own_settings_option_is_pointed_out():
+    assert profiles.clashes("claude", ["-p", "--settings", "mine.json"])
+    assert profiles.clashes("droid", ["exec", "--settings=mine.json"])
+    assert profiles.clashes("claude", ["-p", "hi"]) == []
+    assert profiles.clashes("codex", ["--settings", "x"]) == []
