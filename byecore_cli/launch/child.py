@@ -30,6 +30,10 @@ _FORWARDED = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGWINCH")
 
 def replace(argv: Sequence[str], env: Mapping[str, str]) -> None:
     """Become the client (POSIX); never returns."""
+    import sys
+
+    for stream in (sys.stdout, sys.stderr):  # what byecore said must not be lost
+        stream.flush()
     os.execve(argv[0], list(argv), dict(env))
 
 
