@@ -22,6 +22,16 @@ PAIRS = [(i, u) for i in PROTOCOLS for u in PROTOCOLS]
 PARAMS = {"type": "object", "properties": {"cmd": {"type": "string"}}, "required": ["cmd"]}
 
 
+def pairs(rows: list[tuple], bugs: dict | None = None) -> list:
+    """``rows`` as params, a row in ``bugs`` (row → reason) marked as that strict xfail."""
+    return [pytest.param(*row, id="-over-".join(row), marks=[
+        pytest.mark.xfail(strict=True, reason=bugs[row])] if row in (bugs or {}) else [])
+        for row in rows]
+
+
+GEMINI_OVER_OTHERS = [("gemini", u) for u in PROTOCOLS if u != "gemini"]
+
+
 @pytest.fixture(name="prompt_usage_log", autouse=True)
 def prompt_usage_log_fixture(monkeypatch):
     """The usage log writes each row at once: its 0.25 s batching wait, paid again at every
