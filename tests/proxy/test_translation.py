@@ -86,18 +86,20 @@ class Driver:
         self.client = clients(inbound, url)
 
     async def text(self, said: str, stream: bool) -> tuple[str, dict]:
-        """(answer text, usage as {input, output})."""
+        """(answer text, usage as {input, output, cached}, input counting the cached)."""
         c = self.client
         if self.inbound == "gemini":
             chunks = await gemini_ask(c, said, stream)
             assert chunks[-1].candidates[0].finish_reason == types.FinishReason.STOP
-            return "".join(c.text or "" for c in chunks), _u(*gemini_usage(chunks))
+            return "".join(c.text or "" for c in chunks), _u(
+                *gemini_usage(chunks), chunks[-1].usage_metadata.cached_content_token_count)
         if self.inbound == "chat":
             if not stream:
                 r = await c.chat.completions.create(
                     model="up-model", messages=[{"role": "user", "content": said}])
-                return r.choices[0].message.content, _u(r.usage.prompt_tokens,
-                                                        r.usage.completion_tokens)
+                return r.choices[0].message.content, _u(
+                    r.usage.prompt_tokens, r.usage.completion_tokens,
+                    r.usage.prompt_tokens_details.cached_tokens)
             s = await c.chat.completions.create(
                 model="up-model", messages=[{"role": "user", "content": said}], stream=True,
                 stream_options={"include_usage": True})
@@ -106,14 +108,16 @@ class Driver:
                 if chunk.choices:
                     text += chunk.choices[0].delta.content or ""
                 usage = chunk.usage or usage
-            return text, _u(usage.prompt_tokens, usage.completion_tokens)
+            return text, _u(usage.prompt_tokens, usage.completion_tokens,
+                            usage.prompt_tokens_details.cached_tokens)
         if self.inbound == "responses":
             if not stream:
                 r = await c.responses.create(model="up-model", input=said)
             else:
                 async with c.responses.stream(model="up-model", input=said) as s:
                     r = await s.get_final_response()
-            return r.output_text, _u(r.usage.input_tokens, r.usage.output_tokens)
+            return r.output_text, _u(r.usage.input_tokens, r.usage.output_tokens,
+                                     r.usage.input_tokens_details.cached_tokens)
         kwargs = {"model": "up-model", "max_tokens": 100,
                   "messages": [{"role": "user", "content": said}]}
         if not stream:
@@ -124,7 +128,7 @@ class Driver:
         u = m.usage
         total_in = u.input_tokens + (u.cache_read_input_tokens or 0) + \
             (u.cache_creation_input_tokens or 0)
-        return m.content[0].text, _u(total_in, u.output_tokens)
+        return m.content[0].text, _u(total_in, u.output_tokens, u.cache_read_input_tokens)
 
     async def tool_loop(self, stream: bool) -> tuple[str, dict, str]:
         """(the tool call's name, its arguments, the answer after the tool result)."""
@@ -205,8 +209,8 @@ class Driver:
         return use.name, use.input, m2.content[0].text
 
 
-def _u(i: int, o: int) -> dict:
-    return {"input": i, "output": o}
+def _u(i: int, o: int, cached: int | None) -> dict:
+    return {"input": i, "output": o, "cached": cached}
 
 
 @pytest.mark.parametrize("stream", [False, True], ids=["whole", "stream"])
@@ -216,7 +220,7 @@ async def test_text_and_usage(fake, start_proxy, clients, inbound, upstream, str
     text, usage = await Driver(inbound, clients, url).text("hello there", stream)
     assert text == f"{upstream} says: hello there"
     assert fake.last["protocol"] == upstream
-    assert usage == {"input": 11, "output": 5}
+    assert usage == {"input": 11, "output": 5, "cached": 3}
 
 
 @pytest.mark.parametrize("stream", [False, True], ids=["whole", "stream"])
