@@ -198,15 +198,18 @@ def echoed_error(protocol: str, key: str, seq: int) -> tuple[str, str]:
 def _error(protocol: str, status: int, headers: dict | None = None,
            message: str | None = None) -> web.Response:
     message = message or f"fake {protocol} upstream error {status}"
-    if protocol == "messages":
-        kind = {429: "rate_limit_error", 529: "overloaded_error"}.get(status, "api_error")
+    if protocol == "messages":  # the type Anthropic gives each status
+        kind = {400: "invalid_request_error", 401: "authentication_error",
+                403: "permission_error", 404: "not_found_error", 413: "request_too_large",
+                429: "rate_limit_error", 529: "overloaded_error"}.get(status, "api_error")
         body = {"type": "error", "error": {"type": kind, "message": message}}
     elif protocol == "gemini":
         body = {"error": {"code": status, "message": message,
                           "status": GOOGLE_STATUS.get(status, "UNKNOWN")}}
     else:
-        body = {"error": {"message": message, "type": "rate_limit_error" if status == 429
-                          else "server_error", "code": None}}
+        kind = "rate_limit_error" if status == 429 else \
+            "server_error" if status >= 500 else "invalid_request_error"
+        body = {"error": {"message": message, "type": kind, "code": None}}
     return web.json_response(body, status=status, headers=headers)
 
 
