@@ -9,6 +9,7 @@ import pytest
 from byecore_cli.codecs.base import UpstreamFault
 from byecore_cli.codecs.gemini import CODEC
 from byecore_cli.codecs.gemini.names import MINTED_ID
+from byecore_cli.codecs.gemini.parts import minted_meta
 from byecore_cli.hub import (
     Image,
     Reasoning,
@@ -66,7 +67,11 @@ def test_foreign_response_for_a_gemini_client():
     out = CODEC.encode_response(response, request)
     parsed = assert_valid_response(out)
     parts = out["candidates"][0]["content"]["parts"]
-    assert parts[0] == {"text": "hmm", "thought": True}  # no foreign signature leaks
+    # the foreign signature rides inside one byecore mints, never as Gemini's own
+    signature = parts[0].pop("thoughtSignature")
+    assert parts[0] == {"text": "hmm", "thought": True}
+    assert minted_meta(signature) == {"messages": {"signature": "anthropic"}}
+    assert signature != "anthropic"
     assert parts[2] == {"functionCall": {"name": "Bash", "args": {"command": "ls"},
                                          "id": "toolu_9"}}
     assert parts[3] == {"inlineData": {"mimeType": "image/png", "data": "AAAA"}}

@@ -10,6 +10,7 @@ import pytest
 
 from byecore_cli.codecs.base import UpstreamFault
 from byecore_cli.codecs.gemini import CODEC
+from byecore_cli.codecs.gemini.parts import minted_meta
 from byecore_cli.codecs.sse import SSEDecoder
 from byecore_cli.hub import (
     ErrorInfo,
@@ -128,6 +129,10 @@ def test_foreign_response_streamed_to_a_gemini_client():
     for payload in payloads:
         assert_valid_response(payload)
     parts = [p for c in payloads for p in c["candidates"][0].get("content", {}).get("parts", [])]
+    # the thought's foreign signature comes last in the thought, minted (parts.py)
+    minted = parts.pop(1)
+    assert minted_meta(minted.pop("thoughtSignature")) == {"messages": {"signature": "s"}}
+    assert minted == {"text": "", "thought": True}
     assert parts == [{"text": "think", "thought": True}, {"text": "Hi "},
                      {"functionCall": {"name": "run_shell_command", "args": {"command": "pwd"},
                                        "id": "toolu_1"}}]

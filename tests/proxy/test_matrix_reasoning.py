@@ -48,14 +48,7 @@ from tests.proxy.test_translation import (  # noqa: F401 (fixtures)
 MINTED = ("byecore1.", "byecore.v1:")
 # Each protocol's own opaque reasoning data (Chat has none: its reasoning is plain text).
 OPAQUE = {"responses": ENCRYPTED, "messages": SIGNATURE, "gemini": THOUGHT_SIGNATURE}
-# A known byecore gap, failing exactly where it says (strict xfail): see the reason.
-FOREIGN_REASONING = (
-    "byecore gap: a Gemini client gets another protocol's reasoning as unsigned thought "
-    "text, so in a tool loop the upstream's own reasoning (DeepSeek reasoning_content, "
-    "Responses encrypted_content, Anthropic's signed thinking) never comes back, although "
-    "google-genai and Gemini CLI echo a part's thoughtSignature byte for byte (fix: mint a "
-    "thoughtSignature carrying the foreign meta, as messages/blocks.py and "
-    "responses/items.py do, and have the router treat it as minted)")
+MINTED_GEMINI = "YnllY29yZS5nZW06"  # base64 of b"byecore.gem:", gemini/parts.py
 
 
 class Thinker:
@@ -239,8 +232,11 @@ async def test_reasoning_reaches_the_client(fake, start_proxy, clients, inbound,
             assert seen["opaque"].startswith("byecore.v1:")
     if inbound == "gemini":
         # Gemini's own signature, on the answer's last part; other protocols' reasoning
-        # reaches a Gemini client as thought text (response.py encode_part).
-        assert seen["opaque"] == (THOUGHT_SIGNATURE if upstream == "gemini" else None)
+        # rides in a thoughtSignature byecore mints (gemini/parts.py mint_signature).
+        if upstream == "gemini":
+            assert seen["opaque"] == THOUGHT_SIGNATURE
+        else:
+            assert seen["opaque"].startswith(MINTED_GEMINI)
 
 
 def own_reasoning(upstream: str, body: dict) -> list:
@@ -259,8 +255,7 @@ def own_reasoning(upstream: str, body: dict) -> list:
 
 
 @pytest.mark.parametrize("stream", [False, True], ids=["whole", "stream"])
-@pytest.mark.parametrize(("inbound", "upstream"), pairs(
-    PAIRS, dict.fromkeys(GEMINI_OVER_OTHERS, FOREIGN_REASONING)))
+@pytest.mark.parametrize(("inbound", "upstream"), pairs(PAIRS))
 async def test_reasoning_round_trip_in_a_tool_loop(fake, start_proxy, clients, inbound,
                                                    upstream, stream):
     """Turn 1: reasoning + a tool call. Turn 2: that turn echoed back + the tool result."""

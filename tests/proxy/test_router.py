@@ -186,12 +186,13 @@ def test_usage_command_groups_totals(cli, byecore_home):
 def test_minted_markers_match_what_the_codecs_mint():
     """The router spots byecore-minted reasoning by bytes; the codecs define what they mint."""
     from byecore_cli import codecs
+    from byecore_cli.codecs.gemini.parts import MINTED as GEMINI_MINTED
     from byecore_cli.codecs.messages.blocks import MINTED
     from byecore_cli.codecs.responses.items import PACKED
     from byecore_cli.proxy.router import carries_minted
 
     minted = {name: codecs.wire(name).minted for name in codecs.PROTOCOLS}
     assert minted == {"messages": f'"{MINTED}'.encode(), "responses": f'"{PACKED}'.encode(),
-                      "chat": None, "gemini": None}
+                      "chat": None, "gemini": f'"{GEMINI_MINTED}'.encode()}
     assert carries_minted("messages", b'{"signature":"' + MINTED.encode() + b'abc"}')
     assert not carries_minted("chat", b'"' + MINTED.encode())

@@ -48,13 +48,6 @@ def test_the_png_is_real():
     assert base64.b64decode(PNG).startswith(b"\x89PNG\r\n\x1a\n")
 
 
-# A known byecore bug, failing exactly where it says (strict xfail): see the reason.
-URLSAFE_BASE64 = (
-    "byecore bug: google-genai writes a part's bytes (inlineData.data) in base64's URL-safe "
-    "alphabet ('...mNk-M9...'), which Gemini reads, and the Gemini codec hands the string on "
-    "as is, so a Chat or Responses data URL and an Anthropic base64 source carry '-' and '_' "
-    "those APIs refuse (fix: re-encode in the standard alphabet when decoding inlineData, "
-    "codecs/gemini/parts.py decode_part)")
 
 
 # -- images the upstream received, in ITS protocol's form only ---------------------------
@@ -155,8 +148,7 @@ async def send_images(inbound: str, clients, url: str) -> str:
     return m.content[0].text
 
 
-@pytest.mark.parametrize(("inbound", "upstream"), pairs(
-    PAIRS, dict.fromkeys(GEMINI_OVER_OTHERS, URLSAFE_BASE64)))
+@pytest.mark.parametrize(("inbound", "upstream"), pairs(PAIRS))
 async def test_user_images(fake, start_proxy, clients, inbound, upstream):
     url = await start_proxy(one_provider(fake, upstream))
     answer = await send_images(inbound, clients, url)
@@ -217,8 +209,7 @@ async def send_tool_image(inbound: str, clients, url: str, upstream: str) -> str
 TOOL_IMAGE_PAIRS = [(i, u) for i in PROTOCOLS if i != "chat" for u in PROTOCOLS]
 
 
-@pytest.mark.parametrize(("inbound", "upstream"), pairs(
-    TOOL_IMAGE_PAIRS, dict.fromkeys(GEMINI_OVER_OTHERS, URLSAFE_BASE64)))
+@pytest.mark.parametrize(("inbound", "upstream"), pairs(TOOL_IMAGE_PAIRS))
 async def test_image_in_tool_result(fake, start_proxy, clients, inbound, upstream):
     url = await start_proxy(one_provider(fake, upstream))
     call_id = await send_tool_image(inbound, clients, url, upstream)

@@ -50,6 +50,43 @@ def kept_meta(part: dict, **more) -> dict | None:
     return {P: values} if values else None
 
 
+# A thoughtSignature byecore minted for reasoning from another protocol: base64 (the SDKs
+# hold signatures as bytes) of MINT_PREFIX and that reasoning's foreign meta as JSON.
+# Gemini clients echo a signature byte for byte, so the upstream's own reasoning
+# (Anthropic's signed thinking, Responses' encrypted_content) comes back on the next turn.
+MINT_PREFIX = b"byecore.gem:"  # 12 bytes: its base64 is a fixed 16 characters
+MINTED = base64.b64encode(MINT_PREFIX).decode()
+
+
+def mint_signature(meta: dict | None) -> str | None:
+    """A signature carrying ``meta``'s other protocols' entries; None when it has none."""
+    foreign = {k: v for k, v in (meta or {}).items() if k != P}
+    if not foreign:
+        return None
+    raw = json.dumps(foreign, separators=(",", ":"), ensure_ascii=False).encode()
+    return base64.b64encode(MINT_PREFIX + raw).decode()
+
+
+def minted_meta(signature) -> dict | None:
+    """The foreign meta a minted signature carries; None for any other signature."""
+    if not isinstance(signature, str) or not signature.startswith(MINTED):
+        return None
+    try:
+        raw = base64.b64decode(signature, validate=True)
+        foreign = json.loads(raw[len(MINT_PREFIX):])
+    except ValueError:
+        return None
+    if not isinstance(foreign, dict):
+        return None
+    return {k: v for k, v in foreign.items() if k != P and isinstance(v, dict)} or None
+
+
+def standard_base64(data: str) -> str:
+    """``data`` in base64's standard alphabet: google-genai writes bytes URL-safe
+    (``-``, ``_``), which Gemini reads but Chat, Responses and Anthropic refuse."""
+    return data.replace("-", "+").replace("_", "/") if "-" in data or "_" in data else data
+
+
 def render(part: dict) -> str:
     """A readable rendering of a part the hub has no type for."""
     code = get(part, "executableCode")
@@ -67,12 +104,16 @@ def decode_part(part, param: str) -> Part:
     if "text" in part:
         value = text(part["text"], f"{param}.text")
         if part.get("thought") is True:
+            foreign = minted_meta(get(part, SIGNATURE))
+            if foreign is not None:  # reasoning byecore gave this client from elsewhere
+                return Reasoning(value, summary=True, meta=foreign)
             return Reasoning(value, summary=True, meta=kept_meta(part, thought=True))
         return Text(value, kept_meta(part))
     blob = get(part, "inlineData")
     if blob is not None:
         blob = obj(blob, f"{param}.inlineData")
-        return Image(data=text(get(blob, "data"), f"{param}.inlineData.data"),
+        return Image(data=standard_base64(text(get(blob, "data"),
+                                                f"{param}.inlineData.data")),
                      media_type=get(blob, "mimeType") or "application/octet-stream",
                      meta=kept_meta(part))
     file = get(part, "fileData")
@@ -81,6 +122,9 @@ def decode_part(part, param: str) -> Part:
         return Image(url=text(get(file, "fileUri"), f"{param}.fileData.fileUri"),
                      media_type=get(file, "mimeType"), meta=kept_meta(part))
     if part.get("thought") is True or get(part, SIGNATURE) is not None:
+        foreign = minted_meta(get(part, SIGNATURE))
+        if foreign is not None:
+            return Reasoning("", summary=True, meta=foreign)
         return Reasoning("", summary=True, meta=kept_meta(part, thought=True))  # a signature
     return Text(render(part), {P: {"part": part}})
 

@@ -39,10 +39,17 @@ from __future__ import annotations
 from byecore_cli.codecs.base import CodecError
 from byecore_cli.codecs.gemini.fields import P, arr, get, has, integer, number, obj, snake, text
 from byecore_cli.codecs.gemini.names import history_id
-from byecore_cli.codecs.gemini.parts import check_role, decode_call, decode_part, decode_result
+from byecore_cli.codecs.gemini.parts import (
+    SIGNATURE,
+    check_role,
+    decode_call,
+    decode_part,
+    decode_result,
+)
 from byecore_cli.codecs.gemini.schema import to_json_schema
 from byecore_cli.hub import (
     Message,
+    Reasoning,
     ReasoningConfig,
     Request,
     ResponseFormat,
@@ -50,6 +57,7 @@ from byecore_cli.hub import (
     Tool,
     ToolCall,
     ToolChoice,
+    meta_for,
 )
 
 PASSTHROUGH = ("safetySettings", "cachedContent", "labels")
@@ -116,7 +124,7 @@ def _contents(contents: list) -> list[Message]:
                 where = f"{param}.parts[{j}]"
                 call = get(obj(part, where), "functionCall")
                 if call is None:
-                    message.parts.append(decode_part(part, where))
+                    _append_model_part(message.parts, decode_part(part, where))
                     continue
                 call_id, name, args = decode_call(call, f"{where}.functionCall")
                 hub = ToolCall(call_id or history_id(i, j, name, args), name, args,
@@ -249,3 +257,19 @@ def _thinking(config: dict) -> ReasoningConfig:
     if get(config, "includeThoughts") is True:
         reasoning.summary = "auto"
     return reasoning
+
+
+def _append_model_part(parts: list, part) -> None:
+    """A streamed answer's thought text came in parts of its own, and the signature byecore
+    minted for it (foreign reasoning) in a last, empty one: put the text back with it, so
+    the reasoning returns to its upstream whole."""
+    if isinstance(part, Reasoning) and not part.text and part.meta and P not in part.meta:
+        start = len(parts)
+        while start and isinstance(parts[start - 1], Reasoning) and \
+                not meta_for(parts[start - 1], P).get(SIGNATURE):
+            start -= 1
+        if start < len(parts):
+            text = "".join(p.text for p in parts[start:])
+            parts[start:] = [Reasoning(text, summary=True, meta=part.meta)]
+            return
+    parts.append(part)

@@ -50,6 +50,7 @@ from byecore_cli.codecs.gemini.parts import (
     decode_part,
     encode_image,
     encode_text,
+    mint_signature,
 )
 from byecore_cli.codecs.gemini.signatures import SIGNATURES
 from byecore_cli.hub import (
@@ -223,7 +224,7 @@ def encode_part(part, names: GeminiNames) -> dict | None:
         return out
     if isinstance(part, Reasoning):
         out = {"text": part.text, "thought": True}
-        signature = meta_for(part, P).get(SIGNATURE)
+        signature = meta_for(part, P).get(SIGNATURE) or mint_signature(part.meta)
         if signature:
             out[SIGNATURE] = signature
         return out if part.text or signature else None

@@ -21,7 +21,7 @@ import json
 from byecore_cli.codecs.gemini.errors import encode_stream_error
 from byecore_cli.codecs.gemini.fields import P
 from byecore_cli.codecs.gemini.names import GeminiNames
-from byecore_cli.codecs.gemini.parts import SIGNATURE
+from byecore_cli.codecs.gemini.parts import SIGNATURE, mint_signature
 from byecore_cli.codecs.gemini.response import encode_part, encode_usage, stop_out
 from byecore_cli.hub import (
     ErrorInfo,
@@ -137,6 +137,8 @@ class StreamEncoder:
         part, self._index, self._part = self._part, None, None
         signature = ((meta or {}).get(P) or {}).get(SIGNATURE) or \
             meta_for(part, P).get(SIGNATURE)
+        if not signature and isinstance(part, Reasoning):  # foreign: carried in a minted one
+            signature = mint_signature({**(part.meta or {}), **(meta or {})})
         if isinstance(part, ToolCall):
             call = ToolCall(part.id, part.name, "".join(self._args), part.kind,
                             part.namespace, {P: {SIGNATURE: signature}} if signature else None)

@@ -22,6 +22,7 @@ class GeminiWire(Wire):
     models_path = "/models"
     pasted_tails = ("/v1beta",)
     model_in_path = True
+    minted = b'"YnllY29yZS5nZW06'  # parts.MINTED, a thoughtSignature byecore minted
     usage_field = "usageMetadata"
     # A blank line: both Google SDKs skip it, while an SSE comment (": ping") makes
     # google-genai fail (test_gemini_errors.py).
