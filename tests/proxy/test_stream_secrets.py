@@ -45,17 +45,7 @@ async def test_a_key_echoed_in_a_stream_error_is_masked(fake, start_proxy, local
     assert "Incorrect API key provided" in text and mask_key(UPSTREAM_KEY) in text
 
 
-CHAT_AUTH_IN_STREAM = (
-    "byecore bug: a Chat stream's error chunk {\"error\": {\"type\": "
-    "\"invalid_request_error\", \"code\": \"invalid_api_key\"}} decodes as a 500 api_error "
-    "(codecs/chat/errors.py decode_stream_error knows only overflow, rate limit and "
-    "overload), where the same error as a body is a 401 and the Responses, Messages and "
-    "Gemini stream decoders say 401 authentication")
-
-
-@pytest.mark.parametrize("upstream", [
-    pytest.param(p, marks=[pytest.mark.xfail(strict=True, reason=CHAT_AUTH_IN_STREAM)]
-                 if p == "chat" else []) for p in PROTOCOLS])
+@pytest.mark.parametrize("upstream", PROTOCOLS)
 async def test_google_genai_raises_the_masked_error(fake, start_proxy, gemini_sdk, upstream):
     """What the Gemini client itself makes of it: an APIError, the key masked, and the
     kind of error the upstream reported."""

@@ -131,4 +131,23 @@ def decode_stream_error(value: dict) -> ErrorInfo:
         return ErrorInfo(429, "rate_limit", message)
     if "overloaded" in lowered:
         return ErrorInfo(503, "overloaded", message)
+    kind = _kind_of(error) if isinstance(error, dict) else None
+    if kind is not None:  # the same error as a body would have had
+        return ErrorInfo(KINDS[kind][0], kind, message)
     return ErrorInfo(500, "api_error", message)
+
+
+def _kind_of(error: dict) -> str | None:
+    """The kind an error object names by its ``code`` (``invalid_api_key``), its HTTP
+    status (``code: 401``, ``status``), or its ``type`` (``authentication_error``)."""
+    code, kind_type = error.get("code"), error.get("type")
+    for kind, (_, _, wire_code) in KINDS.items():
+        if wire_code is not None and code == wire_code:
+            return kind
+    for number in (code, error.get("status")):
+        if isinstance(number, int) and number in STATUS_KINDS:
+            return STATUS_KINDS[number]
+    if kind_type in ("authentication_error", "permission_error", "not_found_error",
+                     "invalid_request_error"):
+        return next(k for k, (_, t, _) in KINDS.items() if t == kind_type)
+    return None
