@@ -19,6 +19,7 @@ import json
 import pytest
 from google.genai import types
 
+from byecore_cli import codecs
 from byecore_cli.codecs import PROTOCOLS
 from tests.proxy.conftest import one_provider
 from tests.proxy.fake_upstream import (
@@ -43,12 +44,12 @@ from tests.proxy.test_translation import (  # noqa: F401 (fixtures)
     prompt_usage_log_fixture,
 )
 
-# What byecore mints to carry foreign opaque data through a client (blocks.py, items.py):
-# it must never reach an upstream.
-MINTED = ("byecore1.", "byecore.v1:")
+# What byecore mints to carry foreign opaque data through a client (blocks.py, items.py,
+# gemini/parts.py): it must never reach an upstream. Each codec's wire names its mark.
+MINTED = tuple(w.minted.decode().lstrip('"') for w in map(codecs.wire, PROTOCOLS) if w.minted)
 # Each protocol's own opaque reasoning data (Chat has none: its reasoning is plain text).
 OPAQUE = {"responses": ENCRYPTED, "messages": SIGNATURE, "gemini": THOUGHT_SIGNATURE}
-MINTED_GEMINI = "YnllY29yZS5nZW06"  # base64 of b"byecore.gem:", gemini/parts.py
+MINTED_GEMINI = codecs.wire("gemini").minted.decode().lstrip('"')  # gemini/parts.py
 
 
 class Thinker:
