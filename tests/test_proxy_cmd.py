@@ -189,9 +189,9 @@ def test_on_windows_the_liveness_check_never_sends_a_signal(monkeypatch):
     with monkeypatch.context() as patch:  # undone before pytest reports anything
         patch.setattr(os, "kill", lambda pid, sig: signals.append((pid, sig)))
         patch.setattr(os, "name", "nt")
-        cannot_ask = runtime._alive(os.getpid())  # no kernel32 here: trust the file
+        cannot_ask = runtime.pid_alive(os.getpid())  # no kernel32 here: trust the file
         patch.setattr(runtime, "_alive_on_windows", lambda pid: pid == 4242, raising=False)
-        answers = runtime._alive(4242), runtime._alive(4243), runtime._alive(0)
+        answers = runtime.pid_alive(4242), runtime.pid_alive(4243), runtime.pid_alive(0)
     assert signals == []
     assert cannot_ask is True
     assert answers == (True, False, False)

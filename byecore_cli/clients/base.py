@@ -43,6 +43,12 @@ from byecore_cli.providers.endpoints import Protocol as WireProtocol
 Current = Mapping[str, "bytes | None"]  # role -> the file's bytes now (None: absent)
 
 
+def env_folder(env: Mapping[str, str], name: str, default: Path) -> Path:
+    """A client's folder: the one ``env[name]`` names (``~`` expanded), else ``default``
+    (``CODEX_HOME``, ``CLAUDE_CONFIG_DIR`` and the like)."""
+    return Path(env[name]).expanduser() if env.get(name) else default
+
+
 @dataclass(frozen=True)
 class Limits:
     """What a client needs to know about a model's size to stop warning about it."""

@@ -43,6 +43,7 @@ from byecore_cli.clients.base import (
     Plan,
     Reading,
     Target,
+    env_folder,
     file_text,
     json_object,
 )
@@ -87,8 +88,7 @@ class Claude:
         self.statusline = statusline
 
     def files(self, env: Mapping[str, str], home: Path) -> dict[str, ClientFile]:
-        folder = Path(env["CLAUDE_CONFIG_DIR"]).expanduser() if env.get(
-            "CLAUDE_CONFIG_DIR") else home / ".claude"
+        folder = env_folder(env, "CLAUDE_CONFIG_DIR", home / ".claude")
         return {"settings": ClientFile("settings", folder / "settings.json", "json")}
 
     def plan(self, target: Target, current: Current) -> Plan:

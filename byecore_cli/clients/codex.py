@@ -46,6 +46,7 @@ from byecore_cli.clients.base import (
     Reading,
     Target,
     Unparsable,
+    env_folder,
     file_text,
 )
 from byecore_cli.clients.tomledit import tomllib  # the strict TOML 1.0 reader, like Codex's
@@ -68,8 +69,7 @@ class Codex:
     executable = "codex"
 
     def files(self, env: Mapping[str, str], home: Path) -> dict[str, ClientFile]:
-        folder = Path(env["CODEX_HOME"]).expanduser() if env.get("CODEX_HOME") else (
-            home / ".codex")
+        folder = env_folder(env, "CODEX_HOME", home / ".codex")
         return {
             "config": ClientFile("config", folder / "config.toml", "toml"),
             "auth": ClientFile("auth", folder / "auth.json", "json"),

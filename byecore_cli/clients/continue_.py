@@ -33,6 +33,7 @@ from byecore_cli.clients.base import (
     Reading,
     Target,
     Unparsable,
+    env_folder,
     file_text,
 )
 
@@ -52,8 +53,7 @@ class Continue:
     executable = "cn"
 
     def files(self, env: Mapping[str, str], home: Path) -> dict[str, ClientFile]:
-        folder = Path(env["CONTINUE_GLOBAL_DIR"]).expanduser() if env.get(
-            "CONTINUE_GLOBAL_DIR") else home / ".continue"
+        folder = env_folder(env, "CONTINUE_GLOBAL_DIR", home / ".continue")
         return {"config": ClientFile("config", folder / "config.yaml", "yaml"),
                 "env": ClientFile("env", folder / ".env", "text")}
 

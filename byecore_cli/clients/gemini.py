@@ -41,6 +41,7 @@ from byecore_cli.clients.base import (
     Reading,
     Target,
     Unparsable,
+    env_folder,
     file_text,
     json_object,
 )
@@ -203,8 +204,7 @@ class Gemini:
 
 
 def _gemini_dir(env: Mapping[str, str], home: Path) -> Path:
-    base = Path(env["GEMINI_CLI_HOME"]).expanduser() if env.get("GEMINI_CLI_HOME") else home
-    return base / ".gemini"
+    return env_folder(env, "GEMINI_CLI_HOME", home) / ".gemini"
 
 
 def sdk_base(versioned: str) -> tuple[str, str]:

@@ -35,6 +35,7 @@ from byecore_cli.clients.base import (
     Reading,
     Target,
     Unparsable,
+    env_folder,
     file_text,
 )
 from byecore_cli.clients.kimi import _load, removals, table_text
@@ -56,8 +57,7 @@ class Grok:
     executable = "grok"
 
     def files(self, env: Mapping[str, str], home: Path) -> dict[str, ClientFile]:
-        folder = Path(env["GROK_HOME"]).expanduser() if env.get("GROK_HOME") \
-            else home / ".grok"
+        folder = env_folder(env, "GROK_HOME", home / ".grok")
         return {"config": ClientFile("config", folder / "config.toml", "toml")}
 
     def plan(self, target: Target, current: Current) -> Plan:

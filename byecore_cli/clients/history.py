@@ -128,18 +128,18 @@ def state_lock() -> Iterator[None]:
     with writing(lock_path):
         fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, SECRET_MODE)
     try:
-        _lock(fd)
+        lock_fd(fd)
         _held.depth = 1
         try:
             yield
         finally:
             _held.depth = 0
-            _unlock(fd)
+            unlock_fd(fd)
     finally:
         os.close(fd)
 
 
-def _lock(fd: int) -> None:
+def lock_fd(fd: int) -> None:
     try:
         import fcntl
     except ImportError:  # Windows
@@ -155,7 +155,7 @@ def _lock(fd: int) -> None:
     fcntl.flock(fd, fcntl.LOCK_EX)
 
 
-def _unlock(fd: int) -> None:
+def unlock_fd(fd: int) -> None:
     try:
         import fcntl
     except ImportError:  # Windows

@@ -38,6 +38,7 @@ from byecore_cli.clients.base import (
     Reading,
     Target,
     Unparsable,
+    env_folder,
     file_text,
 )
 from byecore_cli.clients.tomledit import tomllib
@@ -56,8 +57,7 @@ class Kimi:
     executable = "kimi"
 
     def files(self, env: Mapping[str, str], home: Path) -> dict[str, ClientFile]:
-        folder = Path(env["KIMI_CODE_HOME"]).expanduser() if env.get("KIMI_CODE_HOME") \
-            else home / ".kimi-code"
+        folder = env_folder(env, "KIMI_CODE_HOME", home / ".kimi-code")
         return {"config": ClientFile("config", folder / "config.toml", "toml")}
 
     def plan(self, target: Target, current: Current) -> Plan:

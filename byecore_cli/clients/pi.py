@@ -36,6 +36,7 @@ from byecore_cli.clients.base import (
     Plan,
     Reading,
     Target,
+    env_folder,
     file_text,
     json_object,
 )
@@ -52,8 +53,7 @@ class Pi:
     executable = "pi"
 
     def files(self, env: Mapping[str, str], home: Path) -> dict[str, ClientFile]:
-        folder = (Path(env["PI_CODING_AGENT_DIR"]).expanduser()
-                  if env.get("PI_CODING_AGENT_DIR") else home / ".pi" / "agent")
+        folder = env_folder(env, "PI_CODING_AGENT_DIR", home / ".pi" / "agent")
         return {"models": ClientFile("models", folder / "models.json", "jsonc"),
                 "settings": ClientFile("settings", folder / "settings.json", "json")}
 

@@ -36,6 +36,7 @@ from byecore_cli.clients.base import (
     Reading,
     Target,
     Unparsable,
+    env_folder,
     file_text,
     json_object,
 )
@@ -53,8 +54,7 @@ class Qwen:
     executable = "qwen"
 
     def files(self, env: Mapping[str, str], home: Path) -> dict[str, ClientFile]:
-        folder = Path(env["QWEN_HOME"]).expanduser() if env.get("QWEN_HOME") else (
-            home / ".qwen")
+        folder = env_folder(env, "QWEN_HOME", home / ".qwen")
         return {"settings": ClientFile("settings", folder / "settings.json", "jsonc")}
 
     def plan(self, target: Target, current: Current) -> Plan:

@@ -37,7 +37,7 @@ def folder() -> Path:
 def alive(pid: int) -> bool:
     from byecore_cli.proxy import runtime
 
-    return runtime._alive(pid)  # the one liveness check byecore has (Windows-safe)
+    return runtime.pid_alive(pid)  # the one liveness check byecore has (Windows-safe)
 
 
 @contextlib.contextmanager
@@ -144,14 +144,14 @@ def _load(path: Path) -> dict | None:
 
 
 def _open_lock() -> int:
-    from byecore_cli.clients.history import _lock
+    from byecore_cli.clients.history import lock_fd
     from byecore_cli.files import SECRET_MODE, ensure_private_dir
 
     ensure_private_dir(Paths.current().home)  # 0700, before the folder inside it
     ensure_private_dir(folder())
     fd = os.open(folder() / "lock", os.O_RDWR | os.O_CREAT, SECRET_MODE)
     try:
-        _lock(fd)
+        lock_fd(fd)
     except BaseException:
         os.close(fd)
         raise
@@ -159,6 +159,6 @@ def _open_lock() -> int:
 
 
 def _unlock(fd: int) -> None:
-    from byecore_cli.clients.history import _unlock as unlock
+    from byecore_cli.clients.history import unlock_fd
 
-    unlock(fd)
+    unlock_fd(fd)

@@ -54,10 +54,10 @@ def running_proxy() -> dict | None:
             isinstance(data.get(k), t) for k, t in (("host", str), ("port", int),
                                                      ("pid", int), ("url", str))):
         return None
-    return data if _alive(data["pid"]) else None
+    return data if pid_alive(data["pid"]) else None
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
     if pid <= 0:
         return False
     if os.name == "nt":

@@ -73,7 +73,8 @@ def upstream_headers(provider: Provider, protocol: str, client: Mapping[str, str
     ``client`` is the client's headers on the pass-through (None when translating).
     """
     out: CIMultiDict = CIMultiDict()
-    anthropic = codecs.wire(protocol).base == "anthropic"
+    wire = codecs.wire(protocol)
+    anthropic = wire.base == "anthropic"
     if client is not None:
         for name, value in client.items():
             low = name.lower()
@@ -87,7 +88,7 @@ def upstream_headers(provider: Provider, protocol: str, client: Mapping[str, str
     out["Content-Type"] = "application/json"
     out["Accept"] = "text/event-stream" if stream else "application/json"
     out.setdefault("User-Agent", USER_AGENT)
-    for name, value in codecs.wire(protocol).auth_headers(provider.resolve_key()).items():
+    for name, value in wire.auth_headers(provider.resolve_key()).items():
         if name.lower() in CREDENTIALS:
             out[name] = value
         else:

@@ -81,7 +81,7 @@ def test_a_second_thread_waits_for_the_first_threads_lock(byecore_home, monkeypa
     holding the lock waits for it, instead of passing as if the lock were its own."""
     log: list[str] = []
     first_in, release, second_moved = threading.Event(), threading.Event(), threading.Event()
-    real_lock = history._lock
+    real_lock = history.lock_fd
 
     def lock_noting_the_second(fd: int) -> None:
         if threading.current_thread().name == "second":
@@ -89,7 +89,7 @@ def test_a_second_thread_waits_for_the_first_threads_lock(byecore_home, monkeypa
             second_moved.set()
         real_lock(fd)
 
-    monkeypatch.setattr(history, "_lock", lock_noting_the_second)
+    monkeypatch.setattr(history, "lock_fd", lock_noting_the_second)
 
     def first() -> None:
         with history.state_lock():

@@ -99,7 +99,7 @@ async def run_client(cli, client: str, upstream, protocol: str, args: list[str],
     finally:
         await runner.cleanup()
         leftover = (seen.get("proxy") or {}).get("pid")
-        if leftover and runtime._alive(leftover):  # never leave a proxy behind a failed test
+        if leftover and runtime.pid_alive(leftover):  # never leave a proxy behind a failed test
             with contextlib.suppress(OSError):
                 os.kill(leftover, signal.SIGKILL)
     return Outcome(code, out, err, work, seen.get("proxy"), before)
@@ -120,7 +120,7 @@ def check_home(outcome: Outcome, writer_files: list[Path], secrets: list[str]) -
             for secret in secrets:
                 assert secret.encode() not in data, f"a key is in {path}"
     assert outcome.proxy is not None, "the upstream was reached without a running proxy"
-    assert not runtime._alive(outcome.proxy["pid"]), "the proxy run started still runs"
+    assert not runtime.pid_alive(outcome.proxy["pid"]), "the proxy run started still runs"
     assert runtime.running_proxy() is None
     assert not Paths.current().proxy_runtime.exists()
     run_dir = Paths.current().home / "run"

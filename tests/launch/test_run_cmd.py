@@ -50,7 +50,7 @@ def _run_dir() -> list[str]:
 
 def _gone(pid: int, timeout: float = 15) -> bool:
     deadline = time.monotonic() + timeout
-    while runtime._alive(pid):
+    while runtime.pid_alive(pid):
         if time.monotonic() > deadline:
             return False
         time.sleep(0.05)
@@ -121,12 +121,12 @@ def test_the_proxy_serves_every_run_and_stops_with_the_last(lab):
     assert proxy is not None and proxy["port"] == lab.port
     Path(str(first) + ".release").touch()  # the one that started it ends first
     assert _finish(a)[0] == 0
-    assert runtime.running_proxy() == proxy and runtime._alive(proxy["pid"])
+    assert runtime.running_proxy() == proxy and runtime.pid_alive(proxy["pid"])
     Path(str(second) + ".release").touch()
     code, _, err = _finish(b)
     assert code == 0, err
     assert "shares the proxy another byecore run started" in err
-    assert not runtime._alive(proxy["pid"]) and runtime.running_proxy() is None
+    assert not runtime.pid_alive(proxy["pid"]) and runtime.running_proxy() is None
     assert _run_dir() == ["lock"]
 
 
