@@ -24,7 +24,7 @@ class Wire:
     name: str  # the protocol's registry name: "chat"
     title: str  # for people: "OpenAI Chat Completions"
     base: str  # which of a provider's prefixes paths hang off: "openai", "anthropic", "gemini"
-    endpoint: str  # the request path under that base (see ``path``)
+    endpoint: str  # the request path under that base, when it holds no model (``path``)
     models_path: str  # GET: the model list under that base
     pasted_tails: tuple[str, ...] = ()  # endpoint paths a user may paste with a base URL
     key_header = "Authorization: Bearer"  # for people: how ``auth_headers`` sends a key

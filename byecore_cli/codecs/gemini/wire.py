@@ -17,7 +17,6 @@ class GeminiWire(Wire):
     name = "gemini"
     title = "Google Gemini API"
     base = "gemini"
-    endpoint = "/models/{model}:generateContent"
     key_header = "x-goog-api-key"
     models_path = "/models"
     pasted_tails = ("/v1beta",)
