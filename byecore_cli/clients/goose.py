@@ -46,7 +46,7 @@ from byecore_cli.clients.base import (
 PROVIDER_ID = "custom_byecore"
 SECRET_NAME = "CUSTOM_BYECORE_API_KEY"
 _RESPONSES_FAMILY = re.compile(r"^(gpt-5|o[134]|codex)", re.I)
-_OVERRIDES = {"GOOSE_PROVIDER": "GOOSE_PROVIDER", "GOOSE_MODEL": "GOOSE_MODEL"}
+OVERRIDES = {"GOOSE_PROVIDER": "GOOSE_PROVIDER", "GOOSE_MODEL": "GOOSE_MODEL"}
 
 
 class Goose:
@@ -136,7 +136,7 @@ class Goose:
 
     def check_env(self, env: Mapping[str, str]) -> list[str]:
         return [f"your shell sets {name}, which wins over {key} in Goose's config.yaml"
-                for name, key in _OVERRIDES.items() if env.get(name, "").strip()]
+                for name, key in OVERRIDES.items() if env.get(name, "").strip()]
 
 
 def _str(value: Any) -> str | None:

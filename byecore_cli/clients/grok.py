@@ -43,7 +43,7 @@ from byecore_cli.clients.tomledit import tomllib
 
 PREFIX = "byecore/"
 _NO_KEY = "byecore-no-key"
-_OVERRIDES = {
+OVERRIDES = {
     "GROK_DEFAULT_MODEL": "[models] default",
     "GROK_CONFIG": "config.toml (an overlay above it)",
     "GROK_CONFIG_PATH": "config.toml (an overlay above it)",
@@ -110,7 +110,7 @@ class Grok:
 
     def check_env(self, env: Mapping[str, str]) -> list[str]:
         return [f"your shell sets {name}, which wins over {what}"
-                for name, what in _OVERRIDES.items() if env.get(name, "").strip()]
+                for name, what in OVERRIDES.items() if env.get(name, "").strip()]
 
 
 def _edit(text: str, data: dict, chosen: str, tables: dict[str, dict]) -> str:

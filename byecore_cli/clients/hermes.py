@@ -39,7 +39,7 @@ from byecore_cli.clients.base import (
 PROVIDER_NAME = "byecore"
 SELECTOR = f"custom:{PROVIDER_NAME}"
 _NO_KEY = "byecore-no-key"
-_OVERRIDES = {"HERMES_INFERENCE_PROVIDER": "model.provider",
+OVERRIDES = {"HERMES_INFERENCE_PROVIDER": "model.provider",
               "HERMES_INFERENCE_MODEL": "model.default"}
 
 
@@ -111,7 +111,7 @@ class Hermes:
 
     def check_env(self, env: Mapping[str, str]) -> list[str]:
         return [f"your shell sets {name}, which wins over {key} in config.yaml for "
-                "hermes -z and --tui runs" for name, key in _OVERRIDES.items()
+                "hermes -z and --tui runs" for name, key in OVERRIDES.items()
                 if env.get(name, "").strip()]
 
 

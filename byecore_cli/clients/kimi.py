@@ -48,6 +48,8 @@ _ALIAS_PREFIX = f"{PROVIDER_ID}/"
 _PROVIDER_KEYS = ("type", "base_url", "api_key", "api_key_env")
 _NO_KEY = "byecore-no-key"
 _BARE = re.compile(r"[A-Za-z0-9_-]+")
+# Set in the shell, this makes Kimi Code build its model from KIMI_MODEL_* variables.
+OVERRIDES = {"KIMI_MODEL_NAME": "default_model"}
 
 
 class Kimi:
@@ -108,7 +110,7 @@ class Kimi:
         return reading
 
     def check_env(self, env: Mapping[str, str]) -> list[str]:
-        if env.get("KIMI_MODEL_NAME", "").strip():
+        if any(env.get(name, "").strip() for name in OVERRIDES):
             return ["your shell sets KIMI_MODEL_NAME, which makes Kimi Code use a model "
                     "defined by KIMI_MODEL_* variables instead of default_model"]
         return []
