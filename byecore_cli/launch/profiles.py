@@ -66,6 +66,13 @@ INSTALL = {
     "crush": "npm i -g @charmland/crush (or: brew install charmbracelet/tap/crush)",
     "droid": "npm i -g @factory/cli",
     "gemini": "npm i -g @google/gemini-cli",
+    "kilo-cli": "npm i -g @kilocode/cli",
+    "qwen": "npm i -g @qwen-code/qwen-code",
+    "pi": "npm i -g @mariozechner/pi-coding-agent",
+    "hermes": "pipx install hermes-agent (or: uv tool install hermes-agent)",
+    "kimi": "npm i -g @moonshot-ai/kimi-code (it needs Node 22.19+)",
+    "grok": "see https://x.ai/cli (Grok Build installs as a downloaded binary)",
+    "copilot": "npm i -g @github/copilot",
 }
 
 
@@ -123,15 +130,18 @@ def aider(target: Target, ctx: Context) -> Profile:
     return Profile(env=env, unset=["OPENAI_BASE_URL"], files={name: metadata or b"{}\n"})
 
 
-def opencode(target: Target, ctx: Context) -> Profile:
+def opencode(target: Target, ctx: Context, writer=None) -> Profile:
     from byecore_cli.clients import jsonedit
     from byecore_cli.clients.opencode import PROVIDER_ID, OpenCode
 
-    config = json.loads(OpenCode().plan(target, {"json": None, "jsonc": None}).files["json"])
+    writer = writer or OpenCode()
+    var = f"{writer.env_prefix}_CONFIG_CONTENT"
+    planned = writer.plan(target, {"json": None, "jsonc": None}).files
+    config = jsonedit.loads(planned[writer.new_file].decode(), comments=True)
     # titles and summaries too: a small_model of the user's would stay on its vendor
     config["small_model"] = f"{PROVIDER_ID}/{target.model}"
     notes = []
-    theirs = ctx.env.get("OPENCODE_CONFIG_CONTENT")
+    theirs = ctx.env.get(var)
     if theirs:
         try:
             parsed = jsonedit.loads(theirs, comments=True)
@@ -140,9 +150,15 @@ def opencode(target: Target, ctx: Context) -> Profile:
         if isinstance(parsed, dict):
             config = _merged(parsed, config)
         else:
-            notes.append("your OPENCODE_CONFIG_CONTENT is not a JSON object, so byecore's "
-                         "replaces it for this run")
-    return Profile(env={"OPENCODE_CONFIG_CONTENT": json.dumps(config)}, notes=notes)
+            notes.append(f"your {var} is not a JSON object, so byecore's replaces it for "
+                         "this run")
+    return Profile(env={var: json.dumps(config)}, notes=notes)
+
+
+def kilo(target: Target, ctx: Context) -> Profile:
+    from byecore_cli.clients.kilo import Kilo
+
+    return opencode(target, ctx, Kilo())  # an OpenCode fork: KILO_CONFIG_CONTENT
 
 
 def gemini(target: Target, ctx: Context) -> Profile:
@@ -220,9 +236,19 @@ def crush(target: Target, ctx: Context) -> Profile:
     return profile
 
 
+def _elsewhere(module: str, name: str) -> Callable[[Target, Context], Profile]:
+    """A builder kept in another module of this package, imported when first used."""
+    def build(target: Target, ctx: Context) -> Profile:
+        from importlib import import_module
+
+        return getattr(import_module(f"byecore_cli.launch.{module}"), name)(target, ctx)
+    return build
+
+
 PROFILES: dict[str, Callable[[Target, Context], Profile]] = {
     "codex": codex, "claude": claude, "aider": aider, "opencode": opencode,
-    "crush": crush, "droid": droid, "gemini": gemini,
+    "crush": crush, "droid": droid, "gemini": gemini, "kilo-cli": kilo,
+    **{name: _elsewhere("homes", name) for name in ("qwen", "pi", "hermes", "kimi", "grok")},
 }
 
 
@@ -251,6 +277,8 @@ def write_files(profile: Profile, folder: Path) -> None:
     for name, existing in profile.links.items():
         path = folder / name
         ensure_private_dir(path.parent)
+        if path.is_symlink():  # byecore env again: the link it made last time
+            path.unlink()
         try:
             path.symlink_to(existing, target_is_directory=existing.is_dir())
         except OSError as exc:  # e.g. Windows without the symlink privilege

@@ -1,0 +1,104 @@
+"""Profiles for clients that read their provider only from files in one folder.
+
+Such a client gets, for one run, a folder of byecore's in place of its own: the writer's
+``plan`` run on copies of the user's files gives the config files, and every other entry
+of the user's folder is a symbolic link, so sessions, logs and logins written during
+the run land in the user's folder as always. The client's own variable points at the
+borrowed folder: ``QWEN_HOME`` (Qwen Code 0.15.10), ``PI_CODING_AGENT_DIR`` (Pi
+0.73.1), ``HERMES_HOME`` (Hermes Agent 0.19.0), ``KIMI_CODE_HOME`` (Kimi Code 2.1.0) and
+``GROK_HOME`` (Grok Build, from its source). What the client rewrites in a copied file
+during the run is not kept, and a note says so.
+
+Variables the writers name as winning over their files (``check_env``) are removed from
+the client's environment, or set to byecore's values.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from byecore_cli.clients.base import Target, Writer
+from byecore_cli.launch.profiles import Context, Profile, _key, _plan, _read
+
+
+def borrowed(writer: Writer, target: Target, ctx: Context, var: str) -> Profile:
+    """``var`` → a folder with the writer's files planned on copies of the user's, and
+    links to every other entry of the folder that holds them."""
+    files = writer.files(ctx.env, ctx.home)
+    own = Path(os.path.commonpath([f.path.parent for f in files.values()]))
+    current = {role: _read(f.path) for role, f in files.items()}
+    plan = _plan(writer, target, current, files)
+    name = f"{writer.name}-home"
+    profile = Profile(env={var: str(ctx.folder / name)})
+    planned = {f.path.relative_to(own): plan.files.get(role, current[role])
+               for role, f in files.items()}
+    for rel, data in planned.items():
+        if data is not None:
+            profile.files[f"{name}/{rel.as_posix()}"] = data
+    profile.links.update(_around(own, set(planned), name))
+    copies = ", ".join(sorted(rel.as_posix() for rel in planned))
+    profile.notes.append(
+        f"{writer.title} reads a temporary {var}: your {own} linked entry by entry, with "
+        f"copies of {copies} that point at byecore (what it saves to those copies during "
+        "the run is not kept)")
+    if ctx.persistent:
+        profile.notes.append(f"entries added to {own} after this are not seen by shells "
+                             "that loaded these lines until you run byecore env again")
+    return profile
+
+
+def _around(own: Path, planned: set[Path], prefix: str) -> dict[str, Path]:
+    """Links to every entry of ``own`` that is neither a planned file nor a folder on the
+    way to one (those folders are made, and their own other entries linked)."""
+    if not own.is_dir():
+        return {}
+    heads = {rel.parts[0] for rel in planned}
+    links: dict[str, Path] = {}
+    for entry in sorted(own.iterdir()):
+        if entry.name not in heads:
+            links[f"{prefix}/{entry.name}"] = entry
+        elif entry.is_dir() and not entry.is_symlink():
+            deeper = {Path(*rel.parts[1:]) for rel in planned
+                      if rel.parts[0] == entry.name and len(rel.parts) > 1}
+            links.update(_around(entry, deeper, f"{prefix}/{entry.name}"))
+    return links
+
+
+def qwen(target: Target, ctx: Context) -> Profile:
+    from byecore_cli.clients.qwen import KEY_VAR, Qwen
+
+    profile = borrowed(Qwen(), target, ctx, "QWEN_HOME")
+    # settings.env fills only variables the shell lacks: a shell's own would win
+    profile.env[KEY_VAR] = _key(target) or "byecore-no-key"
+    return profile
+
+
+def pi(target: Target, ctx: Context) -> Profile:
+    from byecore_cli.clients.pi import Pi
+
+    return borrowed(Pi(), target, ctx, "PI_CODING_AGENT_DIR")
+
+
+def hermes(target: Target, ctx: Context) -> Profile:
+    from byecore_cli.clients.hermes import OVERRIDES, Hermes
+
+    profile = borrowed(Hermes(), target, ctx, "HERMES_HOME")
+    profile.unset += list(OVERRIDES)
+    return profile
+
+
+def kimi(target: Target, ctx: Context) -> Profile:
+    from byecore_cli.clients.kimi import OVERRIDES, Kimi
+
+    profile = borrowed(Kimi(), target, ctx, "KIMI_CODE_HOME")
+    profile.unset += list(OVERRIDES)
+    return profile
+
+
+def grok(target: Target, ctx: Context) -> Profile:
+    from byecore_cli.clients.grok import OVERRIDES, Grok
+
+    profile = borrowed(Grok(), target, ctx, "GROK_HOME")
+    profile.unset += list(OVERRIDES)
+    return profile

@@ -1,0 +1,152 @@
+"""The borrowed folders of ``launch/homes.py``: what a client configured only by files in
+one folder sees for one run.
+
+Each client's variable points at byecore's folder; the config there is the user's with
+byecore's provider in it (parsed as the client would); every other entry of the user's
+folder is a link to it, nested folders on the way to a config file included; the user's
+own files are not touched; variables that would beat the copy are removed. The real
+clients read these folders in ``test_real_run_npm.py`` and ``test_real_run_more.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from byecore_cli.clients import WRITERS, jsonedit, yamledit
+from byecore_cli.launch import homes, profiles
+from tests.clients.conftest import toml_loads
+from tests.clients.factory import proxy_target
+
+KEY = "bc-local-abc123def456ghi789"
+PROXY = "http://127.0.0.1:4000/v1"
+
+# client -> (its variable, the config file under it, the user's old text of that file)
+USERS = {
+    "qwen": ("QWEN_HOME", "settings.json",
+             '{\n  // mine\n  "ui": {"theme": "dark"},\n  "model": {"name": "old"}\n}\n'),
+    "pi": ("PI_CODING_AGENT_DIR", "models.json",
+           '{"providers": {"mine": {"baseUrl": "http://127.0.0.1:9/v1", "api": '
+           '"openai-completions", "apiKey": "x", "models": [{"id": "m"}]}}}\n'),
+    "hermes": ("HERMES_HOME", "config.yaml",
+               "model:\n  default: old\n  provider: openrouter\nterminal:\n  backend: local\n"),
+    "kimi": ("KIMI_CODE_HOME", "config.toml", 'default_model = "old"\nshow_thinking = true\n'),
+    "grok": ("GROK_HOME", "config.toml", '[models]\ndefault = "grok-4"\n\n[ui]\ntheme = "x"\n'),
+}
+
+
+def _ctx(tmp_path: Path, client: str, **kw) -> tuple[profiles.Context, Path]:
+    var, config, text = USERS[client]
+    home = tmp_path / "home"
+    own = home / f".{client}"
+    (own / "sessions").mkdir(parents=True)
+    (own / "sessions" / "one.jsonl").write_text("{}\n")
+    (own / "auth.json").write_text("{}\n")
+    (own / config).write_text(text)
+    env = {"HOME": str(home), var: str(own), "HERMES_INFERENCE_MODEL": "theirs",
+           "KIMI_MODEL_NAME": "theirs", "GROK_DEFAULT_MODEL": "theirs"}
+    return profiles.Context(env=env, home=home, folder=tmp_path / "profile", **kw), own
+
+
+def _parsed(path: Path):
+    text = path.read_text()
+    if path.suffix == ".toml":
+        return toml_loads(text)
+    if path.suffix == ".yaml":
+        return yamledit.load(text, "config")
+    return jsonedit.loads(text, comments=True)
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file()}
+
+
+@pytest.mark.parametrize("client", sorted(USERS))
+def test_the_client_reads_a_copy_with_byecore_and_links_to_the_rest(tmp_path, client):
+    var, config, _ = USERS[client]
+    ctx, own = _ctx(tmp_path, client)
+    before = _snapshot(own)
+    target = proxy_target()
+    profile = profiles.PROFILES[client](target, ctx)
+    profiles.write_files(profile, ctx.folder)
+    borrowed = Path(profile.env[var])
+    assert borrowed.parent == ctx.folder
+    # the writer itself, pointed at the borrowed folder, finds byecore's setup there
+    writer = WRITERS[client]
+    moved = {**ctx.env, **profile.env}
+    files = writer.files(moved, ctx.home)
+    assert all(f.path.is_relative_to(borrowed) for f in files.values())
+    current = {role: f.path.read_bytes() if f.path.exists() else None
+               for role, f in files.items()}
+    reading = writer.read(current)
+    assert reading.configured and target.model in (reading.model or ""), reading
+    assert reading.base_url.rstrip("/") == PROXY
+    assert KEY in (borrowed / config).read_text()
+    assert stat.S_IMODE((borrowed / config).stat().st_mode) == 0o600
+    # the user's own settings are still in the copy
+    assert _parsed(borrowed / config) != {}
+    for entry in ("sessions", "auth.json"):
+        assert (borrowed / entry).is_symlink()
+        assert (borrowed / entry).resolve() == (own / entry).resolve()
+    assert _snapshot(own) == before  # nothing of the user's was written
+
+
+def test_what_the_writers_name_as_winning_is_removed(tmp_path):
+    for client, var in (("hermes", "HERMES_INFERENCE_MODEL"), ("kimi", "KIMI_MODEL_NAME"),
+                        ("grok", "GROK_DEFAULT_MODEL")):
+        ctx, _ = _ctx(tmp_path / client, client)
+        assert var in profiles.PROFILES[client](proxy_target(), ctx).unset
+
+
+def test_qwen_gets_its_key_variable_so_a_shells_own_cannot_win(tmp_path):
+    ctx, _ = _ctx(tmp_path, "qwen")
+    ctx = profiles.Context(env={**ctx.env, "BYECORE_QWEN_KEY": "stale"}, home=ctx.home,
+                           folder=ctx.folder)
+    assert profiles.PROFILES["qwen"](proxy_target(), ctx).env["BYECORE_QWEN_KEY"] == KEY
+
+
+def test_pi_settings_are_a_copy_too_and_a_missing_folder_is_no_problem(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    ctx = profiles.Context(env={"HOME": str(home)}, home=home, folder=tmp_path / "p")
+    profile = homes.pi(proxy_target(), ctx)
+    assert set(profile.files) == {"pi-home/models.json", "pi-home/settings.json"}
+    assert not profile.links
+    settings = json.loads(profile.files["pi-home/settings.json"])
+    assert settings["defaultModel"] == "byecore/gpt-5.4"
+    assert not (home / ".pi").exists()
+
+
+def test_nested_config_files_get_real_folders_with_their_other_entries_linked(tmp_path):
+    own = tmp_path / "own"
+    (own / "deep" / "keep").mkdir(parents=True)
+    (own / "deep" / "other.json").write_text("{}")
+    (own / "top.txt").write_text("t")
+    links = homes._around(own, {Path("deep/ours.json"), Path("cfg.toml")}, "x")
+    assert links == {"x/deep/keep": own / "deep" / "keep",
+                     "x/deep/other.json": own / "deep" / "other.json",
+                     "x/top.txt": own / "top.txt"}
+
+
+def test_byecore_env_can_write_the_borrowed_folder_again(tmp_path):
+    ctx, own = _ctx(tmp_path, "kimi", persistent=True)
+    for _ in range(2):
+        profile = homes.kimi(proxy_target(), ctx)
+        profiles.write_files(profile, ctx.folder)
+        assert not [n for n in profile.notes if "could not link" in n]
+    assert (ctx.folder / "kimi-home" / "sessions").resolve() == (own / "sessions").resolve()
+    assert any("byecore env again" in n for n in profile.notes)
+
+
+@pytest.mark.skipif(os.name == "nt", reason="POSIX file modes")
+def test_a_broken_config_is_named_with_its_path(tmp_path):
+    ctx, own = _ctx(tmp_path, "grok")
+    (own / "config.toml").write_text("[models\n")
+    with pytest.raises(Exception) as err:
+        homes.grok(proxy_target(), ctx)
+    assert str(own / "config.toml") in str(err.value.path)
