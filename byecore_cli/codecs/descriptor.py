@@ -42,6 +42,13 @@ class Wire:
         """Where a request for ``model`` goes, under the base."""
         return self.endpoint
 
+    def relayable(self, raw: bytes) -> bool:
+        """Whether a client's body may go to an upstream of this protocol as it is. Not
+        when it holds what byecore's codec minted when the client received reasoning from
+        another protocol: the upstream would reject the foreign opaque data, while
+        decoding restores what it wraps and the encoder sends each upstream its own."""
+        return self.minted is None or self.minted not in raw
+
     def auth_headers(self, key: str | None) -> dict[str, str]:
         """The headers that carry ``key`` (and the protocol's version, if it has one)."""
         return {"Authorization": f"Bearer {key}"} if key else {}

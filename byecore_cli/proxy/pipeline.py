@@ -43,7 +43,7 @@ from byecore_cli.providers import quirks
 from byecore_cli.providers.keys import redact
 from byecore_cli.proxy import demo, streaming
 from byecore_cli.proxy.call import Call
-from byecore_cli.proxy.router import Target, carries_minted
+from byecore_cli.proxy.router import Target
 from byecore_cli.proxy.sniff import UsageSniffer
 from byecore_cli.proxy.upstream import (
     AnswerTooBig,
@@ -148,7 +148,7 @@ class Pipeline:
                 log.warning("%s failed (%s); trying %s", self.row.get("provider"),
                             failure.info.message, target.name)
             if target.passthrough and (
-                    carries_minted(target.protocol, self.call.raw)
+                    not codecs.wire(target.protocol).relayable(self.call.raw)
                     or quirks.reshapes(target.config.quirks, target.protocol)):
                 target = replace(target, relay=False)  # through the codecs after all
             self.row.update(provider=target.provider, model=target.model,

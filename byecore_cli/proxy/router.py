@@ -25,7 +25,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
-from byecore_cli import codecs
 from byecore_cli.config.models import Provider, Settings
 from byecore_cli.errors import NotFound
 
@@ -50,15 +49,6 @@ class Target:
     @property
     def passthrough(self) -> bool:
         return self.config is not None and self.inbound == self.protocol and self.relay
-
-
-def carries_minted(protocol: str, raw: bytes) -> bool:
-    """Whether a client's body holds what byecore's codec minted when the client received
-    reasoning from another protocol (the wire's ``minted`` marker). Such a body must not
-    be relayed as it is: the upstream would reject the foreign opaque data. Decoding
-    restores what it wraps and the encoder sends each upstream only its own."""
-    marker = codecs.wire(protocol).minted
-    return marker is not None and marker in raw
 
 
 class Router:

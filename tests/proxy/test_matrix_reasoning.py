@@ -320,7 +320,7 @@ async def test_reasoning_round_trip_in_a_tool_loop(fake, start_proxy, clients, i
 # history, which byecore cannot tell from what the client wrote. A Messages or Responses
 # client moving to an upstream of its own protocol carries byecore's minted signature or
 # packed encrypted_content, which makes the proxy translate instead of relay
-# (proxy/router.py carries_minted), so nothing foreign reaches that upstream.
+# (each wire's ``relayable``), so nothing foreign reaches that upstream.
 RELAYED_HISTORY = ("chat", "gemini")
 SWITCHES = [(i, a, b) for i in PROTOCOLS for a in PROTOCOLS for b in PROTOCOLS
             if a != b and not (b == i and i in RELAYED_HISTORY)]

@@ -8,7 +8,7 @@ import sqlite3
 
 import aiohttp
 import pytest
-from google.genai import errors, types
+from google.genai import types
 
 from byecore_cli.codecs import PROTOCOLS
 from byecore_cli.config.models import Settings
@@ -412,17 +412,6 @@ async def test_a_gemini_key_in_the_query_stays_home(fake, start_proxy, local_key
     assert_upstream_auth(fake.last, local_key, "gemini")
 
 
-FOREIGN_CALLS_TO_GEMINI = (
-    "byecore bug: a Gemini client whose function call came from a translated upstream "
-    "(no thoughtSignature on it: gemini/response.py encode_part) sends that history "
-    "back; once routed to a Gemini upstream the pass-through relays it as is and Gemini 3 "
-    "answers 400 'Function call is missing a thought_signature' (fix: give such calls "
-    "Google's documented skip_thought_signature_validator when encoding them for a "
-    "Gemini client, or translate rather than relay a model turn whose first call lacks "
-    "a signature, as turns.py sign_calls would)")
-
-
-@pytest.mark.xfail(strict=True, raises=errors.ClientError, reason=FOREIGN_CALLS_TO_GEMINI)
 async def test_a_gemini_client_can_move_a_tool_loop_onto_a_gemini_upstream(
         fake, start_proxy, gemini_sdk):
     """A route change or a fallback mid-loop: the call came from a Chat upstream, its

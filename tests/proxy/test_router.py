@@ -189,10 +189,27 @@ def test_minted_markers_match_what_the_codecs_mint():
     from byecore_cli.codecs.gemini.parts import MINTED as GEMINI_MINTED
     from byecore_cli.codecs.messages.blocks import MINTED
     from byecore_cli.codecs.responses.items import PACKED
-    from byecore_cli.proxy.router import carries_minted
 
     minted = {name: codecs.wire(name).minted for name in codecs.PROTOCOLS}
     assert minted == {"messages": f'"{MINTED}'.encode(), "responses": f'"{PACKED}'.encode(),
                       "chat": None, "gemini": f'"{GEMINI_MINTED}'.encode()}
-    assert carries_minted("messages", b'{"signature":"' + MINTED.encode() + b'abc"}')
-    assert not carries_minted("chat", b'"' + MINTED.encode())
+    assert not codecs.wire("messages").relayable(b'{"signature":"' + MINTED.encode() + b'a"}')
+    assert codecs.wire("chat").relayable(b'"' + MINTED.encode())
+
+
+def test_a_gemini_body_with_an_unsigned_first_call_is_translated_not_relayed():
+    """Gemini 3 refuses it; the encoder signs it (codecs/gemini/turns.py sign_calls)."""
+    import json
+
+    from byecore_cli import codecs
+
+    def body(*model_turns):
+        return json.dumps({"contents": [{"role": "model", "parts": p}
+                                        for p in model_turns]}).encode()
+
+    call = {"functionCall": {"name": "ls", "args": {}}}
+    signed = {**call, "thoughtSignature": "c2ln"}
+    wire = codecs.wire("gemini")
+    assert wire.relayable(body([{"text": "hi"}], [signed, call]))  # only the first counts
+    assert not wire.relayable(body([signed], [{"text": "x"}, call, signed]))
+    assert wire.relayable(b'{"contents": "functionCall" broken')  # the upstream judges

@@ -7,6 +7,7 @@ package docstring for how the proxy passes them to the codec).
 
 from __future__ import annotations
 
+import json
 import re
 from urllib.parse import quote
 
@@ -36,6 +37,21 @@ class GeminiWire(Wire):
         return (f"/models/{name}:streamGenerateContent?alt=sse" if stream
                 else f"/models/{name}:generateContent")
 
+    def relayable(self, raw: bytes) -> bool:
+        # Gemini 3 refuses a model step whose first functionCall has no thoughtSignature:
+        # such a call came from another protocol's upstream (or a client dropped it), and
+        # the encoder gives it the value Google documents for that case (turns.py)
+        if not super().relayable(raw):
+            return False
+        if b'"functionCall"' not in raw:
+            return True
+        try:
+            contents = json.loads(raw).get("contents")
+        except (ValueError, AttributeError):
+            return True  # not ours to judge: the upstream says what is wrong with it
+        return all(_first_call_signed(turn) for turn in contents or ()
+                   if isinstance(turn, dict) and turn.get("role") == "model")
+
     def auth_headers(self, key):
         return {"x-goog-api-key": key} if key else {}
 
@@ -55,6 +71,13 @@ class GeminiWire(Wire):
     def event_usage(self, event, body, so_far):
         # every chunk may carry the counts so far; the last one has the final figures
         return self.answer_usage(body) or so_far
+
+
+def _first_call_signed(turn: dict) -> bool:
+    parts = turn.get("parts")
+    calls = [p for p in parts if isinstance(p, dict) and "functionCall" in p] if isinstance(
+        parts, list) else []
+    return not calls or bool(calls[0].get("thoughtSignature"))
 
 
 WIRE = GeminiWire()
