@@ -15,6 +15,15 @@ from byecore_cli.errors import NotFound, UsageError
 # CLIENT ends byecore's options: everything after it is the client's, --help included.
 RUN_CONTEXT = {"allow_interspersed_args": False, "ignore_unknown_options": True}
 
+# Every client in launch.profiles.PROFILES (a test keeps them the same): importing
+# PROFILES here would cost every byecore command its imports, for a help string.
+CLIENT_HELP = ("codex, claude, aider, opencode, crush, droid, gemini, kilo-cli, qwen, pi, "
+               "hermes, kimi, grok or copilot.")
+
+# Clients configured by their environment alone have no writer in clients.WRITERS: their
+# launch module's CLIENT says what run and env need (name, title, executable, protocol).
+LAUNCH_ONLY = {"copilot": "byecore_cli.launch.copilot"}
+
 
 def _complete_client(incomplete: str) -> list[str]:
     from byecore_cli.launch.profiles import PROFILES
@@ -29,8 +38,7 @@ MODEL_OPTION = typer.Option(
 
 def run(
     client: str = typer.Argument(..., metavar="CLIENT", autocompletion=_complete_client,
-                                 help="codex, claude, aider, opencode, crush, droid or "
-                                      "gemini."),
+                                 help=CLIENT_HELP),
     args: list[str] = typer.Argument(None, metavar="ARGS",
                                      help="Passed to the client unchanged."),
     provider: str = PROVIDER_OPTION,
@@ -90,8 +98,7 @@ def run(
 
 def env(
     client: str = typer.Argument(..., metavar="CLIENT", autocompletion=_complete_client,
-                                 help="codex, claude, aider, opencode, crush, droid or "
-                                      "gemini."),
+                                 help=CLIENT_HELP),
     shell: str = typer.Option(None, "--shell",
                               help="bash, zsh, fish or powershell (default: from $SHELL)."),
     provider: str = PROVIDER_OPTION,
@@ -152,7 +159,7 @@ def _writer(name: str, command: str):
     from byecore_cli.clients import WRITERS
     from byecore_cli.launch.profiles import PROFILES
 
-    writer = WRITERS.get(name)
+    writer = WRITERS.get(name) or launch_only(name)
     if writer is None:
         raise NotFound(f"unknown client {name!r}",
                        hint=f"byecore {command} knows: {', '.join(PROFILES)}")
@@ -160,6 +167,14 @@ def _writer(name: str, command: str):
         raise UsageError(f"byecore {command} cannot launch {writer.title}",
                          hint=f"point it at byecore in its settings: byecore setup {name}")
     return writer
+
+
+def launch_only(name: str):
+    """The descriptor of a client byecore launches but writes no file for, else None."""
+    from importlib import import_module
+
+    module = LAUNCH_ONLY.get(name)
+    return import_module(module).CLIENT if module else None
 
 
 def _executable(writer) -> str:
