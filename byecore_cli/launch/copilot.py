@@ -18,9 +18,11 @@ through the proxy to a shell tool run to its end.
 - The base URL is the OpenAI base with ``/v1`` (Copilot appends ``/responses``); the key
   is sent as ``Authorization: Bearer``.
 - ``COPILOT_MODEL`` is the model byecore routes (``provider/model``), and it beats a
-  ``model`` in ~/.copilot's settings. ``COPILOT_PROVIDER_MODEL_ID`` is the provider's
-  own name for it: Copilot picks its prompts and tools by that id when it is in its
-  catalog (``gpt-5.4`` gets ``apply_patch``), and falls back to safe defaults when not.
+  ``model`` in ~/.copilot's settings. ``COPILOT_PROVIDER_MODEL_ID`` is the model's own
+  name, without byecore's provider or a gateway's vendor (``openai/gpt-5.4`` →
+  ``gpt-5.4``): Copilot picks its prompts and tools by that id when its catalog has it
+  (``gpt-5.4`` gets the ``apply_patch`` tool, tried through the proxy to a Messages
+  upstream), and falls back to safe defaults when not.
   Its token limits are byecore's for the model (``Target.limits_for``), which beat the
   catalog's: the window less the output for the prompt, and the output.
 - ``OVERRIDES`` are removed from the environment: each beats one of ours (tried) —
@@ -70,7 +72,7 @@ def profile(target: Target, ctx: Context) -> Profile:
         "COPILOT_PROVIDER_WIRE_API": "responses",
         "COPILOT_PROVIDER_API_KEY": _key(target),
         "COPILOT_MODEL": target.model,
-        "COPILOT_PROVIDER_MODEL_ID": target.model.removeprefix(f"{target.provider}/"),
+        "COPILOT_PROVIDER_MODEL_ID": target.model.rpartition("/")[2],
         # the prompt and the answer share the window
         "COPILOT_PROVIDER_MAX_PROMPT_TOKENS": str(max(limits.context_window - limits.max_output,
                                                       limits.context_window // 2)),

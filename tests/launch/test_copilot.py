@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -73,6 +74,13 @@ def test_the_limits_are_byecores_for_the_model(tmp_path):
     small = _target(**{"vendor/gpt-5.4": Limits(context_window=8_000, max_output=8_000)})
     env = copilot.profile(small, _context(tmp_path)).env  # output as big as the window
     assert env["COPILOT_PROVIDER_MAX_PROMPT_TOKENS"] == "4000"
+
+
+def test_the_model_id_is_the_models_own_name_for_copilots_catalog(tmp_path):
+    routed = replace(_target(), model="vendor/openai/gpt-5.4")  # a gateway's vendor/model
+    env = copilot.profile(routed, _context(tmp_path)).env
+    assert env["COPILOT_MODEL"] == "vendor/openai/gpt-5.4"  # what the proxy routes
+    assert env["COPILOT_PROVIDER_MODEL_ID"] == "gpt-5.4"
 
 
 def test_the_descriptor_gives_run_what_a_writer_would():
