@@ -11,9 +11,9 @@ is the one it keeps reasoning on: with a Messages upstream that thinks before a 
 call, the Chat wire replayed the call without the signed thinking, while the Responses
 wire asked for ``reasoning.encrypted_content`` with ``store: false`` and sent the
 thinking back whole on the next turn (byecore packs other protocols' opaque reasoning
-into that field). The Messages wire kept it too, but warned on stderr about any model
-name that is not Anthropic's and capped output at 8192 tokens. Every wire was tried
-through the proxy to a shell tool run to its end.
+into that field). The Messages wire kept it too, but for a model outside Copilot's
+catalog it warned on stderr about token counting and asked for 8192 output tokens.
+Every wire was tried through the proxy to a shell tool run to its end.
 
 - The base URL is the OpenAI base with ``/v1`` (Copilot appends ``/responses``); the key
   is sent as ``Authorization: Bearer``.
@@ -25,10 +25,11 @@ through the proxy to a shell tool run to its end.
   upstream), and falls back to safe defaults when not.
   Its token limits are byecore's for the model (``Target.limits_for``), which beat the
   catalog's: the window less the output for the prompt, and the output.
-- ``OVERRIDES`` are removed from the environment: each beats one of ours (tried) —
-  a bearer token, a key command or an ``Authorization`` header beats the key, a wire
-  model beats the model, a GHES host replaces the provider, and the websockets
-  transport asks the proxy for something it does not serve.
+- ``OVERRIDES`` are removed from the environment, each tried with the binary: a bearer
+  token, a key command or an ``Authorization`` header beats the key, a wire model beats
+  the model, a GHES host (with its token) replaces the provider, and the websockets
+  transport asks the proxy for something it does not serve. A ``providers.json`` in
+  ``COPILOT_HOME`` does not beat these variables.
 - ``COPILOT_OFFLINE`` is left to the user: it would also turn off Copilot's web tools
   and GitHub MCP server. Copilot writes its sessions, logs and config.json to
   ``COPILOT_HOME`` (~/.copilot) and unpacks itself to ~/.cache/copilot as usual; the
@@ -60,8 +61,8 @@ CLIENT = LaunchOnly(name="copilot", title="GitHub Copilot CLI", executable="copi
 # Variables that would beat byecore's for one run (Copilot CLI 1.0.102).
 OVERRIDES = ("COPILOT_PROVIDER_BEARER_TOKEN", "COPILOT_PROVIDER_API_KEY_COMMAND",
              "COPILOT_PROVIDER_HEADERS", "COPILOT_PROVIDER_WIRE_MODEL",
-             "COPILOT_PROVIDER_MODEL_LIMITS_ID", "COPILOT_PROVIDER_TRANSPORT",
-             "COPILOT_PROVIDER_GHES_HOST", "COPILOT_PROVIDER_GHES_TOKEN")
+             "COPILOT_PROVIDER_TRANSPORT", "COPILOT_PROVIDER_GHES_HOST",
+             "COPILOT_PROVIDER_GHES_TOKEN")
 
 
 def profile(target: Target, ctx: Context) -> Profile:
