@@ -249,6 +249,7 @@ PROFILES: dict[str, Callable[[Target, Context], Profile]] = {
     "codex": codex, "claude": claude, "aider": aider, "opencode": opencode,
     "crush": crush, "droid": droid, "gemini": gemini, "kilo-cli": kilo,
     **{name: _elsewhere("homes", name) for name in ("qwen", "pi", "hermes", "kimi", "grok")},
+    "copilot": _elsewhere("copilot", "profile"),
 }
 
 
