@@ -138,9 +138,9 @@ def _print_result(console, d: dict, title: str) -> None:
 def setup(
     client: str = typer.Argument(..., help="codex, claude, gemini, aider, opencode, crush, "
                                  "droid, continue, zed, hermes, kimi, grok, goose, qwen, "
-                                 "pi or kilo-cli; or cursor, cline, cline-cli, roo, kilo, "
-                                 "trae, cherry-studio, chatbox, lobechat, nextchat to print "
-                                 "what to paste.",
+                                 "pi, kilo-cli or openclaw; or cursor, cline, cline-cli, roo, "
+                                 "kilo, trae, cherry-studio, chatbox, lobechat, nextchat to "
+                                 "print what to paste.",
                                  autocompletion=complete_setup_client),
     provider: str | None = PROVIDER_OPTION,
     model: str | None = MODEL_OPTION,
@@ -289,7 +289,7 @@ def use(
 def restore(
     client: str = typer.Argument(..., help="The client whose files to put back: codex, "
                                  "claude, gemini, aider, opencode, crush, droid, continue, zed, "
-                                 "hermes, kimi, grok, goose, qwen, pi or kilo-cli.",
+                                 "hermes, kimi, grok, goose, qwen, pi, kilo-cli or openclaw.",
                                  autocompletion=complete_written_client),
     list_: bool = typer.Option(False, "--list", help="List the backups instead (byecore "
                                "keeps the newest 20 of each client, and always the oldest: "

@@ -22,11 +22,11 @@ _CLASSES = {
     "Zed": "zed", "Writer": "base",
     "Hermes": "hermes", "Kimi": "kimi",
     "Grok": "grok", "Goose": "goose",
-    "Qwen": "qwen", "Pi": "pi", "Kilo": "kilo",
+    "Qwen": "qwen", "Pi": "pi", "Kilo": "kilo", "OpenClaw": "openclaw",
 }
 _ORDER = ("Codex", "Claude", "Aider", "OpenCode", "Crush", "Droid", "Continue", "Zed",
           "Gemini", "Hermes", "Kimi", "Grok",
-          "Goose", "Qwen", "Pi", "Kilo")
+          "Goose", "Qwen", "Pi", "Kilo", "OpenClaw")
 
 
 def __getattr__(name: str):

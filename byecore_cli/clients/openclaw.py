@@ -1,0 +1,189 @@
+"""OpenClaw (``openclaw``): ``~/.openclaw/openclaw.json``, a JSON5 file.
+
+Checked against ``openclaw`` 2026.9.6 (``dist/paths-*.mjs``, ``dist/io.*.mjs``,
+``dist/includes-*.mjs``, ``docs/gateway/configuration*.md``,
+``docs/gateway/config-tools/custom-providers.md``) and by running it:
+
+- The file is ``$OPENCLAW_CONFIG_PATH`` when set, else ``openclaw.json`` in
+  ``$OPENCLAW_STATE_DIR``, else in ``~/.openclaw``; ``~`` is ``$OPENCLAW_HOME`` when
+  that is set. It is read with ``JSON.parse``, falling back to the ``json5`` package,
+  so the user's file may be any JSON5: it is edited in place with
+  ``clients/jsonedit.py`` in its JSON5 mode, and every other byte is kept.
+- OpenClaw itself rewrites the whole file only when it changes its config
+  (``openclaw config set``, ``onboard``, ``doctor --fix``, the Control UI, a start-up
+  migration): as ``JSON.stringify(config, null, 2)``, comments dropped, names quoted,
+  a ``meta`` stamp added, mode 0600, the old copy in ``openclaw.json.bak``. byecore's
+  values come through such a rewrite unchanged, so only a real edit of them counts
+  as a hand edit. A run (``openclaw agent exec``, ``agent --local``) never writes it.
+- ``models.providers.<id>`` is ``{baseUrl, api, apiKey, models: [{id, name,
+  contextWindow, maxTokens}]}`` (the schema refuses unknown keys; ``id`` and ``name``
+  are required). ``agents.defaults.model`` is ``"provider/model"`` or ``{primary,
+  fallbacks}``; the provider is everything before the first ``/``, so a proxy model
+  ``byecore/gpt-5.4`` is ``byecore/byecore/gpt-5.4``.
+- ``apiKey`` is sent as a bearer token. ``"${VAR}"`` is replaced by the variable
+  (names ``[A-Z_][A-Z0-9_]*`` only; an unset one is sent as written, with a warning),
+  and ``$${`` stands for a literal ``${``. A bare variable name is sent as it is, not
+  looked up. Without ``apiKey`` no Authorization header is sent.
+
+OpenClaw speaks ``openai-completions``, ``openai-responses``, ``anthropic-messages``
+and ``google-generative-ai`` (and vendor adapters). byecore uses
+``openai-completions`` (``{baseUrl}/chat/completions``): it is what OpenClaw uses for a
+custom provider that names no ``api``, its docs send every OpenAI-compatible server to
+it (Responses "only when the backend supports /v1/responses", and custom Responses
+routes lose features such as ``instructions``), and byecore's proxy serves it as a
+pass-through for Chat providers.
+
+What byecore owns: ``models.providers.byecore`` and the primary model
+(``agents.defaults.model``'s string, or its ``primary``; the user's ``fallbacks``
+stay).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+from byecore_cli.clients import jsonedit
+from byecore_cli.clients.base import (
+    ClientFile,
+    Current,
+    Plan,
+    Reading,
+    Target,
+    Unparsable,
+    env_folder,
+    file_text,
+)
+
+PROVIDER_ID = "byecore"
+API = "openai-completions"
+_ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]*\Z")  # the names OpenClaw's ${VAR} replaces
+_PROVIDER = ("models", "providers", PROVIDER_ID)
+_MODEL = ("agents", "defaults", "model")
+
+
+class OpenClaw:
+    name = "openclaw"
+    title = "OpenClaw"
+    protocol = "chat"
+    executable = "openclaw"
+
+    def files(self, env: Mapping[str, str], home: Path) -> dict[str, ClientFile]:
+        home = env_folder(env, "OPENCLAW_HOME", home)
+        if env.get("OPENCLAW_CONFIG_PATH", "").strip():
+            path = Path(env["OPENCLAW_CONFIG_PATH"].strip()).expanduser()
+        else:
+            path = env_folder(env, "OPENCLAW_STATE_DIR", home / ".openclaw") / "openclaw.json"
+        return {"config": ClientFile("config", path, "json5")}
+
+    def plan(self, target: Target, current: Current) -> Plan:
+        text = file_text(current.get("config"), "config")
+        config = _parse(text)
+        notes: list[str] = []
+        secret: frozenset[str] = frozenset()
+        entry: dict = {"baseUrl": target.openai_base, "api": API}
+        if target.key_env and not target.via_proxy and _ENV_NAME.match(target.key_env):
+            entry["apiKey"] = f"${{{target.key_env}}}"
+            notes.append(f"OpenClaw reads the key from ${target.key_env} (apiKey is "
+                         f'"${{{target.key_env}}}"); no key is written to a file')
+        elif target.key:
+            entry["apiKey"] = target.key.replace("${", "$${")  # never read as a variable
+            secret = frozenset({"config"})
+        entry["models"] = [_model(target, m) for m in target.models]
+        out = text if text.strip() else "{}\n"
+        if _member(config, *_PROVIDER) != entry:
+            out = jsonedit.set_value(out, _PROVIDER, entry, json5=True)
+        primary = f"{PROVIDER_ID}/{target.model}"
+        model = _member(config, *_MODEL)
+        if isinstance(model, str):
+            if model != primary:
+                out = jsonedit.set_value(out, _MODEL, primary, json5=True)
+        elif _member(config, *_MODEL, "primary") != primary:
+            out = jsonedit.set_value(out, (*_MODEL, "primary"), primary, json5=True)
+        included = _includes(config)
+        if included:
+            notes.append(f"{', '.join(included)} in openclaw.json use $include: OpenClaw "
+                         "merges byecore's keys over the included files, but its own "
+                         "config writes refuse to edit a section with such keys beside it")
+        return Plan(files={"config": out.encode()}, secret=secret, notes=notes)
+
+    def read(self, current: Current) -> Reading:
+        config = _parse(file_text(current.get("config"), "config"))
+        ours = _member(config, *_PROVIDER)
+        ours = ours if isinstance(ours, dict) else {}
+        model = _member(config, *_MODEL)
+        primary = model if isinstance(model, str) else _member(config, *_MODEL, "primary")
+        primary = primary if isinstance(primary, str) else None
+        provider, _, model_id = (primary or "").partition("/")
+        uses_ours = bool(ours) and provider == PROVIDER_ID
+        reading = Reading(configured=uses_ours,
+                          base_url=ours.get("baseUrl") if uses_ours else None,
+                          model=model_id if uses_ours else primary)
+        reading.owned = {
+            "models.providers.byecore.baseUrl": ours.get("baseUrl"),
+            "models.providers.byecore.api": ours.get("api"),
+            # spelled with api_key so byecore's history masks it
+            "models.providers.byecore.api_key": ours.get("apiKey"),
+            "models.providers.byecore.models": ours.get("models"),
+            "agents.defaults.model.primary": primary,
+        }
+        if ours and ours.get("api") not in (None, API):
+            reading.problems.append(f"models.providers.byecore.api is {ours.get('api')!r}: "
+                                    f"byecore set it up for {API}")
+        agents = _member(config, "agents", "entries")
+        for agent_id, agent in (agents.items() if isinstance(agents, dict) else ()):
+            if uses_ours and isinstance(agent, dict) and agent.get("model"):
+                reading.problems.append(f"agents.entries.{agent_id}.model is set: that "
+                                        "agent uses it instead of byecore's default model")
+        return reading
+
+    def check_env(self, env: Mapping[str, str]) -> list[str]:
+        return []
+
+
+def _model(target: Target, model: str) -> dict:
+    limits = target.limits_for(model)
+    return {"id": model, "name": model, "contextWindow": limits.context_window,
+            "maxTokens": limits.max_output}
+
+
+def _parse(text: str) -> dict:
+    if not text.strip():
+        return {}
+    try:
+        config = jsonedit.loads(text, json5=True)
+    except jsonedit.JsonSyntaxError as exc:
+        raise Unparsable("config", f"this is not valid JSON5 ({exc.problem}, column "
+                         f"{exc.column})", exc.line) from None
+    if not isinstance(config, dict):
+        raise Unparsable("config", "expected an object at the top level", 1)
+    for path in (("models",), ("models", "providers"), ("agents",), ("agents", "defaults")):
+        value = _member(config, *path)
+        if value is not None and not isinstance(value, dict):
+            raise Unparsable("config", f'"{".".join(path)}" is not an object')
+    model = _member(config, *_MODEL)
+    if model is not None and not isinstance(model, (str, dict)):
+        raise Unparsable("config", '"agents.defaults.model" is neither "provider/model" '
+                                   "nor an object")
+    return config
+
+
+def _includes(config: dict) -> list[str]:
+    """The objects along byecore's paths that pull in another file with ``$include``."""
+    found = []
+    for path in ((), ("models",), _PROVIDER[:2], ("agents",), _MODEL[:2], _MODEL):
+        value = _member(config, *path)
+        if isinstance(value, dict) and "$include" in value:
+            found.append(".".join(path) or "the top level")
+    return found
+
+
+def _member(config: dict, *path: str) -> object:
+    """``config[a][b]…``, None when a step is absent or not an object."""
+    value: object = config
+    for key in path:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
