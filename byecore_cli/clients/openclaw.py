@@ -36,7 +36,9 @@ pass-through for Chat providers.
 
 What byecore owns: ``models.providers.byecore`` and the primary model
 (``agents.defaults.model``'s string, or its ``primary``; the user's ``fallbacks``
-stay).
+stay). The user's ``agents.defaults.modelPolicy.allow`` stays theirs: when it does not
+admit byecore's model (OpenClaw then refuses the run: "is not allowed by
+agents.defaults.modelPolicy.allow"), setup and status say so.
 """
 
 from __future__ import annotations
@@ -99,6 +101,8 @@ class OpenClaw:
                 out = jsonedit.set_value(out, _MODEL, primary, json5=True)
         elif _member(config, *_MODEL, "primary") != primary:
             out = jsonedit.set_value(out, (*_MODEL, "primary"), primary, json5=True)
+        if not _allowed(config, primary):
+            notes.append(_NOT_ALLOWED.format(primary))
         included = _includes(config)
         if included:
             notes.append(f"{', '.join(included)} in openclaw.json use $include: OpenClaw "
@@ -129,6 +133,8 @@ class OpenClaw:
         if ours and ours.get("api") not in (None, API):
             reading.problems.append(f"models.providers.byecore.api is {ours.get('api')!r}: "
                                     f"byecore set it up for {API}")
+        if uses_ours and not _allowed(config, primary):
+            reading.problems.append(_NOT_ALLOWED.format(primary))
         agents = _member(config, "agents", "entries")
         for agent_id, agent in (agents.items() if isinstance(agents, dict) else ()):
             if uses_ours and isinstance(agent, dict) and agent.get("model"):
@@ -192,6 +198,23 @@ def _parse(text: str) -> dict:
         raise Unparsable("config", '"agents.defaults.model" is neither "provider/model" '
                                    "nor an object")
     return config
+
+
+def _allowed(config: dict, model: str | None) -> bool:
+    """Whether ``agents.defaults.modelPolicy.allow`` admits ``model``: an exact ref, a
+    trailing ``*`` prefix, or an alias of it (an empty or absent list admits all)."""
+    allow = _member(config, "agents", "defaults", "modelPolicy", "allow")
+    if not isinstance(allow, list) or not allow or model is None:
+        return True
+    settings = _member(config, "agents", "defaults", "models", model)
+    alias = settings.get("alias") if isinstance(settings, dict) else None
+    return any(isinstance(entry, str) and (
+        entry in (model, alias) or (entry.endswith("*") and model.startswith(entry[:-1])))
+        for entry in allow)
+
+
+_NOT_ALLOWED = ("agents.defaults.modelPolicy.allow does not admit {}: OpenClaw then "
+                "refuses to run it; add \"byecore/*\" to that list")
 
 
 def _includes(config: dict) -> list[str]:

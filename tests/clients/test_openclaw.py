@@ -105,6 +105,22 @@ def test_read_reports_the_setup_and_agents_that_override_it():
     assert "agents.entries.ops.model" in problem
 
 
+@pytest.mark.parametrize("allow,admitted", [
+    ('["ollama-local/*"]', False), ('["byecore/*"]', True), ('["byecore/gpt-5.4"]', True),
+    ('["fast"]', True), ("[]", True),
+])
+def test_a_model_policy_that_refuses_byecores_model_is_said(allow, admitted):
+    aliases = '{"byecore/gpt-5.4": {alias: "fast"}}'
+    config = f"{{agents: {{defaults: {{modelPolicy: {{allow: {allow}}}, models: {aliases}}}}}}}"
+    config = config.encode()
+    p = plan(config=config)
+    said = [n for n in p.notes if "modelPolicy.allow" in n]
+    problems = OpenClaw().read({"config": p.files["config"]}).problems
+    assert bool(said) is (not admitted) and bool(problems) is (not admitted)
+    assert parsed(p.files["config"])["agents"]["defaults"]["modelPolicy"] == parsed(
+        config)["agents"]["defaults"]["modelPolicy"]  # the user's list is theirs
+
+
 @pytest.mark.parametrize("text,where", [
     (b"{\n  models: {\n    mode: merge,\n  },\n}\n", "line 3"),
     (b"{ models: [1, 2] }", '"models" is not an object'),
