@@ -38,7 +38,8 @@ What byecore owns: ``models.providers.byecore`` and the primary model
 (``agents.defaults.model``'s string, or its ``primary``; the user's ``fallbacks``
 stay). The user's ``agents.defaults.modelPolicy.allow`` stays theirs: when it does not
 admit byecore's model (OpenClaw then refuses the run: "is not allowed by
-agents.defaults.modelPolicy.allow"), setup and status say so.
+agents.defaults.modelPolicy.allow"), setup says so, as it does for an agent in
+``agents.entries`` that names its own model.
 """
 
 from __future__ import annotations
@@ -101,8 +102,14 @@ class OpenClaw:
                 out = jsonedit.set_value(out, _MODEL, primary, json5=True)
         elif _member(config, *_MODEL, "primary") != primary:
             out = jsonedit.set_value(out, (*_MODEL, "primary"), primary, json5=True)
+        # what only the user can change (doctor's fix for a read problem is setup)
         if not _allowed(config, primary):
             notes.append(_NOT_ALLOWED.format(primary))
+        agents = _member(config, "agents", "entries")
+        notes += [f"agents.entries.{agent_id}.model is set: that agent uses it, not "
+                  "byecore's default model" for agent_id, agent in (
+                      agents.items() if isinstance(agents, dict) else ())
+                  if isinstance(agent, dict) and agent.get("model")]
         included = _includes(config)
         if included:
             notes.append(f"{', '.join(included)} in openclaw.json use $include: OpenClaw "
@@ -133,13 +140,6 @@ class OpenClaw:
         if ours and ours.get("api") not in (None, API):
             reading.problems.append(f"models.providers.byecore.api is {ours.get('api')!r}: "
                                     f"byecore set it up for {API}")
-        if uses_ours and not _allowed(config, primary):
-            reading.problems.append(_NOT_ALLOWED.format(primary))
-        agents = _member(config, "agents", "entries")
-        for agent_id, agent in (agents.items() if isinstance(agents, dict) else ()):
-            if uses_ours and isinstance(agent, dict) and agent.get("model"):
-                reading.problems.append(f"agents.entries.{agent_id}.model is set: that "
-                                        "agent uses it instead of byecore's default model")
         return reading
 
     def check_env(self, env: Mapping[str, str]) -> list[str]:
