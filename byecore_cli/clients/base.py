@@ -94,7 +94,7 @@ class ClientFile:
 
     role: str
     path: Path
-    format: str  # "toml", "json", "jsonc", "yaml", "text": for people and for diffs
+    format: str  # "toml", "json", "jsonc", "json5", "yaml", "text": for people and diffs
 
 
 @dataclass

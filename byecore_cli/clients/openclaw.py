@@ -74,9 +74,7 @@ class OpenClaw:
 
     def files(self, env: Mapping[str, str], home: Path) -> dict[str, ClientFile]:
         path = _config_path(env, _at_home(env.get("OPENCLAW_HOME", ""), home) or home)
-        # JSON5, labelled by its nearest listed format until the shared per-format
-        # tests (test_line_endings.USER_FILES) have a "json5" seed
-        return {"config": ClientFile("config", path, "jsonc")}
+        return {"config": ClientFile("config", path, "json5")}
 
     def plan(self, target: Target, current: Current) -> Plan:
         text = file_text(current.get("config"), "config")

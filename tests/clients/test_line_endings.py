@@ -43,6 +43,7 @@ def _setup(writer, target, home, force: bool = False):
 USER_FILES = {
     "json": b'{\n  "theme": "dark",\n  "editor": {\n    "tabSize": 2\n  }\n}\n',
     "jsonc": b'{\n  // mine\n  "theme": "dark",\n  "editor": {\n    "tabSize": 2\n  }\n}\n',
+    "json5": b'{\n  // mine\n  theme: "dark",\n  editor: {\n    tabSize: 2,\n  },\n}\n',
     "toml": b'# mine\ntheme = "dark"\n\n[tui]\nnotifications = true\n',
     "yaml": b"# mine\ntheme: dark\neditor:\n  tabSize: 2\n",
     "text": b"# mine\nFOO=bar\n",
