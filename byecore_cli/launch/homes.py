@@ -1,4 +1,4 @@
-"""Profiles for clients that read their provider only from files in one folder.
+"""Profiles for clients that read their provider only from files, which a variable moves.
 
 Such a client gets, for one run, a folder of byecore's in place of its own: the writer's
 ``plan`` run on copies of the user's files gives the config files, and every other entry
@@ -8,6 +8,9 @@ borrowed folder: ``QWEN_HOME`` (Qwen Code 0.15.10), ``PI_CODING_AGENT_DIR`` (Pi
 0.73.1), ``HERMES_HOME`` (Hermes Agent 0.19.0), ``KIMI_CODE_HOME`` (Kimi Code 2.1.0) and
 ``GROK_HOME`` (Grok Build, from its source). What the client rewrites in a copied file
 during the run is not kept, and a note says so.
+
+OpenClaw (2026.9.6) keeps its state apart from its config: ``OPENCLAW_CONFIG_PATH``
+names a copy of the user's ``openclaw.json`` alone (``openclaw``).
 
 Variables the writers name as winning over their files (``check_env``) are removed from
 the client's environment, or set to byecore's values.
@@ -101,4 +104,29 @@ def grok(target: Target, ctx: Context) -> Profile:
 
     profile = borrowed(Grok(), target, ctx, "GROK_HOME")
     profile.unset += list(OVERRIDES)
+    return profile
+
+
+def openclaw(target: Target, ctx: Context) -> Profile:
+    from byecore_cli.clients.openclaw import OpenClaw
+
+    client = OpenClaw()
+    files = client.files(ctx.env, ctx.home)
+    own = files["config"].path
+    current = _read(own)
+    plan = _plan(client, target, {"config": current}, files)
+    name = "openclaw.json"
+    profile = Profile(env={"OPENCLAW_CONFIG_PATH": str(ctx.folder / name)},
+                      files={name: plan.files["config"] or b"{}\n"})
+    if "OPENCLAW_INCLUDE_ROOTS" not in ctx.env:
+        # an absolute $include of the user's stays inside the folders OpenClaw allows
+        profile.env["OPENCLAW_INCLUDE_ROOTS"] = str(own.parent)
+    profile.notes.append(
+        f"OpenClaw reads a copy of {own} with byecore's provider in it (what it saves to "
+        "that copy during the run is not kept); its embedded runs (openclaw agent exec, "
+        "agent --local) use it, while a running Gateway keeps the config it started with")
+    if current and b"$include" in current:
+        profile.notes.append("a relative $include in your openclaw.json is looked for "
+                             "beside the copy, where it is not: write it as an absolute "
+                             "path for byecore run")
     return profile

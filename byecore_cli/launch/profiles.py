@@ -73,6 +73,8 @@ INSTALL = {
     "kimi": "npm i -g @moonshot-ai/kimi-code (it needs Node 22.19+)",
     "grok": "see https://x.ai/cli (Grok Build installs as a downloaded binary)",
     "copilot": "npm i -g @github/copilot",
+    # a bare "openclaw" resolves to an empty placeholder on an older Node
+    "openclaw": "npm i -g openclaw@latest (with Node 24.16+ first on PATH)",
 }
 
 
@@ -248,7 +250,8 @@ def _elsewhere(module: str, name: str) -> Callable[[Target, Context], Profile]:
 PROFILES: dict[str, Callable[[Target, Context], Profile]] = {
     "codex": codex, "claude": claude, "aider": aider, "opencode": opencode,
     "crush": crush, "droid": droid, "gemini": gemini, "kilo-cli": kilo,
-    **{name: _elsewhere("homes", name) for name in ("qwen", "pi", "hermes", "kimi", "grok")},
+    **{name: _elsewhere("homes", name) for name in ("qwen", "pi", "hermes", "kimi", "grok",
+                                                     "openclaw")},
     "copilot": _elsewhere("copilot", "profile"),
 }
 

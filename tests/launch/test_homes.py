@@ -150,3 +150,25 @@ def test_a_broken_config_is_named_with_its_path(tmp_path):
     with pytest.raises(Exception) as err:
         homes.grok(proxy_target(), ctx)
     assert str(own / "config.toml") in str(err.value.path)
+
+
+def test_openclaw_reads_a_copy_of_its_config_and_may_still_include_the_users(tmp_path):
+    home = tmp_path / "home"
+    own = home / ".openclaw" / "openclaw.json"
+    own.parent.mkdir(parents=True)
+    text = "{\n  // mine\n  $include: './agents.json5',\n  tools: {profile: 'coding'},\n}\n"
+    own.write_text(text)
+    ctx = profiles.Context(env={"HOME": str(home)}, home=home, folder=tmp_path / "p")
+    profile = profiles.PROFILES["openclaw"](proxy_target(), ctx)
+    copy = profile.files["openclaw.json"].decode()
+    assert profile.env["OPENCLAW_CONFIG_PATH"] == str(ctx.folder / "openclaw.json")
+    assert profile.env["OPENCLAW_INCLUDE_ROOTS"] == str(own.parent)
+    parsed = jsonedit.loads(copy, json5=True)
+    assert parsed["models"]["providers"]["byecore"]["baseUrl"] == PROXY
+    assert parsed["tools"] == {"profile": "coding"} and "// mine" in copy
+    assert any("relative $include" in n for n in profile.notes)
+    assert own.read_text() == text
+    theirs = profiles.Context(env={**ctx.env, "OPENCLAW_INCLUDE_ROOTS": "/srv/oc"},
+                              home=home, folder=ctx.folder)
+    assert "OPENCLAW_INCLUDE_ROOTS" not in profiles.PROFILES["openclaw"](
+        proxy_target(), theirs).env
