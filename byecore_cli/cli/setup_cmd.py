@@ -43,7 +43,17 @@ def _writer(client: str):
     from byecore_cli.clients import WRITERS
 
     if client not in WRITERS:
+        from byecore_cli.cli.run_cmd import launch_only
         from byecore_cli.clients.paste import PASTE_CLIENTS
+
+        launched = launch_only(client)
+        if launched is not None:
+            raise UsageError(
+                f"{launched.title} is configured by its environment alone, so byecore "
+                "setup writes no file for it",
+                hint=f"run it through byecore: byecore run {client} [ARGS…]; or for this "
+                     f'shell: eval "$(byecore env {client})" (fish: byecore env {client} '
+                     "--shell fish | source)")
 
         raise UsageError(f"byecore cannot set up {client!r} yet",
                          hint="supported clients: " + ", ".join(WRITERS) + "; to paste by "

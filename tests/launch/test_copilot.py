@@ -183,3 +183,11 @@ def test_a_missing_copilot_says_how_to_install_it(cli, port, monkeypatch, tmp_pa
     assert "GitHub Copilot CLI is not installed here (no 'copilot' on PATH)" in result.output
     assert "npm i -g @github/copilot" in result.output
     assert runtime.running_proxy() is None
+
+
+def test_setup_copilot_points_to_run_and_env(cli):
+    result = cli("setup", "copilot")
+    assert result.exit_code == 2, result.output
+    assert "configured by its environment alone" in result.output
+    assert "byecore run copilot" in result.output
+    assert 'eval "$(byecore env copilot)"' in result.output
