@@ -17,8 +17,8 @@ RUN_CONTEXT = {"allow_interspersed_args": False, "ignore_unknown_options": True}
 
 # Every client in launch.profiles.PROFILES (a test keeps them the same): importing
 # PROFILES here would cost every byecore command its imports, for a help string.
-CLIENT_HELP = ("codex, claude, aider, opencode, crush, droid, gemini, kilo-cli, qwen, pi, "
-               "hermes, kimi, grok, openclaw or copilot.")
+CLIENT_HELP = ("codex, claude, aider, opencode, crush, droid, gemini, kilo-cli, goose, qwen, "
+               "pi, hermes, kimi, grok, openclaw or copilot.")
 
 # Clients configured by their environment alone have no writer in clients.WRITERS: their
 # launch module's CLIENT says what run and env need (name, title, executable, protocol).

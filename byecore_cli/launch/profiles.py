@@ -32,6 +32,13 @@ and ``setup`` agree on what a client needs. Checked in the installed clients:
 - Factory Droid 0.225.1: ``FACTORY_RUNTIME_SETTINGS_PATH`` (what its ``--settings``
   sets) is a settings file merged for one process; ``customModels`` and
   ``sessionDefaultSettings.model`` are honoured there (tried with ``droid exec``).
+- Goose (a downloaded binary, not installed here; checked in block/goose's docs and
+  source): every config key is read from an environment variable of its name before
+  config.yaml, so its built-in ``openai`` provider is pointed at the proxy with
+  ``GOOSE_PROVIDER``, ``GOOSE_MODEL``, ``OPENAI_HOST``, ``OPENAI_BASE_PATH`` and
+  ``OPENAI_API_KEY`` (a secret is read from the variable of its name first).
+- Qwen Code, Pi, Hermes, Kimi Code, Grok Build and OpenClaw: ``launch/homes.py``;
+  GitHub Copilot CLI: ``launch/copilot.py``.
 - Crush (its npm package downloads the binary from GitHub, so it is not installed here;
   checked in its source, ``internal/config/load.go`` after v0.90): ``CRUSH_GLOBAL_CONFIG``
   and ``CRUSH_GLOBAL_DATA`` name the folders of its global ``crush.json`` (with
@@ -73,6 +80,7 @@ INSTALL = {
     "kimi": "npm i -g @moonshot-ai/kimi-code (it needs Node 22.19+)",
     "grok": "see https://x.ai/cli (Grok Build installs as a downloaded binary)",
     "copilot": "npm i -g @github/copilot",
+    "goose": "see https://block.github.io/goose (Goose installs as a downloaded binary)",
     # a bare "openclaw" resolves to an empty placeholder on an older Node
     "openclaw": "npm i -g openclaw@latest (with Node 24.16+ first on PATH)",
 }
@@ -238,6 +246,19 @@ def crush(target: Target, ctx: Context) -> Profile:
     return profile
 
 
+def goose(target: Target, ctx: Context) -> Profile:
+    from urllib.parse import urlsplit
+
+    # Goose's own "openai" provider, every setting of which an environment variable of
+    # its name gives over config.yaml: no custom provider file is needed for one run
+    base = urlsplit(target.openai_base)
+    return Profile(env={"GOOSE_PROVIDER": "openai", "GOOSE_MODEL": target.model,
+                        "OPENAI_HOST": f"{base.scheme}://{base.netloc}",
+                        "OPENAI_BASE_PATH": f"{base.path.strip('/')}/chat/completions",
+                        "OPENAI_API_KEY": _key(target) or "byecore-no-key"},
+                   unset=["OPENAI_ORGANIZATION", "OPENAI_PROJECT", "OPENAI_CUSTOM_HEADERS"])
+
+
 def _elsewhere(module: str, name: str) -> Callable[[Target, Context], Profile]:
     """A builder kept in another module of this package, imported when first used."""
     def build(target: Target, ctx: Context) -> Profile:
@@ -250,6 +271,7 @@ def _elsewhere(module: str, name: str) -> Callable[[Target, Context], Profile]:
 PROFILES: dict[str, Callable[[Target, Context], Profile]] = {
     "codex": codex, "claude": claude, "aider": aider, "opencode": opencode,
     "crush": crush, "droid": droid, "gemini": gemini, "kilo-cli": kilo,
+    "goose": goose,
     **{name: _elsewhere("homes", name) for name in ("qwen", "pi", "hermes", "kimi", "grok",
                                                      "openclaw")},
     "copilot": _elsewhere("copilot", "profile"),

@@ -145,3 +145,11 @@ def test_a_users_own_settings_option_is_pointed_out():
     assert profiles.clashes("droid", ["exec", "--settings=mine.json"])
     assert profiles.clashes("claude", ["-p", "hi"]) == []
     assert profiles.clashes("codex", ["--settings", "x"]) == []
+
+
+def test_goose_uses_its_openai_provider_from_the_environment(tmp_path):
+    profile = profiles.PROFILES["goose"](_target(), _ctx(tmp_path))
+    assert profile.env == {"GOOSE_PROVIDER": "openai", "GOOSE_MODEL": "byecore/gpt-5.4",
+                           "OPENAI_HOST": "http://127.0.0.1:4000",
+                           "OPENAI_BASE_PATH": "v1/chat/completions", "OPENAI_API_KEY": KEY}
+    assert not profile.files and "OPENAI_CUSTOM_HEADERS" in profile.unset
