@@ -88,6 +88,19 @@ def hermes(target: Target, ctx: Context) -> Profile:
 
     profile = borrowed(Hermes(), target, ctx, "HERMES_HOME")
     profile.unset += list(OVERRIDES)
+    # Hermes loads $HERMES_HOME/.env over the environment: a copy without those lines
+    link = f"{Hermes.name}-home/.env"
+    env_file = profile.links.get(link)
+    if env_file is not None and env_file.is_file():
+        lines = env_file.read_bytes().splitlines(keepends=True)
+        kept = [line for line in lines
+                if line.split(b"=", 1)[0].strip().removeprefix(b"export ").strip()
+                not in {name.encode() for name in OVERRIDES}]
+        if kept != lines:
+            del profile.links[link]
+            profile.files[link] = b"".join(kept)
+            profile.notes.append(f"your {env_file} sets {' or '.join(OVERRIDES)}, which "
+                                 "would beat byecore: the run reads a copy without them")
     return profile
 
 

@@ -172,3 +172,15 @@ def test_openclaw_reads_a_copy_of_its_config_and_may_still_include_the_users(tmp
                               home=home, folder=ctx.folder)
     assert "OPENCLAW_INCLUDE_ROOTS" not in profiles.PROFILES["openclaw"](
         proxy_target(), theirs).env
+
+
+def test_hermes_reads_a_copy_of_its_env_file_without_the_lines_that_beat_byecore(tmp_path):
+    ctx, own = _ctx(tmp_path, "hermes")
+    (own / ".env").write_bytes(b"OPENROUTER_API_KEY=sk-or-mine\n"
+                               b"export HERMES_INFERENCE_MODEL=old-model\n")
+    profile = homes.hermes(proxy_target(), ctx)
+    assert profile.files["hermes-home/.env"] == b"OPENROUTER_API_KEY=sk-or-mine\n"
+    assert "hermes-home/.env" not in profile.links
+    assert any("HERMES_INFERENCE_MODEL" in n for n in profile.notes)
+    (own / ".env").write_bytes(b"OPENROUTER_API_KEY=sk-or-mine\n")
+    assert homes.hermes(proxy_target(), ctx).links["hermes-home/.env"] == own / ".env"
