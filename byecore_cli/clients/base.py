@@ -165,6 +165,15 @@ def file_text(data: bytes | None, role: str) -> str:
         raise Unparsable(role, f"not UTF-8 text ({exc.reason})") from None
 
 
+def member(data: object, *path: str) -> object:
+    """``data[a][b]…`` of a parsed JSON file; None when a step is absent or not an object."""
+    for key in path:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data
+
+
 def json_object(text: str, role: str, *, comments: bool = False,
                 objects: tuple[str, ...] = ()) -> dict:
     """A client's JSON (or JSONC) file as a dict: {} when blank.

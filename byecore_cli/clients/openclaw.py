@@ -57,6 +57,7 @@ from byecore_cli.clients.base import (
     Target,
     Unparsable,
     file_text,
+    member,
 )
 
 PROVIDER_ID = "byecore"
@@ -91,19 +92,19 @@ class OpenClaw:
             secret = frozenset({"config"})
         entry["models"] = [_model(target, m) for m in target.models]
         out = text if text.strip() else "{}\n"
-        if _member(config, *_PROVIDER) != entry:
+        if member(config, *_PROVIDER) != entry:
             out = jsonedit.set_value(out, _PROVIDER, entry, json5=True)
         primary = f"{PROVIDER_ID}/{target.model}"
-        model = _member(config, *_MODEL)
+        model = member(config, *_MODEL)
         if isinstance(model, str):
             if model != primary:
                 out = jsonedit.set_value(out, _MODEL, primary, json5=True)
-        elif _member(config, *_MODEL, "primary") != primary:
+        elif member(config, *_MODEL, "primary") != primary:
             out = jsonedit.set_value(out, (*_MODEL, "primary"), primary, json5=True)
         # what only the user can change (doctor's fix for a read problem is setup)
         if not _allowed(config, primary):
             notes.append(_NOT_ALLOWED.format(primary))
-        agents = _member(config, "agents", "entries")
+        agents = member(config, "agents", "entries")
         notes += [f"agents.entries.{agent_id}.model is set: that agent uses it, not "
                   "byecore's default model" for agent_id, agent in (
                       agents.items() if isinstance(agents, dict) else ())
@@ -117,10 +118,10 @@ class OpenClaw:
 
     def read(self, current: Current) -> Reading:
         config = _parse(file_text(current.get("config"), "config"))
-        ours = _member(config, *_PROVIDER)
+        ours = member(config, *_PROVIDER)
         ours = ours if isinstance(ours, dict) else {}
-        model = _member(config, *_MODEL)
-        primary = model if isinstance(model, str) else _member(config, *_MODEL, "primary")
+        model = member(config, *_MODEL)
+        primary = model if isinstance(model, str) else member(config, *_MODEL, "primary")
         primary = primary if isinstance(primary, str) else None
         provider, _, model_id = (primary or "").partition("/")
         uses_ours = bool(ours) and provider == PROVIDER_ID
@@ -188,10 +189,10 @@ def _parse(text: str) -> dict:
     if not isinstance(config, dict):
         raise Unparsable("config", "expected an object at the top level", 1)
     for path in (("models",), ("models", "providers"), ("agents",), ("agents", "defaults")):
-        value = _member(config, *path)
+        value = member(config, *path)
         if value is not None and not isinstance(value, dict):
             raise Unparsable("config", f'"{".".join(path)}" is not an object')
-    model = _member(config, *_MODEL)
+    model = member(config, *_MODEL)
     if model is not None and not isinstance(model, (str, dict)):
         raise Unparsable("config", '"agents.defaults.model" is neither "provider/model" '
                                    "nor an object")
@@ -201,10 +202,10 @@ def _parse(text: str) -> dict:
 def _allowed(config: dict, model: str | None) -> bool:
     """Whether ``agents.defaults.modelPolicy.allow`` admits ``model``: an exact ref, a
     trailing ``*`` prefix, or an alias of it (an empty or absent list admits all)."""
-    allow = _member(config, "agents", "defaults", "modelPolicy", "allow")
+    allow = member(config, "agents", "defaults", "modelPolicy", "allow")
     if not isinstance(allow, list) or not allow or model is None:
         return True
-    settings = _member(config, "agents", "defaults", "models", model)
+    settings = member(config, "agents", "defaults", "models", model)
     alias = settings.get("alias") if isinstance(settings, dict) else None
     return any(isinstance(entry, str) and (
         entry in (model, alias) or (entry.endswith("*") and model.startswith(entry[:-1])))
@@ -219,17 +220,7 @@ def _includes(config: dict) -> list[str]:
     """The objects along byecore's paths that pull in another file with ``$include``."""
     found = []
     for path in ((), ("models",), _PROVIDER[:2], ("agents",), _MODEL[:2], _MODEL):
-        value = _member(config, *path)
+        value = member(config, *path)
         if isinstance(value, dict) and "$include" in value:
             found.append(".".join(path) or "the top level")
     return found
-
-
-def _member(config: dict, *path: str) -> object:
-    """``config[a][b]…``, None when a step is absent or not an object."""
-    value: object = config
-    for key in path:
-        if not isinstance(value, dict):
-            return None
-        value = value.get(key)
-    return value

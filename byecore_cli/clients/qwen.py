@@ -39,6 +39,7 @@ from byecore_cli.clients.base import (
     env_folder,
     file_text,
     json_object,
+    member,
 )
 
 AUTH_TYPE = "openai"
@@ -79,21 +80,21 @@ class Qwen:
         if _openai_models(settings) != ours + theirs:
             out = jsonedit.set_value(out, ("modelProviders", AUTH_TYPE), ours + theirs,
                                      comments=True)
-        if _member(settings, "security", "auth", "selectedType") != AUTH_TYPE:
+        if member(settings, "security", "auth", "selectedType") != AUTH_TYPE:
             out = jsonedit.set_value(out, ("security", "auth", "selectedType"), AUTH_TYPE,
                                      comments=True)
-        if _member(settings, "model", "name") != target.model:
+        if member(settings, "model", "name") != target.model:
             out = jsonedit.set_value(out, ("model", "name"), target.model, comments=True)
-        if stored is not None and _member(settings, "env", KEY_VAR) != stored:
+        if stored is not None and member(settings, "env", KEY_VAR) != stored:
             out = jsonedit.set_value(out, ("env", KEY_VAR), stored, comments=True)
-        elif stored is None and _member(settings, "env", KEY_VAR) is not None:
+        elif stored is None and member(settings, "env", KEY_VAR) is not None:
             out = jsonedit.delete(out, ("env", KEY_VAR), comments=True)
         return Plan(files={"settings": out.encode()}, secret=secret, notes=notes)
 
     def read(self, current: Current) -> Reading:
         settings = _parse(file_text(current.get("settings"), "settings"))
-        model = _member(settings, "model", "name")
-        chosen = _member(settings, "security", "auth", "selectedType")
+        model = member(settings, "model", "name")
+        chosen = member(settings, "security", "auth", "selectedType")
         entries = _openai_models(settings)
         active = next((e for e in entries if e.get("id") == model), None)
         reading = Reading(
@@ -106,7 +107,7 @@ class Qwen:
             "security.auth.selectedType": chosen,
             "model.name": model,
             # spelled with api_key so byecore's history masks it
-            f"env.{KEY_VAR}.api_key": _member(settings, "env", KEY_VAR),
+            f"env.{KEY_VAR}.api_key": member(settings, "env", KEY_VAR),
         }
         if chosen not in (None, AUTH_TYPE) and any(_is_ours(e) for e in entries):
             reading.problems.append(f"security.auth.selectedType is {chosen!r}: Qwen Code "
@@ -143,13 +144,3 @@ def _openai_models(settings: dict) -> list:
 
 def _is_ours(entry: object) -> bool:
     return isinstance(entry, dict) and str(entry.get("name", "")).startswith(_MARK)
-
-
-def _member(settings: dict, *path: str) -> object:
-    """``settings[a][b]…``, None when a step is absent or not an object."""
-    value: object = settings
-    for key in path:
-        if not isinstance(value, dict):
-            return None
-        value = value.get(key)
-    return value
