@@ -26,6 +26,27 @@ from tests.clients.test_real_clients import _client_env
 from tests.proxy.test_real_clients_proxy import UPSTREAM_KEY, _run
 
 MODEL = "vendor-model-1"
+DEAD = "http://127.0.0.1:9"  # discard port: nothing answers there
+STALE = "sk-user-stale-token-0123456789"
+
+
+def user_home() -> Path:
+    return Path(os.environ["HOME"])
+
+
+def writer_files(client: str) -> list[Path]:
+    """Where the client's writer would put its files in the test's HOME."""
+    from byecore_cli.clients import WRITERS
+
+    home = user_home()
+    return [f.path for f in WRITERS[client].files({"HOME": str(home)}, home).values()]
+
+
+def secrets(client: str) -> list[str]:
+    """What must never land in HOME: the vendor's key and the client's local key."""
+    from byecore_cli.clients import local_keys
+
+    return [UPSTREAM_KEY, local_keys.all_keys()[client]]
 
 
 def free_port() -> int:

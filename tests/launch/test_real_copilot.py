@@ -23,8 +23,8 @@ from pathlib import Path
 from aiohttp import web
 
 from tests.clients.test_real_clients import _needs
-from tests.launch.harness import check_home, run_client
-from tests.launch.test_real_run import DEAD, STALE, _messages_checks, _secrets, _shell_turn
+from tests.launch.harness import DEAD, STALE, check_home, run_client, secrets
+from tests.launch.test_real_run import _messages_checks, _shell_turn
 from tests.launch.upstreams import CALL_ID, MessagesOnlyUpstream
 from tests.proxy.test_real_clients_proxy import COMMAND, FINAL, PROMPT
 
@@ -61,7 +61,7 @@ async def test_copilot_prompt_through_run_on_a_messages_only_upstream(cli):
     replays = [r["body"] for r in upstream.requests if upstream.answered(r["body"])]
     assert replays, outcome.why  # the tool's result went back, under the call's id
     assert "bash" in upstream.tools(replays[0])
-    check_home(outcome, [home / ".copilot" / "providers.json"], _secrets("copilot"))
+    check_home(outcome, [home / ".copilot" / "providers.json"], secrets("copilot"))
     assert "GitHub Copilot CLI → byecore proxy" in outcome.err
 
 
@@ -133,4 +133,4 @@ async def test_copilot_replays_the_vendors_signed_thinking_through_run(cli):
     assert [b["type"] for b in blocks] == ["thinking", "tool_use"], blocks
     assert blocks[0]["signature"] == SIGNATURE and blocks[0]["thinking"] == THOUGHT
     assert blocks[1]["id"] == CALL_ID
-    check_home(outcome, [], _secrets("copilot"))
+    check_home(outcome, [], secrets("copilot"))

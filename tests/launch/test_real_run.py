@@ -16,13 +16,19 @@ Code 2.1.332, Gemini CLI 0.61.0, aider-chat 0.86.2, opencode-ai 1.18.33 and
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
-from byecore_cli.clients import WRITERS, local_keys
 from tests.clients.test_real_clients import _needs
 from tests.clients.test_real_gemini_cli import QUIET
-from tests.launch.harness import MODEL, check_home, run_client
+from tests.launch.harness import (
+    DEAD,
+    MODEL,
+    STALE,
+    check_home,
+    run_client,
+    secrets,
+    user_home,
+    writer_files,
+)
 from tests.launch.upstreams import MessagesOnlyUpstream
 from tests.proxy.gemini_upstream import GeminiOnlyUpstream
 from tests.proxy.test_real_clients_proxy import (
@@ -37,22 +43,6 @@ from tests.proxy.test_real_clients_proxy import (
     _tool_loop_checks,
 )
 
-DEAD = "http://127.0.0.1:9"  # discard port: nothing answers there
-STALE = "sk-user-stale-token-0123456789"
-
-
-def _home() -> Path:
-    return Path(os.environ["HOME"])
-
-
-def _writer_files(client: str) -> list[Path]:
-    home = _home()
-    return [f.path for f in WRITERS[client].files({"HOME": str(home)}, home).values()]
-
-
-def _secrets(client: str) -> list[str]:
-    return [UPSTREAM_KEY, local_keys.all_keys()[client]]
-
 
 @_needs("codex")
 async def test_codex_exec_through_run_on_a_chat_only_upstream(cli):
@@ -66,7 +56,7 @@ async def test_codex_exec_through_run_on_a_chat_only_upstream(cli):
         PROMPT], seed={".codex/config.toml": config})
     assert outcome.code == 0, outcome.why
     _tool_loop_checks(upstream, outcome.work, outcome.out, outcome.err)
-    check_home(outcome, _writer_files("codex"), _secrets("codex"))
+    check_home(outcome, writer_files("codex"), secrets("codex"))
 
 
 @_needs("claude")
@@ -80,7 +70,7 @@ async def test_claude_print_through_run_on_a_gemini_only_upstream(cli):
         seed={".claude/settings.json": settings})
     assert outcome.code == 0, outcome.why
     _gemini_tool_loop_checks(upstream, outcome.work, outcome.out, outcome.err)
-    check_home(outcome, _writer_files("claude"), _secrets("claude"))
+    check_home(outcome, writer_files("claude"), secrets("claude"))
 
 
 def _gemini_arguments(params: dict) -> dict:
@@ -98,7 +88,7 @@ async def test_gemini_cli_through_run_on_a_chat_only_upstream(cli):
         ".gemini/.env": f"GOOGLE_GEMINI_BASE_URL={DEAD}\nGEMINI_API_KEY={STALE}\n".encode()})
     assert outcome.code == 0, outcome.why
     _tool_loop_checks(upstream, outcome.work, outcome.out, outcome.err)
-    check_home(outcome, _writer_files("gemini"), _secrets("gemini"))
+    check_home(outcome, writer_files("gemini"), secrets("gemini"))
     assert "temporary GEMINI_CLI_HOME" in outcome.err
 
 
@@ -112,7 +102,7 @@ async def test_gemini_cli_through_run_with_the_api_key_auth_already_selected(cli
         seed={".gemini/settings.json": json.dumps(chosen).encode()})
     assert outcome.code == 0, outcome.why
     _tool_loop_checks(upstream, outcome.work, outcome.out, outcome.err)
-    check_home(outcome, _writer_files("gemini"), _secrets("gemini"))
+    check_home(outcome, writer_files("gemini"), secrets("gemini"))
     assert "GEMINI_CLI_HOME" not in outcome.err
 
 
@@ -161,7 +151,7 @@ async def test_opencode_run_through_run_on_a_messages_only_upstream(cli):
                                seed={".config/opencode/opencode.json": config})
     _messages_checks(upstream, outcome)
     assert any(upstream.answered(r["body"]) for r in upstream.requests)
-    check_home(outcome, _writer_files("opencode"), _secrets("opencode"))
+    check_home(outcome, writer_files("opencode"), secrets("opencode"))
 
 
 def _droid_arguments(params: dict) -> dict:
@@ -177,7 +167,7 @@ def _droid_arguments(params: dict) -> dict:
 
 @_needs("droid")
 async def test_droid_exec_through_run_on_a_messages_only_upstream(cli):
-    home = _home()
+    home = user_home()
     settings = json.dumps({"customModels": [{
         "id": "custom:mine", "model": "old", "baseUrl": f"{DEAD}/v1", "apiKey": STALE,
         "provider": "generic-chat-completion-api"}],
@@ -188,7 +178,7 @@ async def test_droid_exec_through_run_on_a_messages_only_upstream(cli):
         seed={".factory/settings.json": settings})
     _messages_checks(upstream, outcome)
     assert any(upstream.answered(r["body"]) for r in upstream.requests)
-    check_home(outcome, _writer_files("droid"), _secrets("droid"))
+    check_home(outcome, writer_files("droid"), secrets("droid"))
     assert (home / ".factory" / "settings.json").read_bytes() == settings
 
 
@@ -207,4 +197,4 @@ async def test_aider_through_run_on_a_messages_only_upstream(cli):
         seed={".aider.conf.yml": conf.encode()})
     _messages_checks(upstream, outcome)
     assert "Unknown context window" not in outcome.out + outcome.err  # the metadata file
-    check_home(outcome, _writer_files("aider"), _secrets("aider"))
+    check_home(outcome, writer_files("aider"), secrets("aider"))

@@ -14,30 +14,18 @@ binary is absent (``BYECORE_CLIENT_BIN``). Verified with hermes-agent 0.19.0 and
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
-from byecore_cli.clients import WRITERS, local_keys
 from tests.clients.test_real_clients import _needs
-from tests.launch.harness import MODEL, check_home, run_client
+from tests.launch.harness import (
+    DEAD,
+    MODEL,
+    STALE,
+    check_home,
+    run_client,
+    secrets,
+    writer_files,
+)
 from tests.launch.upstreams import MessagesOnlyUpstream
 from tests.proxy.test_real_clients_proxy import COMMAND, FINAL, PROMPT, UPSTREAM_KEY
-
-DEAD = "http://127.0.0.1:9"  # discard port: nothing answers there
-STALE = "sk-user-stale-token-0123456789"
-
-
-def _home() -> Path:
-    return Path(os.environ["HOME"])
-
-
-def _writer_files(client: str) -> list[Path]:
-    home = _home()
-    return [f.path for f in WRITERS[client].files({"HOME": str(home)}, home).values()]
-
-
-def _secrets(client: str) -> list[str]:
-    return [UPSTREAM_KEY, local_keys.all_keys()[client]]
 
 
 def _shell_turn(tool: str):
@@ -67,7 +55,7 @@ def _checks(upstream: MessagesOnlyUpstream, outcome, client: str) -> None:
     for r in upstream.requests:
         assert r["headers"].get("x-api-key") == UPSTREAM_KEY
         assert r["body"]["model"] == MODEL
-    check_home(outcome, _writer_files(client), _secrets(client))
+    check_home(outcome, writer_files(client), secrets(client))
 
 
 HERMES_CONFIG = f"""\

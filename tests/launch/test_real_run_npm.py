@@ -12,13 +12,9 @@ for byte, no key lands in HOME, and the proxy is gone afterwards. Verified with
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
-from byecore_cli.clients import WRITERS, local_keys
 from tests.clients.conftest import FIXTURES
 from tests.clients.test_real_clients import _needs
-from tests.launch.harness import check_home, run_client
+from tests.launch.harness import check_home, run_client, secrets, writer_files
 from tests.proxy.gemini_upstream import GeminiOnlyUpstream
 from tests.proxy.test_real_clients_proxy import (
     COMMAND,
@@ -34,11 +30,6 @@ def _command_arguments(params: dict) -> dict:
     return {"command": COMMAND}
 
 
-def _writer_files(client: str) -> list[Path]:
-    home = Path(os.environ["HOME"])
-    return [f.path for f in WRITERS[client].files({"HOME": str(home)}, home).values()]
-
-
 async def _through_run(cli, client: str, tool: str, args: list[str],
                        seed: dict[str, bytes]):
     upstream = GeminiOnlyUpstream(tool, _command_arguments, key=UPSTREAM_KEY, final=FINAL)
@@ -46,8 +37,7 @@ async def _through_run(cli, client: str, tool: str, args: list[str],
                                timeout=120)
     assert outcome.code == 0, outcome.why
     _gemini_tool_loop_checks(upstream, outcome.work, outcome.out, outcome.err)
-    check_home(outcome, _writer_files(client),
-               [UPSTREAM_KEY, local_keys.all_keys()[client]])
+    check_home(outcome, writer_files(client), secrets(client))
     return outcome
 
 

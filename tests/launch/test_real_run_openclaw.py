@@ -15,11 +15,10 @@ import json
 import os
 from pathlib import Path
 
-from byecore_cli.clients import WRITERS, local_keys
 from tests.clients.conftest import FIXTURES
 from tests.clients.test_real_clients import _needs
 from tests.clients.test_real_openclaw import MARK, PROMPT, _node24_first, _tool_result, _turn
-from tests.launch.harness import MODEL, check_home, run_client
+from tests.launch.harness import MODEL, check_home, run_client, secrets, writer_files
 from tests.launch.upstreams import MessagesOnlyUpstream
 from tests.proxy.test_real_clients_proxy import FINAL, UPSTREAM_KEY
 
@@ -49,7 +48,5 @@ async def test_openclaw_agent_exec_through_run_on_a_messages_only_upstream(cli, 
     for r in upstream.requests:  # translated: the vendor's key and model, Messages only
         assert r["headers"].get("x-api-key") == UPSTREAM_KEY
         assert r["body"]["model"] == MODEL
-    home_files = [f.path for f in WRITERS["openclaw"].files(
-        {"HOME": str(home)}, home).values()]
-    check_home(outcome, home_files, [UPSTREAM_KEY, local_keys.all_keys()["openclaw"]])
+    check_home(outcome, writer_files("openclaw"), secrets("openclaw"))
     assert (home / ".openclaw" / "openclaw.json").read_bytes() == mine
