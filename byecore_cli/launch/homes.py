@@ -45,6 +45,9 @@ def borrowed(writer: Writer, target: Target, ctx: Context, var: str) -> Profile:
         f"{writer.title} reads a temporary {var}: your {own} linked entry by entry, with "
         f"copies of {copies} that point at byecore (what it saves to those copies during "
         "the run is not kept)")
+    if not own.is_dir():
+        profile.notes.append(f"there is no {own} yet, so what {writer.title} saves there "
+                             "during this run (sessions, logins) is not kept")
     if ctx.persistent:
         profile.notes.append(f"entries added to {own} after this are not seen by shells "
                              "that loaded these lines until you run byecore env again")

@@ -120,6 +120,7 @@ def test_pi_settings_are_a_copy_too_and_a_missing_folder_is_no_problem(tmp_path)
     settings = json.loads(profile.files["pi-home/settings.json"])
     assert settings["defaultModel"] == "byecore/gpt-5.4"
     assert not (home / ".pi").exists()
+    assert any("is not kept" in n and "there is no" in n for n in profile.notes)
 
 
 def test_nested_config_files_get_real_folders_with_their_other_entries_linked(tmp_path):
