@@ -14,20 +14,15 @@ from __future__ import annotations
 
 from tests.clients.conftest import FIXTURES
 from tests.clients.test_real_clients import _needs
+from tests.clients.test_real_npm_clients import _command_arguments
 from tests.launch.harness import check_home, run_client, secrets, writer_files
 from tests.proxy.gemini_upstream import GeminiOnlyUpstream
 from tests.proxy.test_real_clients_proxy import (
-    COMMAND,
     FINAL,
     PROMPT,
     UPSTREAM_KEY,
     _gemini_tool_loop_checks,
 )
-
-
-def _command_arguments(params: dict) -> dict:
-    assert "command" in params.get("properties", {}), params  # the shell tool's argument
-    return {"command": COMMAND}
 
 
 async def _through_run(cli, client: str, tool: str, args: list[str],
