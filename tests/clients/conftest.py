@@ -60,3 +60,31 @@ def snapshot(root: Path) -> dict[str, tuple[bytes, int]]:
     """Every file under ``root``: bytes and mode."""
     return {str(p.relative_to(root)): (p.read_bytes(), p.stat().st_mode & 0o777)
             for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def setup_then_hand_edit(run, home: Path, client: str, secret: Path, old: str, new: str,
+                         edited: Path | None = None) -> dict:
+    """A writer's life through the CLI, on the files already placed under ``home``: a dry
+    run writes nothing and shows no key, setup writes ``secret`` 0600, a second setup is
+    up to date, restore gives HOME back byte for byte; then, after setup again, ``old``
+    replaced by ``new`` in ``edited`` (default ``secret``) is a hand edit that setup
+    refuses. Returns that refusal's body."""
+    from tests.clients.factory import KEY
+
+    before = snapshot(home)
+    code, body = run("setup", client, "--dry-run")
+    assert code == 0 and snapshot(home) == before
+    assert KEY not in "".join(f["diff"] for f in body["data"]["files"])
+    assert run("setup", client)[0] == 0
+    assert (secret.stat().st_mode & 0o777) == 0o600
+    assert run("setup", client)[1]["data"]["up_to_date"]
+    assert run("restore", client)[0] == 0
+    assert snapshot(home) == before
+    assert run("setup", client)[0] == 0
+    edited = edited or secret
+    text = edited.read_text()
+    assert old in text
+    edited.write_text(text.replace(old, new))
+    code, body = run("setup", client)
+    assert code == 1 and body["error"]["code"] == "hand_edited", body
+    return body

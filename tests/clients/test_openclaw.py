@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import stat
 
 import json5
 import pytest
 
 from byecore_cli.clients.base import Unparsable
 from byecore_cli.clients.openclaw import OpenClaw
-from tests.clients.conftest import place, snapshot
+from tests.clients.conftest import place, setup_then_hand_edit
 from tests.clients.factory import FIXTURES, KEY, make_target, proxy_target
 
 CONFIG = (FIXTURES / "openclaw.json5").read_bytes()
@@ -162,20 +161,8 @@ def test_openclaw_config_path_state_dir_and_home_move_the_file(tmp_path):
 def test_setup_restore_and_hand_edits_through_the_cli(run, gateway, home):
     config = home / ".openclaw" / "openclaw.json"
     place("openclaw.json5", config)
-    before = snapshot(home)
-    code, body = run("setup", "openclaw", "--dry-run")
-    assert code == 0 and snapshot(home) == before
-    assert KEY not in "".join(f["diff"] for f in body["data"]["files"])
-    assert run("setup", "openclaw")[0] == 0
-    assert stat.S_IMODE(config.stat().st_mode) == 0o600
-    assert run("setup", "openclaw")[1]["data"]["up_to_date"]
-    assert run("restore", "openclaw")[0] == 0
-    assert snapshot(home) == before
-    assert run("setup", "openclaw")[0] == 0
-    config.write_text(config.read_text().replace('"byecore/gpt-5.4"',
-                                                 '"ollama-local/qwen3-coder:30b"'))
-    code, body = run("setup", "openclaw")
-    assert code == 1 and body["error"]["code"] == "hand_edited"
+    setup_then_hand_edit(run, home, "openclaw", config, '"byecore/gpt-5.4"',
+                         '"ollama-local/qwen3-coder:30b"')
     code, body = run("status")
     [row] = [r for r in body["data"]["clients"] if r["client"] == "openclaw"]
     assert row["hand_edited"] and not row["configured"]

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import stat
 
 import pytest
 
 from byecore_cli.clients import jsonedit
 from byecore_cli.clients.base import Unparsable
 from byecore_cli.clients.pi import Pi
-from tests.clients.conftest import place, snapshot
+from tests.clients.conftest import place, setup_then_hand_edit
 from tests.clients.factory import FIXTURES, KEY, make_target, proxy_target
 
 MODELS = (FIXTURES / "pi-models.json").read_bytes()
@@ -78,21 +77,10 @@ def test_setup_restore_and_hand_edits_through_the_cli(run, gateway, home):
     folder = home / ".pi" / "agent"
     place("pi-models.json", folder / "models.json")
     place("pi-settings.json", folder / "settings.json")
-    before = snapshot(home)
-    code, body = run("setup", "pi", "--dry-run")
-    assert code == 0 and snapshot(home) == before
-    assert KEY not in "".join(f["diff"] for f in body["data"]["files"])
-    assert run("setup", "pi")[0] == 0
-    assert stat.S_IMODE((folder / "models.json").stat().st_mode) == 0o600
-    assert run("setup", "pi")[1]["data"]["up_to_date"]
-    assert run("restore", "pi")[0] == 0
-    assert snapshot(home) == before
-    assert run("setup", "pi")[0] == 0
     settings = folder / "settings.json"
-    settings.write_text(settings.read_text().replace('"defaultModel": "gpt-5.4"',
-                                                     '"defaultModel": "other"'))
-    code, body = run("setup", "pi")
-    assert code == 1 and body["error"]["code"] == "hand_edited"
+    body = setup_then_hand_edit(run, home, "pi", folder / "models.json",
+                                '"defaultModel": "gpt-5.4"', '"defaultModel": "other"',
+                                edited=settings)
     assert [e["key"] for e in body["error"]["edits"]] == ["settings:defaultModel"]
     assert run("setup", "pi", "--force")[0] == 0
     assert json.loads(settings.read_text())["defaultModel"] == "gpt-5.4"

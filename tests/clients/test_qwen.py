@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import stat
-
 from byecore_cli.clients import jsonedit
 from byecore_cli.clients.qwen import KEY_VAR, Qwen
-from tests.clients.conftest import place, snapshot
+from tests.clients.conftest import place, setup_then_hand_edit
 from tests.clients.factory import FIXTURES, KEY, make_target, proxy_target
 
 SETTINGS = (FIXTURES / "qwen-settings.json").read_bytes()
@@ -85,20 +83,8 @@ def test_qwen_home_moves_the_file():
 def test_setup_restore_and_hand_edits_through_the_cli(run, gateway, home):
     settings = home / ".qwen" / "settings.json"
     place("qwen-settings.json", settings)
-    before = snapshot(home)
-    code, body = run("setup", "qwen", "--dry-run")
-    assert code == 0 and snapshot(home) == before
-    assert KEY not in "".join(f["diff"] for f in body["data"]["files"])
-    assert run("setup", "qwen")[0] == 0
-    assert stat.S_IMODE(settings.stat().st_mode) == 0o600
-    assert run("setup", "qwen")[1]["data"]["up_to_date"]
-    assert run("restore", "qwen")[0] == 0
-    assert snapshot(home) == before
-    assert run("setup", "qwen")[0] == 0
-    settings.write_text(settings.read_text().replace('"name": "gpt-5.4"',
-                                                     '"name": "qwen3-coder-plus"'))
-    code, body = run("setup", "qwen")
-    assert code == 1 and body["error"]["code"] == "hand_edited"
+    setup_then_hand_edit(run, home, "qwen", settings, '"name": "gpt-5.4"',
+                         '"name": "qwen3-coder-plus"')
     code, body = run("status")
     [row] = [r for r in body["data"]["clients"] if r["client"] == "qwen"]
     assert row["hand_edited"] and row["model"] == "qwen3-coder-plus"
