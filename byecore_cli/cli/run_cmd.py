@@ -20,10 +20,6 @@ RUN_CONTEXT = {"allow_interspersed_args": False, "ignore_unknown_options": True}
 CLIENT_HELP = ("codex, claude, aider, opencode, crush, droid, gemini, kilo-cli, goose, qwen, "
                "pi, hermes, kimi, grok, openclaw or copilot.")
 
-# Clients configured by their environment alone have no writer in clients.WRITERS: their
-# launch module's CLIENT says what run and env need (name, title, executable, protocol).
-LAUNCH_ONLY = {"copilot": "byecore_cli.launch.copilot"}
-
 
 def _complete_client(incomplete: str) -> list[str]:
     from byecore_cli.launch.profiles import PROFILES
@@ -157,6 +153,7 @@ def env(
 
 def _writer(name: str, command: str):
     from byecore_cli.clients import WRITERS
+    from byecore_cli.launch import launch_only
     from byecore_cli.launch.profiles import PROFILES
 
     writer = WRITERS.get(name) or launch_only(name)
@@ -167,14 +164,6 @@ def _writer(name: str, command: str):
         raise UsageError(f"byecore {command} cannot launch {writer.title}",
                          hint=f"point it at byecore in its settings: byecore setup {name}")
     return writer
-
-
-def launch_only(name: str):
-    """The descriptor of a client byecore launches but writes no file for, else None."""
-    from importlib import import_module
-
-    module = LAUNCH_ONLY.get(name)
-    return import_module(module).CLIENT if module else None
 
 
 def _executable(writer) -> str:

@@ -43,8 +43,8 @@ def _writer(client: str):
     from byecore_cli.clients import WRITERS
 
     if client not in WRITERS:
-        from byecore_cli.cli.run_cmd import launch_only
         from byecore_cli.clients.paste import PASTE_CLIENTS
+        from byecore_cli.launch import launch_only
 
         launched = launch_only(client)
         if launched is not None:

@@ -9,4 +9,20 @@ for one process, with no file of the user's edited.
   process), so the last one out stops it; ``serve.py`` is that proxy's entry point.
 - ``proxy.py``: start or reuse the proxy, wait until it answers, stop it at the end.
 - ``child.py``: start the client on the same terminal, forward signals, return its code.
+- ``homes.py``: profiles for clients configured only by files; ``copilot.py``: GitHub
+  Copilot CLI, which has no writer (``LAUNCH_ONLY``).
 """
+
+from __future__ import annotations
+
+# Clients configured by their environment alone have no writer in clients.WRITERS: their
+# launch module's CLIENT says what run and env need (name, title, executable, protocol).
+LAUNCH_ONLY = {"copilot": "byecore_cli.launch.copilot"}
+
+
+def launch_only(name: str):
+    """The descriptor of a client byecore launches but writes no file for, else None."""
+    from importlib import import_module
+
+    module = LAUNCH_ONLY.get(name)
+    return import_module(module).CLIENT if module else None

@@ -23,7 +23,7 @@ import pytest
 from byecore_cli.cli import run_cmd
 from byecore_cli.clients import local_keys
 from byecore_cli.clients.base import Limits, Target
-from byecore_cli.launch import copilot
+from byecore_cli.launch import copilot, launch_only
 from byecore_cli.launch.profiles import PROFILES, Context
 from byecore_cli.proxy import runtime
 from tests.launch.fakes import env_for, install, record_of, run_byecore
@@ -84,11 +84,11 @@ def test_the_model_id_is_the_models_own_name_for_copilots_catalog(tmp_path):
 
 
 def test_the_descriptor_gives_run_what_a_writer_would():
-    client = run_cmd.launch_only("copilot")
+    client = launch_only("copilot")
     assert client is copilot.CLIENT
     assert (client.name, client.title, client.executable, client.protocol) == (
         "copilot", "GitHub Copilot CLI", "copilot", "responses")
-    assert run_cmd.launch_only("codex") is None  # a writer's client is not launch-only
+    assert launch_only("codex") is None  # a writer's client is not launch-only
 
 
 def test_the_help_names_every_client_byecore_launches(cli):
