@@ -19,21 +19,24 @@ the client's environment, or set to byecore's values.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 from byecore_cli.clients.base import Target, Writer
 from byecore_cli.launch.profiles import Context, Profile, _key, _plan, _read
 
 
-def borrowed(writer: Writer, target: Target, ctx: Context, var: str) -> Profile:
+def borrowed(writer: Writer, target: Target, ctx: Context, var: str,
+             unset: Iterable[str] = ()) -> Profile:
     """``var`` → a folder with the writer's files planned on copies of the user's, and
-    links to every other entry of the folder that holds them."""
+    links to every other entry of the folder that holds them; ``unset``: the variables
+    that would beat those copies."""
     files = writer.files(ctx.env, ctx.home)
     own = Path(os.path.commonpath([f.path.parent for f in files.values()]))
     current = {role: _read(f.path) for role, f in files.items()}
     plan = _plan(writer, target, current, files)
     name = f"{writer.name}-home"
-    profile = Profile(env={var: str(ctx.folder / name)})
+    profile = Profile(env={var: str(ctx.folder / name)}, unset=list(unset))
     planned = {f.path.relative_to(own): plan.files.get(role, current[role])
                for role, f in files.items()}
     for rel, data in planned.items():
@@ -72,11 +75,11 @@ def _around(own: Path, planned: set[Path], prefix: str) -> dict[str, Path]:
 
 
 def qwen(target: Target, ctx: Context) -> Profile:
-    from byecore_cli.clients.qwen import KEY_VAR, Qwen
+    from byecore_cli.clients.qwen import KEY_VAR, NO_KEY, Qwen
 
     profile = borrowed(Qwen(), target, ctx, "QWEN_HOME")
     # settings.env fills only variables the shell lacks: a shell's own would win
-    profile.env[KEY_VAR] = _key(target) or "byecore-no-key"
+    profile.env[KEY_VAR] = _key(target) or NO_KEY
     return profile
 
 
@@ -89,8 +92,7 @@ def pi(target: Target, ctx: Context) -> Profile:
 def hermes(target: Target, ctx: Context) -> Profile:
     from byecore_cli.clients.hermes import OVERRIDES, Hermes
 
-    profile = borrowed(Hermes(), target, ctx, "HERMES_HOME")
-    profile.unset += list(OVERRIDES)
+    profile = borrowed(Hermes(), target, ctx, "HERMES_HOME", unset=OVERRIDES)
     # Hermes loads $HERMES_HOME/.env over the environment: a copy without those lines
     link = f"{Hermes.name}-home/.env"
     env_file = profile.links.get(link)
@@ -110,17 +112,13 @@ def hermes(target: Target, ctx: Context) -> Profile:
 def kimi(target: Target, ctx: Context) -> Profile:
     from byecore_cli.clients.kimi import OVERRIDES, Kimi
 
-    profile = borrowed(Kimi(), target, ctx, "KIMI_CODE_HOME")
-    profile.unset += list(OVERRIDES)
-    return profile
+    return borrowed(Kimi(), target, ctx, "KIMI_CODE_HOME", unset=OVERRIDES)
 
 
 def grok(target: Target, ctx: Context) -> Profile:
     from byecore_cli.clients.grok import OVERRIDES, Grok
 
-    profile = borrowed(Grok(), target, ctx, "GROK_HOME")
-    profile.unset += list(OVERRIDES)
-    return profile
+    return borrowed(Grok(), target, ctx, "GROK_HOME", unset=OVERRIDES)
 
 
 def openclaw(target: Target, ctx: Context) -> Profile:
