@@ -8,9 +8,11 @@ what fixes it, and ``byecore setup`` only where setup can: a file that does not 
 fixed by editing it at the line named, a folder where a file belongs by moving the folder,
 and a shell variable by unsetting it and deleting the profile line that sets it.
 
-A writer may also have ``local_findings(env, cwd)``: (problem, fix) pairs about the folder
-the client would run in (Gemini CLI loads only the nearest env file, so a project's ``.env``
-hides ``~/.gemini/.env``).
+A writer may also have ``local_findings(env, cwd)``: (problem, fix) pairs that setup
+cannot fix, once the client is set up: about the folder the client would run in (Gemini
+CLI loads only the nearest env file, so a project's ``.env`` hides ``~/.gemini/.env``),
+or about the user's own keys beside byecore's (an OpenClaw model policy that refuses
+byecore's model).
 """
 
 from __future__ import annotations

@@ -38,8 +38,8 @@ What byecore owns: ``models.providers.byecore`` and the primary model
 (``agents.defaults.model``'s string, or its ``primary``; the user's ``fallbacks``
 stay). The user's ``agents.defaults.modelPolicy.allow`` stays theirs: when it does not
 admit byecore's model (OpenClaw then refuses the run: "is not allowed by
-agents.defaults.modelPolicy.allow"), setup says so, as it does for an agent in
-``agents.entries`` that names its own model.
+agents.defaults.modelPolicy.allow"), setup, doctor and ``byecore run`` say so, as they
+do for an agent in ``agents.entries`` that names its own model.
 """
 
 from __future__ import annotations
@@ -101,14 +101,7 @@ class OpenClaw:
                 out = jsonedit.set_value(out, _MODEL, primary, json5=True)
         elif member(config, *_MODEL, "primary") != primary:
             out = jsonedit.set_value(out, (*_MODEL, "primary"), primary, json5=True)
-        # what only the user can change (doctor's fix for a read problem is setup)
-        if not _allowed(config, primary):
-            notes.append(_NOT_ALLOWED.format(primary))
-        agents = member(config, "agents", "entries")
-        notes += [f"agents.entries.{agent_id}.model is set: that agent uses it, not "
-                  "byecore's default model" for agent_id, agent in (
-                      agents.items() if isinstance(agents, dict) else ())
-                  if isinstance(agent, dict) and agent.get("model")]
+        notes += [f"{problem}; {fix}" for problem, fix in _beside(config, primary)]
         included = _includes(config)
         if included:
             notes.append(f"{', '.join(included)} in openclaw.json use $include: OpenClaw "
@@ -120,9 +113,7 @@ class OpenClaw:
         config = _parse(file_text(current.get("config"), "config"))
         ours = member(config, *_PROVIDER)
         ours = ours if isinstance(ours, dict) else {}
-        model = member(config, *_MODEL)
-        primary = model if isinstance(model, str) else member(config, *_MODEL, "primary")
-        primary = primary if isinstance(primary, str) else None
+        primary = _primary(config)
         provider, _, model_id = (primary or "").partition("/")
         uses_ours = bool(ours) and provider == PROVIDER_ID
         reading = Reading(configured=uses_ours,
@@ -143,6 +134,16 @@ class OpenClaw:
 
     def check_env(self, env: Mapping[str, str]) -> list[str]:
         return []
+
+    def local_findings(self, env: Mapping[str, str], cwd: Path) -> list[tuple[str, str]]:
+        """For doctor, once byecore's provider is set up: what setup cannot fix."""
+        home = Path(env["HOME"]) if env.get("HOME") else Path.home()
+        try:
+            config = _parse(self.files(env, home)["config"].path.read_text("utf-8"))
+        except (OSError, UnicodeDecodeError, Unparsable):
+            return []  # a broken or missing file is file_findings' business
+        primary = _primary(config)
+        return _beside(config, primary) if primary else []
 
 
 def _config_path(env: Mapping[str, str], home: Path) -> Path:
@@ -199,6 +200,29 @@ def _parse(text: str) -> dict:
     return config
 
 
+def _primary(config: dict) -> str | None:
+    """The agents' default model: ``agents.defaults.model``, or its ``primary``."""
+    model = member(config, *_MODEL)
+    primary = model if isinstance(model, str) else member(config, *_MODEL, "primary")
+    return primary if isinstance(primary, str) else None
+
+
+def _beside(config: dict, primary: str) -> list[tuple[str, str]]:
+    """(problem, fix) for what only the user can change beside byecore's keys: a model
+    policy that refuses byecore's model, and agents that name their own model."""
+    found = []
+    if not _allowed(config, primary):
+        found.append((f"agents.defaults.modelPolicy.allow does not admit {primary}: "
+                      "OpenClaw then refuses to run it", 'add "byecore/*" to that list'))
+    agents = member(config, "agents", "entries")
+    found += [(f"agents.entries.{agent_id}.model is set: that agent uses it, not "
+               "byecore's default model", f"remove it to give agent {agent_id} byecore's "
+               "model, or leave it if you meant it")
+              for agent_id, agent in (agents.items() if isinstance(agents, dict) else ())
+              if isinstance(agent, dict) and agent.get("model")]
+    return found
+
+
 def _allowed(config: dict, model: str | None) -> bool:
     """Whether ``agents.defaults.modelPolicy.allow`` admits ``model``: an exact ref, a
     trailing ``*`` prefix, or an alias of it (an empty or absent list admits all)."""
@@ -210,10 +234,6 @@ def _allowed(config: dict, model: str | None) -> bool:
     return any(isinstance(entry, str) and (
         entry in (model, alias) or (entry.endswith("*") and model.startswith(entry[:-1])))
         for entry in allow)
-
-
-_NOT_ALLOWED = ("agents.defaults.modelPolicy.allow does not admit {}: OpenClaw then "
-                "refuses to run it; add \"byecore/*\" to that list")
 
 
 def _includes(config: dict) -> list[str]:

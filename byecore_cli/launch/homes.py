@@ -139,6 +139,8 @@ def openclaw(target: Target, ctx: Context) -> Profile:
         f"OpenClaw reads a copy of {own} with byecore's provider in it (what it saves to "
         "that copy during the run is not kept); its embedded runs (openclaw agent exec, "
         "agent --local) use it, while a running Gateway keeps the config it started with")
+    # what would refuse or bypass byecore's model is the user's to change, as setup says
+    profile.notes += [n for n in plan.notes if n.startswith("agents.")]
     if current and b"$include" in current:
         profile.notes.append("a relative $include in your openclaw.json is looked for "
                              "beside the copy, where it is not: write it as an absolute "

@@ -157,3 +157,26 @@ def test_shell_variables_of_a_client_not_in_use_are_not_findings(cli, fake_bin, 
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-api03-REALKEY0123456789abcdef")
     code, data = _doctor(cli, "--offline")
     assert all(not r["findings"] for r in data["clients"]), data
+
+
+def test_an_openclaw_policy_that_refuses_byecores_model_is_a_finding_setup_cannot_fix(
+        cli, fake_bin, tmp_path):
+    with ThreadedServer(build(Behaviour())) as gw:
+        cli("provider", "add", "gw", "--base-url", gw.url, "--key", KEY, "--protocol",
+            "chat", "--model", "gpt-5.4")
+        config = tmp_path / "user-home" / ".openclaw" / "openclaw.json"
+        config.parent.mkdir(parents=True)
+        config.write_text("{agents: {defaults: {modelPolicy: {allow: ['ollama/*']}},\n"
+                          "  entries: {ops: {model: 'ollama/qwen3'}}}}\n")
+        assert cli("setup", "openclaw", "--yes").exit_code == 0
+        code, data = _doctor(cli, "--offline")
+    found = _findings(data, "openclaw")
+    assert code == 1 and [f["problem"].split(":")[0] for f in found] == [
+        "agents.defaults.modelPolicy.allow does not admit byecore/gpt-5.4",
+        "agents.entries.ops.model is set"]
+    assert found[0]["fix"] == 'add "byecore/*" to that list'
+    assert not any(f["fix"].startswith("byecore setup") for f in found)
+    config.write_text(config.read_text().replace("'ollama/*'", "'byecore/*'")
+                      .replace("model: 'ollama/qwen3'", "tools: {}"))
+    code, data = _doctor(cli, "--offline")
+    assert _findings(data, "openclaw") == [] and code == 0, data

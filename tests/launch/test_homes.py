@@ -175,6 +175,20 @@ def test_openclaw_reads_a_copy_of_its_config_and_may_still_include_the_users(tmp
         proxy_target(), theirs).env
 
 
+def test_an_openclaw_run_says_what_in_the_users_config_refuses_byecores_model(tmp_path):
+    home = tmp_path / "home"
+    own = home / ".openclaw" / "openclaw.json"
+    own.parent.mkdir(parents=True)
+    own.write_text("{agents: {defaults: {modelPolicy: {allow: ['ollama/*']}}}}\n")
+    ctx = profiles.Context(env={"HOME": str(home)}, home=home, folder=tmp_path / "p")
+    [said] = [n for n in profiles.PROFILES["openclaw"](proxy_target(), ctx).notes
+              if "modelPolicy" in n]
+    assert "does not admit byecore/" in said and 'add "byecore/*"' in said
+    own.write_text("{agents: {defaults: {modelPolicy: {allow: ['byecore/*']}}}}\n")
+    assert not [n for n in profiles.PROFILES["openclaw"](proxy_target(), ctx).notes
+                if "modelPolicy" in n]
+
+
 def test_hermes_reads_a_copy_of_its_env_file_without_the_lines_that_beat_byecore(tmp_path):
     ctx, own = _ctx(tmp_path, "hermes")
     (own / ".env").write_bytes(b"OPENROUTER_API_KEY=sk-or-mine\n"
