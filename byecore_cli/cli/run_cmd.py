@@ -18,7 +18,7 @@ RUN_CONTEXT = {"allow_interspersed_args": False, "ignore_unknown_options": True}
 # Every client in launch.profiles.PROFILES (a test keeps them the same): importing
 # PROFILES here would cost every byecore command its imports, for a help string.
 CLIENT_HELP = ("codex, claude, aider, opencode, crush, droid, gemini, kilo-cli, goose, qwen, "
-               "pi, hermes, kimi, grok, openclaw or copilot.")
+               "pi, hermes, kimi, grok, openclaw, copilot or cline-cli.")
 
 
 def _complete_client(incomplete: str) -> list[str]:

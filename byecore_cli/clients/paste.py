@@ -60,7 +60,9 @@ ROWS: tuple[PasteClient, ...] = (
         command=("cline", "auth", "openai-compatible", "--baseurl", "{url}", "--apikey",
                  "{key}", "--modelid", "{model}"),
         notes=("then run cline \"a task\" (tools are auto-approved unless "
-               "--auto-approve false)",)),
+               "--auto-approve false)",
+               "or leave Cline's own providers as they are: byecore run cline-cli "
+               "\"a task\" gives it byecore's provider for that run alone")),
     PasteClient("roo", "Roo Code", "Roo Code panel → Settings → Providers → API Provider: "
                 "OpenAI Compatible", **_VSCODE_OPENAI),
     PasteClient("kilo", "Kilo Code", "Kilo Code panel → Settings → Providers → API "

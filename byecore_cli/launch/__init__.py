@@ -9,15 +9,29 @@ for one process, with no file of the user's edited.
   process), so the last one out stops it; ``serve.py`` is that proxy's entry point.
 - ``proxy.py``: start or reuse the proxy, wait until it answers, stop it at the end.
 - ``child.py``: start the client on the same terminal, forward signals, return its code.
-- ``homes.py``: profiles for clients configured only by files; ``copilot.py``: GitHub
-  Copilot CLI, which has no writer (``LAUNCH_ONLY``).
+- ``homes.py``: profiles for clients configured only by files; ``copilot.py`` and
+  ``cline.py``: GitHub Copilot CLI and Cline CLI, which have no writer (``LAUNCH_ONLY``).
 """
 
 from __future__ import annotations
 
-# Clients configured by their environment alone have no writer in clients.WRITERS: their
-# launch module's CLIENT says what run and env need (name, title, executable, protocol).
-LAUNCH_ONLY = {"copilot": "byecore_cli.launch.copilot"}
+from dataclasses import dataclass
+
+# Clients byecore launches but has no writer for in clients.WRITERS (configured by their
+# environment, or keeping their provider in a store of their own): their launch module's
+# CLIENT says what run and env need.
+LAUNCH_ONLY = {"copilot": "byecore_cli.launch.copilot", "cline-cli": "byecore_cli.launch.cline"}
+
+
+@dataclass(frozen=True)
+class LaunchOnly:
+    """What ``byecore run``/``env`` and ``clients.targets.build_target`` read of a writer,
+    for a client that has no writer."""
+
+    name: str
+    title: str
+    executable: str
+    protocol: str  # the byecore protocol it speaks, as a writer's ``protocol``
 
 
 def launch_only(name: str):

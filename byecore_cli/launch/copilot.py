@@ -38,22 +38,9 @@ Every wire was tried through the proxy to a shell tool run to its end.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from byecore_cli.clients.base import Target
+from byecore_cli.launch import LaunchOnly
 from byecore_cli.launch.profiles import Context, Profile, _key
-
-
-@dataclass(frozen=True)
-class LaunchOnly:
-    """What ``byecore run``/``env`` and ``clients.targets.build_target`` read of a writer,
-    for a client that has no writer because no file of its own needs editing."""
-
-    name: str
-    title: str
-    executable: str
-    protocol: str  # the byecore protocol it speaks, as a writer's ``protocol``
-
 
 CLIENT = LaunchOnly(name="copilot", title="GitHub Copilot CLI", executable="copilot",
                     protocol="responses")

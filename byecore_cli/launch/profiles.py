@@ -38,7 +38,7 @@ and ``setup`` agree on what a client needs. Checked in the installed clients:
   ``GOOSE_PROVIDER``, ``GOOSE_MODEL``, ``OPENAI_HOST``, ``OPENAI_BASE_PATH`` and
   ``OPENAI_API_KEY`` (a secret is read from the variable of its name first).
 - Qwen Code, Pi, Hermes, Kimi Code, Grok Build and OpenClaw: ``launch/homes.py``;
-  GitHub Copilot CLI: ``launch/copilot.py``.
+  GitHub Copilot CLI: ``launch/copilot.py``; Cline CLI: ``launch/cline.py``.
 - Crush (its npm package downloads the binary from GitHub, so it is not installed here;
   checked in its source, ``internal/config/load.go`` after v0.90): ``CRUSH_GLOBAL_CONFIG``
   and ``CRUSH_GLOBAL_DATA`` name the folders of its global ``crush.json`` (with
@@ -80,6 +80,7 @@ INSTALL = {
     "kimi": "npm i -g @moonshot-ai/kimi-code (it needs Node 22.19+)",
     "grok": "see https://x.ai/cli (Grok Build installs as a downloaded binary)",
     "copilot": "npm i -g @github/copilot",
+    "cline-cli": "npm i -g cline",
     "goose": "see https://block.github.io/goose (Goose installs as a downloaded binary)",
     # a bare "openclaw" resolves to an empty placeholder on an older Node
     "openclaw": "npm i -g openclaw@latest (with Node 24.16+ first on PATH)",
@@ -275,21 +276,28 @@ PROFILES: dict[str, Callable[[Target, Context], Profile]] = {
     **{name: _elsewhere("homes", name) for name in ("qwen", "pi", "hermes", "kimi", "grok",
                                                      "openclaw")},
     "copilot": _elsewhere("copilot", "profile"),
+    "cline-cli": _elsewhere("cline", "profile"),
 }
 
 
-# The one option of a client's own that replaces the layer byecore gives it.
-_REPLACED_BY = {"claude": "--settings", "droid": "--settings"}
+_LAYER = ("replaces the settings layer byecore gives it, so it may not reach byecore's "
+          "proxy: leave it out, or point it at the proxy yourself")
+# Options of a client's own that undo what byecore gives it, and what they do.
+_UNDONE_BY = {
+    "claude": [(("--settings",), _LAYER)],
+    "droid": [(("--settings",), _LAYER)],
+    "cline-cli": [(("-P", "--provider"), "picks a provider of Cline's own instead of "
+                   "byecore's"),
+                  (("-k", "--key"), "replaces the local key byecore's proxy expects"),
+                  (("-z", "--zen"), "runs the task in Cline's background process, which "
+                   "byecore run cannot point at its proxy")],
+}
 
 
 def clashes(client: str, args: list[str]) -> list[str]:
-    """Notes for arguments of the user's that undo the profile (their last one wins)."""
-    flag = _REPLACED_BY.get(client)
-    if flag and any(a == flag or a.startswith(flag + "=") for a in args):
-        return [f"your own {flag} replaces the settings layer byecore gives {client}, so it "
-                "may not reach byecore's proxy: leave it out, or point it at the proxy "
-                "yourself"]
-    return []
+    """Notes for arguments of the user's that undo the profile."""
+    return [f"your own {flags[-1]} {does}" for flags, does in _UNDONE_BY.get(client, ())
+            if any(a in flags or a.startswith(flags[-1] + "=") for a in args)]
 
 
 def write_files(profile: Profile, folder: Path) -> None:

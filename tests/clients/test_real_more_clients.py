@@ -12,14 +12,17 @@ binary downloads: they are checked against their source (test_grok.py, test_goos
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 from pathlib import Path
 
 import pytest
 
 from tests.clients.conftest import place
 from tests.clients.test_real_clients import _binary, _needs
+from tests.launch.harness import hub_daemons
 from tests.proxy.gemini_upstream import GeminiOnlyUpstream
 from tests.proxy.test_real_clients_proxy import (
     COMMAND,
@@ -117,6 +120,9 @@ async def test_cline_cli_runs_its_command_tool_after_the_printed_cline_auth(cli)
         await web.SockSite(proxy_runner, listener).start()
         code, out, err = await _run([_binary("cline"), PROMPT], work, env, 120)
     finally:
+        for pid in hub_daemons(home):  # the task ran in a hub daemon that outlives cline
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         if proxy_runner is not None:
             await proxy_runner.cleanup()
         await up_runner.cleanup()

@@ -126,11 +126,14 @@ async def run_client(cli, client: str, upstream, protocol: str, args: list[str],
     return Outcome(code, out, err, work, seen.get("proxy"), before)
 
 
-def check_home(outcome: Outcome, writer_files: list[Path], secrets: list[str]) -> None:
-    """The user's files byte for byte as before; none of the client's config files
+def check_home(outcome: Outcome, writer_files: list[Path], secrets: list[str],
+               records: tuple[Path, ...] = ()) -> None:
+    """The user's files byte for byte as before (but for the folders of ``records``,
+    where the client keeps its sessions and logs); none of the client's config files
     created; no key anywhere in HOME; the proxy ``run`` started gone, with its records."""
     for path, data in outcome.before.items():
-        assert path.read_bytes() == data, f"{path} changed"
+        if not any(path.is_relative_to(folder) for folder in records):
+            assert path.read_bytes() == data, f"{path} changed"
     for path in writer_files:
         if path not in outcome.before:
             assert not path.exists(), f"{path} was created"
@@ -146,3 +149,17 @@ def check_home(outcome: Outcome, writer_files: list[Path], secrets: list[str]) -
     assert not Paths.current().proxy_runtime.exists()
     run_dir = Paths.current().home / "run"
     assert sorted(p.name for p in run_dir.iterdir()) == ["lock"], list(run_dir.iterdir())
+
+
+def hub_daemons(home: Path) -> set[int]:
+    """The Cline hub daemons (``cline --cline-hub-daemon``) running for ``home``."""
+    found = set()
+    for proc in Path("/proc").iterdir():
+        try:
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+            environ = (proc / "environ").read_bytes().split(b"\0")
+        except OSError:  # not a process, or gone meanwhile
+            continue
+        if b"--cline-hub-daemon" in argv and f"HOME={home}".encode() in environ:
+            found.add(int(proc.name))
+    return found

@@ -97,7 +97,7 @@ def test_the_help_names_every_client_byecore_launches(cli):
     for command in ("run", "env"):
         result = cli(command, "--help")
         assert result.exit_code == 0
-        assert "openclaw or copilot" in " ".join(result.output.split())
+        assert "copilot or cline-cli" in " ".join(result.output.split()).replace("- ", "-")
 
 
 @pytest.fixture

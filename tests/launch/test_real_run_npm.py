@@ -1,21 +1,42 @@
-"""Qwen Code, Pi and Kilo CLI finish a shell-tool task through ``byecore run``.
+"""Qwen Code, Pi, Kilo CLI and Cline CLI finish a shell-tool task through ``byecore run``.
 
 Each real client runs non-interactively through ``byecore run CLIENT …`` (a real
 subprocess that starts its own proxy) against a vendor speaking only the Gemini API,
 with HOME already holding the user's own config for another provider: Qwen Code and Pi
 read a borrowed folder (``QWEN_HOME``, ``PI_CODING_AGENT_DIR``) with copies of their
-files, Kilo CLI an inline config (``KILO_CONFIG_CONTENT``). The user's files stay byte
-for byte, no key lands in HOME, and the proxy is gone afterwards. Verified with
-@qwen-code/qwen-code 0.15.10, @mariozechner/pi-coding-agent 0.73.1 and Kilo CLI 7.7.9
-(its binary package, see ``tests/clients/test_real_npm_clients.py``).
+files, Kilo CLI an inline config (``KILO_CONFIG_CONTENT``), Cline CLI a providers file
+of byecore's (``CLINE_PROVIDER_SETTINGS_PATH``). The user's files stay byte for byte, no
+key lands in HOME, and the proxy is gone afterwards. Verified with
+@qwen-code/qwen-code 0.15.10, @mariozechner/pi-coding-agent 0.73.1, Kilo CLI 7.7.9 (its
+binary package, see ``tests/clients/test_real_npm_clients.py``) and cline 3.0.65.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+
 from tests.clients.conftest import FIXTURES
-from tests.clients.test_real_clients import _needs
+from tests.clients.test_real_clients import _binary, _needs
+from tests.clients.test_real_more_clients import _run_commands_arguments
 from tests.clients.test_real_npm_clients import _command_arguments
-from tests.launch.harness import check_home, run_client, secrets, writer_files
+from tests.launch.harness import (
+    DEAD,
+    STALE,
+    check_home,
+    free_port,
+    hub_daemons,
+    run_client,
+    run_env,
+    secrets,
+    user_home,
+    writer_files,
+)
 from tests.proxy.gemini_upstream import GeminiOnlyUpstream
 from tests.proxy.test_real_clients_proxy import (
     FINAL,
@@ -63,3 +84,51 @@ async def test_kilo_run_through_run_on_a_gemini_only_upstream(cli):
     await _through_run(cli, "kilo-cli", "bash", ["run", "--auto", PROMPT],
                        {".config/kilo/kilo.jsonc": mine,
                         ".config/kilo/.bash-permission-migrated": b""})
+
+
+@_needs("cline")
+async def test_cline_cli_through_run_beside_the_users_own_hub_daemon(cli):
+    """Cline runs tasks in a shared background daemon that reads the providers file of
+    whoever started it: here the user's, on a dead port with a stale key, already
+    running. The run must reach byecore's proxy anyway (Cline's local backend), start
+    no daemon of its own, and leave the user's providers.json byte for byte; Cline's
+    sessions, logs and databases are the user's records and may change."""
+    home = user_home()
+    data = home / ".cline" / "data"
+    providers = data / "settings" / "providers.json"
+    providers.parent.mkdir(parents=True)
+    providers.write_text(json.dumps({
+        "version": 1, "lastUsedProvider": "openai-compatible", "modes": {},
+        "providers": {"openai-compatible": {"settings": {
+            "provider": "openai-compatible", "apiKey": STALE, "model": "old",
+            "baseUrl": f"{DEAD}/v1"}, "updatedAt": "2026-11-30T08:00:00.000Z",
+            "tokenSource": "manual"}}}, indent=2))
+    port = free_port()
+    env = run_env(home, CLINE_HUB_PORT=str(port))
+    daemon = subprocess.Popen(
+        [_binary("cline"), "--cline-hub-daemon", "--cwd", str(home), "--host", "127.0.0.1",
+         "--port", str(port), "--pathname", "/hub"], env={**env, "CLINE_RUN_AS_HUB_DAEMON": "1"},
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True)
+    try:
+        for _ in range(300):  # the user's daemon answers on its port
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port)):
+                break
+            await asyncio.sleep(0.1)
+        else:
+            raise AssertionError("the user's Cline hub daemon did not start")
+        theirs = hub_daemons(home)
+        assert theirs
+        upstream = GeminiOnlyUpstream("run_commands", _run_commands_arguments,
+                                      key=UPSTREAM_KEY, final=FINAL)
+        outcome = await run_client(cli, "cline-cli", upstream, "gemini", [PROMPT],
+                                   timeout=120, env={"CLINE_HUB_PORT": str(port)})
+        assert hub_daemons(home) == theirs  # none of the run's own
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(daemon.pid, signal.SIGKILL)
+        daemon.wait()
+    assert outcome.code == 0, outcome.why
+    _gemini_tool_loop_checks(upstream, outcome.work, outcome.out, outcome.err)
+    records = tuple(data / name for name in ("db", "logs", "locks", "sessions", "cache"))
+    check_home(outcome, [], secrets("cline-cli"), records)
