@@ -5,8 +5,8 @@ Such a client gets, for one run, a folder of byecore's in place of its own: the 
 of the user's folder is a symbolic link, so sessions, logs and logins written during
 the run land in the user's folder as always. The client's own variable points at the
 borrowed folder: ``QWEN_HOME`` (Qwen Code 0.15.10), ``PI_CODING_AGENT_DIR`` (Pi
-0.73.1), ``HERMES_HOME`` (Hermes Agent 0.19.0), ``KIMI_CODE_HOME`` (Kimi Code 2.1.0) and
-``GROK_HOME`` (Grok Build, from its source). What the client rewrites in a copied file
+0.73.1), ``HERMES_HOME`` (Hermes Agent 0.19.0) and ``GROK_HOME`` (Grok Build, from its
+source). What the client rewrites in a copied file
 during the run is not kept, and a note says so.
 
 OpenClaw (2026.9.6) keeps its state apart from its config: ``OPENCLAW_CONFIG_PATH``
@@ -107,12 +107,6 @@ def hermes(target: Target, ctx: Context) -> Profile:
             profile.notes.append(f"your {env_file} sets {' or '.join(OVERRIDES)}, which "
                                  "would beat byecore: the run reads a copy without them")
     return profile
-
-
-def kimi(target: Target, ctx: Context) -> Profile:
-    from byecore_cli.clients.kimi import OVERRIDES, Kimi
-
-    return borrowed(Kimi(), target, ctx, "KIMI_CODE_HOME", unset=OVERRIDES)
 
 
 def grok(target: Target, ctx: Context) -> Profile:

@@ -37,7 +37,12 @@ and ``setup`` agree on what a client needs. Checked in the installed clients:
   config.yaml, so its built-in ``openai`` provider is pointed at the proxy with
   ``GOOSE_PROVIDER``, ``GOOSE_MODEL``, ``OPENAI_HOST``, ``OPENAI_BASE_PATH`` and
   ``OPENAI_API_KEY`` (a secret is read from the variable of its name first).
-- Qwen Code, Pi, Hermes, Kimi Code, Grok Build and OpenClaw: ``launch/homes.py``;
+- Kimi Code 2.1.0: ``KIMI_MODEL_NAME`` (with ``KIMI_MODEL_API_KEY``,
+  ``KIMI_MODEL_BASE_URL``, ``KIMI_MODEL_PROVIDER_TYPE=openai`` for Chat Completions at
+  ``{base}/chat/completions``, and the model's sizes) defines a model that beats
+  config.toml's ``default_model``; ``-m`` and a resumed session's own model beat it.
+  Nothing is written to ``~/.kimi-code``, where Kimi keeps its sessions as always.
+- Qwen Code, Pi, Hermes, Grok Build and OpenClaw: ``launch/homes.py``;
   GitHub Copilot CLI: ``launch/copilot.py``; Cline CLI: ``launch/cline.py``.
 - Crush (its npm package downloads the binary from GitHub, so it is not installed here;
   checked in its source, ``internal/config/load.go`` after v0.90): ``CRUSH_GLOBAL_CONFIG``
@@ -260,6 +265,24 @@ def goose(target: Target, ctx: Context) -> Profile:
                    unset=["OPENAI_ORGANIZATION", "OPENAI_PROJECT", "OPENAI_CUSTOM_HEADERS"])
 
 
+# Kimi Code 2.1.0's variables that shape the model KIMI_MODEL_NAME defines, or send its
+# subagents to another model: the user's are for a model of theirs, not byecore's.
+KIMI_SHAPING = tuple(f"KIMI_MODEL_{name}" for name in (
+    "TEMPERATURE", "TOP_P", "MAX_TOKENS", "MAX_COMPLETION_TOKENS", "CAPABILITIES",
+    "THINKING_EFFORT", "THINKING_KEEP", "REASONING_KEY", "ADAPTIVE_THINKING",
+    "DISPLAY_NAME")) + ("KIMI_SECONDARY_MODEL", "KIMI_SECONDARY_EFFORT")
+
+
+def kimi(target: Target, ctx: Context) -> Profile:
+    limits = target.limits_for(target.model)
+    env = {"KIMI_MODEL_NAME": target.model,
+           "KIMI_MODEL_API_KEY": _key(target) or "byecore-no-key",  # Kimi needs one
+           "KIMI_MODEL_BASE_URL": target.openai_base, "KIMI_MODEL_PROVIDER_TYPE": "openai",
+           "KIMI_MODEL_MAX_CONTEXT_SIZE": str(limits.context_window),
+           "KIMI_MODEL_MAX_OUTPUT_SIZE": str(limits.max_output)}
+    return Profile(env=env, unset=list(KIMI_SHAPING))
+
+
 def _elsewhere(module: str, name: str) -> Callable[[Target, Context], Profile]:
     """A builder kept in another module of this package, imported when first used."""
     def build(target: Target, ctx: Context) -> Profile:
@@ -272,8 +295,8 @@ def _elsewhere(module: str, name: str) -> Callable[[Target, Context], Profile]:
 PROFILES: dict[str, Callable[[Target, Context], Profile]] = {
     "codex": codex, "claude": claude, "aider": aider, "opencode": opencode,
     "crush": crush, "droid": droid, "gemini": gemini, "kilo-cli": kilo,
-    "goose": goose,
-    **{name: _elsewhere("homes", name) for name in ("qwen", "pi", "hermes", "kimi", "grok",
+    "goose": goose, "kimi": kimi,
+    **{name: _elsewhere("homes", name) for name in ("qwen", "pi", "hermes", "grok",
                                                      "openclaw")},
     "copilot": _elsewhere("copilot", "profile"),
     "cline-cli": _elsewhere("cline", "profile"),
@@ -286,6 +309,10 @@ _LAYER = ("replaces the settings layer byecore gives it, so it may not reach bye
 _UNDONE_BY = {
     "claude": [(("--settings",), _LAYER)],
     "droid": [(("--settings",), _LAYER)],
+    "kimi": [(("-m", "--model"), "picks a model alias of your config.toml instead of "
+              "byecore's model"),
+             (("-c", "--continue"), "resumes a session with the model it was started with"),
+             (("-S", "--session"), "resumes a session with the model it was started with")],
     "cline-cli": [(("-P", "--provider"), "picks a provider of Cline's own instead of "
                    "byecore's"),
                   (("-k", "--key"), "replaces the local key byecore's proxy expects"),

@@ -34,7 +34,6 @@ USERS = {
            '"openai-completions", "apiKey": "x", "models": [{"id": "m"}]}}}\n'),
     "hermes": ("HERMES_HOME", "config.yaml",
                "model:\n  default: old\n  provider: openrouter\nterminal:\n  backend: local\n"),
-    "kimi": ("KIMI_CODE_HOME", "config.toml", 'default_model = "old"\nshow_thinking = true\n'),
     "grok": ("GROK_HOME", "config.toml", '[models]\ndefault = "grok-4"\n\n[ui]\ntheme = "x"\n'),
 }
 
@@ -48,7 +47,7 @@ def _ctx(tmp_path: Path, client: str, **kw) -> tuple[profiles.Context, Path]:
     (own / "auth.json").write_text("{}\n")
     (own / config).write_text(text)
     env = {"HOME": str(home), var: str(own), "HERMES_INFERENCE_MODEL": "theirs",
-           "KIMI_MODEL_NAME": "theirs", "GROK_DEFAULT_MODEL": "theirs"}
+           "GROK_DEFAULT_MODEL": "theirs"}
     return profiles.Context(env=env, home=home, folder=tmp_path / "profile", **kw), own
 
 
@@ -97,8 +96,7 @@ def test_the_client_reads_a_copy_with_byecore_and_links_to_the_rest(tmp_path, cl
 
 
 def test_what_the_writers_name_as_winning_is_removed(tmp_path):
-    for client, var in (("hermes", "HERMES_INFERENCE_MODEL"), ("kimi", "KIMI_MODEL_NAME"),
-                        ("grok", "GROK_DEFAULT_MODEL")):
+    for client, var in (("hermes", "HERMES_INFERENCE_MODEL"), ("grok", "GROK_DEFAULT_MODEL")):
         ctx, _ = _ctx(tmp_path / client, client)
         assert var in profiles.PROFILES[client](proxy_target(), ctx).unset
 
@@ -135,12 +133,12 @@ def test_nested_config_files_get_real_folders_with_their_other_entries_linked(tm
 
 
 def test_byecore_env_can_write_the_borrowed_folder_again(tmp_path):
-    ctx, own = _ctx(tmp_path, "kimi", persistent=True)
+    ctx, own = _ctx(tmp_path, "grok", persistent=True)
     for _ in range(2):
-        profile = homes.kimi(proxy_target(), ctx)
+        profile = homes.grok(proxy_target(), ctx)
         profiles.write_files(profile, ctx.folder)
         assert not [n for n in profile.notes if "could not link" in n]
-    assert (ctx.folder / "kimi-home" / "sessions").resolve() == (own / "sessions").resolve()
+    assert (ctx.folder / "grok-home" / "sessions").resolve() == (own / "sessions").resolve()
     assert any("byecore env again" in n for n in profile.notes)
 
 

@@ -153,3 +153,24 @@ def test_goose_uses_its_openai_provider_from_the_environment(tmp_path):
                            "OPENAI_HOST": "http://127.0.0.1:4000",
                            "OPENAI_BASE_PATH": "v1/chat/completions", "OPENAI_API_KEY": KEY}
     assert not profile.files and "OPENAI_CUSTOM_HEADERS" in profile.unset
+
+
+def test_kimi_gets_a_model_of_the_environment_and_no_folder(tmp_path):
+    """Kimi Code 2.1.0 defines a model from KIMI_MODEL_NAME and its siblings, over
+    config.toml's default_model: its own folder, where it replaces workspaces.json by a
+    rename, stays the user's."""
+    target = _target()
+    limits = target.limits_for(target.model)
+    profile = profiles.PROFILES["kimi"](target, _ctx(tmp_path))
+    assert profile.env == {
+        "KIMI_MODEL_NAME": "byecore/gpt-5.4", "KIMI_MODEL_API_KEY": KEY,
+        "KIMI_MODEL_BASE_URL": "http://127.0.0.1:4000/v1",
+        "KIMI_MODEL_PROVIDER_TYPE": "openai",
+        "KIMI_MODEL_MAX_CONTEXT_SIZE": str(limits.context_window),
+        "KIMI_MODEL_MAX_OUTPUT_SIZE": str(limits.max_output)}
+    assert (profile.files, profile.links, profile.args) == ({}, {}, [])
+    assert {"KIMI_MODEL_CAPABILITIES", "KIMI_SECONDARY_MODEL"} <= set(profile.unset)
+    assert not set(profile.unset) & set(profile.env)
+    assert profiles.clashes("kimi", ["-m", "mine/old", "-p", "hi"])
+    assert profiles.clashes("kimi", ["--continue"]) and profiles.clashes("kimi", ["-S"])
+    assert profiles.clashes("kimi", ["-p", "hi"]) == []

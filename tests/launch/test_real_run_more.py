@@ -2,7 +2,8 @@
 
 Each runs non-interactively through ``byecore run CLIENT ARGS…`` (a real subprocess
 that starts its own proxy) against a scripted vendor speaking only Anthropic Messages,
-which neither client speaks. HOME already holds the client's folder: a config that
+which neither client speaks: Hermes in a borrowed HERMES_HOME, Kimi Code with a model
+defined in its environment. HOME already holds the client's folder: a config that
 selects a provider of the user's on a dead port with a stale key, a session from an
 earlier run, and (for Hermes) a ``.env``. The shell also sets the variables that would
 beat the config. The run must reach byecore's proxy anyway, leave every file of HOME
@@ -22,6 +23,7 @@ from tests.launch.harness import (
     check_home,
     run_client,
     secrets,
+    user_home,
     writer_files,
 )
 from tests.launch.upstreams import MessagesOnlyUpstream
@@ -106,11 +108,17 @@ max_context_size = 131072
 
 @_needs("kimi")
 async def test_kimi_code_prompt_mode_through_run_on_a_messages_only_upstream(cli):
-    """``kimi -p`` runs tools without asking: its Bash tool, through the proxy."""
+    """``kimi -p`` runs tools without asking: its Bash tool, through the proxy. The run
+    defines its model in the environment, so what Kimi records (workspaces.json, which it
+    replaces by a rename) lands in the user's own folder."""
     upstream = MessagesOnlyUpstream(_shell_turn("Bash"))
     outcome = await run_client(
         cli, "kimi", upstream, "messages",
         ["-p", PROMPT], seed={".kimi-code/config.toml": KIMI_CONFIG},
         env={"KIMI_MODEL_NAME": "old", "KIMI_MODEL_BASE_URL": f"{DEAD}/v1",
-             "KIMI_MODEL_API_KEY": STALE})
+             "KIMI_MODEL_API_KEY": STALE, "KIMI_MODEL_MAX_TOKENS": "77",
+             "KIMI_SECONDARY_MODEL": "mine/old"})
     _checks(upstream, outcome, "kimi")
+    workspaces = user_home() / ".kimi-code" / "workspaces.json"
+    assert str(outcome.work) in workspaces.read_text()
+    assert all(r["body"]["max_tokens"] != 77 for r in upstream.requests)
