@@ -56,7 +56,7 @@ def run(
 
     from byecore_cli.clients import local_keys
     from byecore_cli.clients.targets import proxy_root
-    from byecore_cli.launch import child, profiles, proxy
+    from byecore_cli.launch import child, homes, profiles, proxy
 
     with Output("run", False) as out:
         writer = _writer(client, "run")
@@ -85,6 +85,7 @@ def run(
                 child.replace(argv, env)  # nothing to clean up afterwards: become the client
             profiles.write_files(profile, folder)
             code = child.run(argv, env)
+            homes.keep_new(profile, folder, [key])
         finally:
             if folder is not None:
                 shutil.rmtree(folder, ignore_errors=True)

@@ -3,7 +3,9 @@
 Such a client gets, for one run, a folder of byecore's in place of its own: the writer's
 ``plan`` run on copies of the user's files gives the config files, and every other entry
 of the user's folder is a symbolic link, so sessions, logs and logins written during
-the run land in the user's folder as always. The client's own variable points at the
+the run land in the user's folder as always; what the client creates beside them (a
+first ``sessions`` folder, a ``state.db``) is moved there when ``byecore run`` ends
+(``keep_new``). The client's own variable points at the
 borrowed folder: ``QWEN_HOME`` (Qwen Code 0.15.10), ``PI_CODING_AGENT_DIR`` (Pi
 0.73.1), ``HERMES_HOME`` (Hermes Agent 0.19.0) and ``GROK_HOME`` (Grok Build, from its
 source). What the client rewrites in a copied file
@@ -18,6 +20,7 @@ the client's environment, or set to byecore's values.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -36,7 +39,8 @@ def borrowed(writer: Writer, target: Target, ctx: Context, var: str,
     current = {role: _read(f.path) for role, f in files.items()}
     plan = _plan(writer, target, current, files)
     name = f"{writer.name}-home"
-    profile = Profile(env={var: str(ctx.folder / name)}, unset=list(unset))
+    profile = Profile(env={var: str(ctx.folder / name)}, unset=list(unset),
+                      borrowed={name: own})
     planned = {f.path.relative_to(own): plan.files.get(role, current[role])
                for role, f in files.items()}
     for rel, data in planned.items():
@@ -48,13 +52,50 @@ def borrowed(writer: Writer, target: Target, ctx: Context, var: str,
         f"{writer.title} reads a temporary {var}: your {own} linked entry by entry, with "
         f"copies of {copies} that point at byecore (what it saves to those copies during "
         "the run is not kept)")
-    if not own.is_dir():
-        profile.notes.append(f"there is no {own} yet, so what {writer.title} saves there "
-                             "during this run (sessions, logins) is not kept")
     if ctx.persistent:
         profile.notes.append(f"entries added to {own} after this are not seen by shells "
-                             "that loaded these lines until you run byecore env again")
+                             "that loaded these lines until you run byecore env again, and "
+                             f"what {writer.title} creates beside them stays in {ctx.folder}")
     return profile
+
+
+def keep_new(profile: Profile, folder: Path, secrets: Iterable[str]) -> None:
+    """After a run, move what the client created in a borrowed folder to the user's own,
+    where it would have gone without byecore: not the planned copies, nor a file named
+    after one (a backup such as settings.json.orig), nor anything holding a key."""
+    planned = {Path(name) for name in profile.files}
+    secrets = [s.encode() for s in secrets if s]
+
+    def move(here: Path, there: Path) -> None:
+        rel = here.relative_to(folder)
+        if here.is_symlink() or rel in planned or any(
+                p.parent == rel.parent and here.name.startswith(p.name) for p in planned):
+            return
+        if here.is_dir() and (there.is_dir() or any(p.is_relative_to(rel) for p in planned)):
+            for entry in sorted(here.iterdir()):
+                move(entry, there / entry.name)
+        elif not there.exists() and not there.is_symlink() and not _holds(here, secrets):
+            there.parent.mkdir(parents=True, exist_ok=True)
+            with contextlib.suppress(OSError):  # another disk, or gone meanwhile: left
+                os.rename(here, there)
+
+    for name, own in profile.borrowed.items():
+        if (folder / name).is_dir():
+            for entry in sorted((folder / name).iterdir()):
+                move(entry, own / entry.name)
+
+
+def _holds(path: Path, secrets: list[bytes]) -> bool:
+    """Whether a file (or any file in a folder) holds one of ``secrets``."""
+    files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
+    for file in files:
+        try:
+            data = file.read_bytes()
+        except OSError:
+            return True  # unreadable here: not moved
+        if any(secret in data for secret in secrets):
+            return True
+    return False
 
 
 def _around(own: Path, planned: set[Path], prefix: str) -> dict[str, Path]:

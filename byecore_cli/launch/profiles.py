@@ -108,6 +108,8 @@ class Profile:
     files: dict[str, bytes] = field(default_factory=dict)  # name in folder -> bytes (0600)
     links: dict[str, Path] = field(default_factory=dict)  # name in folder -> existing path
     notes: list[str] = field(default_factory=list)
+    # a folder in ``folder`` that stands for a folder of the user's (``launch/homes.py``)
+    borrowed: dict[str, Path] = field(default_factory=dict)
 
 
 def codex(target: Target, ctx: Context) -> Profile:

@@ -118,7 +118,59 @@ def test_pi_settings_are_a_copy_too_and_a_missing_folder_is_no_problem(tmp_path)
     settings = json.loads(profile.files["pi-home/settings.json"])
     assert settings["defaultModel"] == "byecore/gpt-5.4"
     assert not (home / ".pi").exists()
-    assert any("is not kept" in n and "there is no" in n for n in profile.notes)
+    assert profile.borrowed == {"pi-home": home / ".pi" / "agent"}
+
+
+def _run_creates(folder: Path, name: str, data: bytes) -> None:
+    (folder / name).parent.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_bytes(data)
+
+
+def test_what_a_run_creates_in_a_borrowed_folder_is_moved_to_the_users(tmp_path):
+    ctx, own = _ctx(tmp_path, "qwen")
+    (own / "projects" / "old").mkdir(parents=True)
+    before = _snapshot(own)
+    profile = homes.qwen(proxy_target(), ctx)
+    profiles.write_files(profile, ctx.folder)
+    borrowed = ctx.folder / "qwen-home"
+    _run_creates(borrowed, "state.db", b"rows")  # new at the top
+    _run_creates(borrowed, "sessions/two.jsonl", b"{}\n")  # into a linked folder: there
+    _run_creates(borrowed, "tmp/a/b.txt", b"deep")  # a new folder, whole
+    _run_creates(borrowed, "settings.json.orig", b"a copy of byecore's copy")
+    _run_creates(borrowed, "todos.json", f"key {KEY}".encode())  # holds the key
+    _run_creates(borrowed, "logs/x.log", f"key {KEY}".encode())  # a folder holding it
+    homes.keep_new(profile, ctx.folder, [KEY])
+    assert (own / "state.db").read_bytes() == b"rows"
+    assert (own / "sessions" / "two.jsonl").read_bytes() == b"{}\n"
+    assert (own / "tmp" / "a" / "b.txt").read_bytes() == b"deep"
+    for kept_out in ("settings.json.orig", "todos.json", "logs"):
+        assert not (own / kept_out).exists(), kept_out
+    after = _snapshot(own)
+    assert {k: v for k, v in after.items() if k in before} == before  # nothing rewritten
+    assert (own / "settings.json").read_text() == USERS["qwen"][2]
+
+
+def test_a_users_entry_of_the_same_name_is_never_replaced(tmp_path):
+    ctx, own = _ctx(tmp_path, "hermes")
+    profile = homes.hermes(proxy_target(), ctx)
+    profiles.write_files(profile, ctx.folder)
+    (own / "state.db").write_bytes(b"theirs, made meanwhile by another run")
+    _run_creates(ctx.folder / "hermes-home", "state.db", b"ours")
+    homes.keep_new(profile, ctx.folder, [KEY])
+    assert (own / "state.db").read_bytes() == b"theirs, made meanwhile by another run"
+
+
+def test_a_first_run_creates_the_users_folder_with_what_the_client_saved(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    ctx = profiles.Context(env={"HOME": str(home)}, home=home, folder=tmp_path / "p")
+    profile = homes.pi(proxy_target(), ctx)
+    profiles.write_files(profile, ctx.folder)
+    _run_creates(ctx.folder / "pi-home", "sessions/--work--/s1.jsonl", b"{}\n")
+    homes.keep_new(profile, ctx.folder, [KEY])
+    agent = home / ".pi" / "agent"
+    assert (agent / "sessions" / "--work--" / "s1.jsonl").is_file()
+    assert not (agent / "models.json").exists() and not (agent / "settings.json").exists()
 
 
 def test_nested_config_files_get_real_folders_with_their_other_entries_linked(tmp_path):

@@ -63,6 +63,8 @@ async def test_qwen_code_headless_through_run_on_a_gemini_only_upstream(cli):
     outcome = await _through_run(cli, "qwen", "run_shell_command",
                                  ["-p", PROMPT, "--yolo"], seed)
     assert "temporary QWEN_HOME" in outcome.err
+    # the chat it recorded in a folder it created during the run is the user's
+    assert list((user_home() / ".qwen" / "projects").rglob("chats/*.jsonl")), outcome.why
 
 
 @_needs("pi")
@@ -71,6 +73,8 @@ async def test_pi_print_mode_through_run_on_a_gemini_only_upstream(cli):
             ".pi/agent/settings.json": (FIXTURES / "pi-settings.json").read_bytes()}
     outcome = await _through_run(cli, "pi", "bash", ["-p", PROMPT, "--offline"], seed)
     assert "temporary PI_CODING_AGENT_DIR" in outcome.err
+    # the session, in a sessions folder it created during the run, is the user's
+    assert list((user_home() / ".pi" / "agent" / "sessions").rglob("*.jsonl")), outcome.why
 
 
 @_needs("kilo")
