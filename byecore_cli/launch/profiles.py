@@ -108,7 +108,8 @@ class Profile:
     files: dict[str, bytes] = field(default_factory=dict)  # name in folder -> bytes (0600)
     links: dict[str, Path] = field(default_factory=dict)  # name in folder -> existing path
     notes: list[str] = field(default_factory=list)
-    # a folder in ``folder`` that stands for a folder of the user's (``launch/homes.py``)
+    # a folder in ``folder`` that stands for a folder of the user's: what the client
+    # creates there is moved to the user's after a run (``homes.keep_new``)
     borrowed: dict[str, Path] = field(default_factory=dict)
 
 
@@ -208,6 +209,7 @@ def gemini(target: Target, ctx: Context) -> Profile:
     home = "gemini-home"
     profile.files[f"{home}/.gemini/settings.json"] = wanted
     own = files["settings"].path.parent
+    profile.borrowed[f"{home}/.gemini"] = own
     if own.is_dir():
         profile.links.update({f"{home}/.gemini/{entry.name}": entry for entry in
                               sorted(own.iterdir()) if entry.name != "settings.json"})
@@ -246,6 +248,7 @@ def crush(target: Target, ctx: Context) -> Profile:
     # linked so that what Crush keeps there is kept
     for role, name in (("config", "crush-config"), ("data", "crush-data")):
         own = files[role].path.parent
+        profile.borrowed[name] = own
         if own.is_dir():
             profile.links.update({f"{name}/{entry.name}": entry for entry in
                                   sorted(own.iterdir()) if entry.name != "crush.json"})

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from byecore_cli.launch import profiles
+from byecore_cli.launch import homes, profiles
 from tests.clients.conftest import toml_loads
 from tests.clients.factory import proxy_target
 
@@ -109,6 +109,28 @@ def test_crush_reads_copies_of_the_users_files_with_byecores_provider(tmp_path):
     assert profile.links == {"crush-config/crushrc": config_dir / "crushrc"}
     assert profile.env == {"CRUSH_GLOBAL_CONFIG": str(ctx.folder / "crush-config"),
                            "CRUSH_GLOBAL_DATA": str(ctx.folder / "crush-data")}
+    # what Crush creates in the two folders during a run goes to the user's afterwards
+    profiles.write_files(profile, ctx.folder)
+    (ctx.folder / "crush-data" / "crush.db").write_bytes(b"rows")
+    (ctx.folder / "crush-config" / "crush.json.bak").write_bytes(b"a copy")
+    homes.keep_new(profile, ctx.folder, [KEY])
+    assert (ctx.home / ".local" / "share" / "crush" / "crush.db").read_bytes() == b"rows"
+    assert not (config_dir / "crush.json.bak").exists()
+
+
+def test_what_gemini_cli_creates_in_its_temporary_home_is_the_users(tmp_path):
+    ctx = _ctx(tmp_path)
+    gemini_dir = ctx.home / ".gemini"
+    gemini_dir.mkdir()
+    (gemini_dir / "settings.json").write_text("{}\n")
+    profile = profiles.gemini(_target(), ctx)
+    profiles.write_files(profile, ctx.folder)
+    chat = ctx.folder / "gemini-home" / ".gemini" / "tmp" / "chats" / "c1.json"
+    chat.parent.mkdir(parents=True)
+    chat.write_text("{}")
+    homes.keep_new(profile, ctx.folder, [KEY])
+    assert (gemini_dir / "tmp" / "chats" / "c1.json").is_file()
+    assert (gemini_dir / "settings.json").read_text() == "{}\n"
 
 
 def test_droid_runtime_settings_select_byecores_model(tmp_path):
