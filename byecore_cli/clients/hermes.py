@@ -15,8 +15,9 @@ What byecore owns: the ``custom_providers`` item named ``byecore`` and the two k
 ``model.provider`` and ``model.default``. Every other byte stays: the file is edited in
 place (``clients/yamledit.py`` for the list; the two nested keys here, the same way).
 
-What wins over the file: ``HERMES_INFERENCE_PROVIDER`` and ``HERMES_INFERENCE_MODEL``
-(and ``--provider``/``--model``) for ``hermes -z`` and ``--tui`` runs.
+What wins over the file: ``HERMES_INFERENCE_MODEL`` (and ``--provider``/``--model``) for
+``hermes -z`` and ``--tui`` runs; ``HERMES_INFERENCE_PROVIDER`` only fills in a
+``model.provider`` the file lacks.
 """
 
 from __future__ import annotations
@@ -39,8 +40,10 @@ from byecore_cli.clients.base import (
 PROVIDER_NAME = "byecore"
 SELECTOR = f"custom:{PROVIDER_NAME}"
 _NO_KEY = "byecore-no-key"
-OVERRIDES = {"HERMES_INFERENCE_PROVIDER": "model.provider",
-              "HERMES_INFERENCE_MODEL": "model.default"}
+# What beats byecore's keys in the file (hermes-agent 0.19.0): the model variable, from
+# the shell or ~/.hermes/.env. HERMES_INFERENCE_PROVIDER does not: every reader of it
+# (runtime_provider, oneshot, cli) takes model.provider from config.yaml first.
+OVERRIDES = {"HERMES_INFERENCE_MODEL": "model.default"}
 
 
 class Hermes:

@@ -134,7 +134,7 @@ def hermes(target: Target, ctx: Context) -> Profile:
     from byecore_cli.clients.hermes import OVERRIDES, Hermes
 
     profile = borrowed(Hermes(), target, ctx, "HERMES_HOME", unset=OVERRIDES)
-    # Hermes loads $HERMES_HOME/.env over the environment: a copy without those lines
+    # Hermes loads $HERMES_HOME/.env over the environment: a copy without that line
     link = f"{Hermes.name}-home/.env"
     env_file = profile.links.get(link)
     if env_file is not None and env_file.is_file():
