@@ -94,6 +94,8 @@ def test_check_env_names_the_variables_that_win():
         "your shell sets HERMES_INFERENCE_MODEL, which wins over model.default in "
         "config.yaml for hermes -z and --tui runs"]
     assert Hermes().check_env({}) == []
+    # config.yaml's model.provider is read before this one, in every Hermes entry point
+    assert Hermes().check_env({"HERMES_INFERENCE_PROVIDER": "openrouter"}) == []
 
 
 def test_setup_then_restore_gives_back_the_users_file(run, gateway, home):
