@@ -5,11 +5,10 @@ Such a client gets, for one run, a folder of byecore's in place of its own: the 
 of the user's folder is a symbolic link, so sessions, logs and logins written during
 the run land in the user's folder as always; what the client creates beside them (a
 first ``sessions`` folder, a ``state.db``) is moved there when ``byecore run`` ends
-(``keep_new``). The client's own variable points at the
-borrowed folder: ``QWEN_HOME`` (Qwen Code 0.15.10), ``PI_CODING_AGENT_DIR`` (Pi
-0.73.1), ``HERMES_HOME`` (Hermes Agent 0.19.0) and ``GROK_HOME`` (Grok Build, from its
-source). What the client rewrites in a copied file
-during the run is not kept, and a note says so.
+(``keep_new``). The client's own variable points at the borrowed folder: ``QWEN_HOME``
+(Qwen Code 0.15.10), ``PI_CODING_AGENT_DIR`` (Pi 0.73.1), ``HERMES_HOME`` (Hermes Agent
+0.19.0) and ``GROK_HOME`` (Grok Build, from its source). What the client rewrites in a
+copied file during the run is not kept, and a note says so.
 
 OpenClaw (2026.9.6) keeps its state apart from its config: ``OPENCLAW_CONFIG_PATH``
 names a copy of the user's ``openclaw.json`` alone (``openclaw``).
@@ -22,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -76,8 +76,8 @@ def keep_new(profile: Profile, folder: Path, secrets: Iterable[str]) -> None:
                 move(entry, there / entry.name)
         elif not there.exists() and not there.is_symlink() and not _holds(here, secrets):
             there.parent.mkdir(parents=True, exist_ok=True)
-            with contextlib.suppress(OSError):  # another disk, or gone meanwhile: left
-                os.rename(here, there)
+            with contextlib.suppress(OSError):  # a disk full, say: left, as a run was
+                shutil.move(here, there)  # a copy when the temporary folder is elsewhere
 
     for name, own in profile.borrowed.items():
         if (folder / name).is_dir():

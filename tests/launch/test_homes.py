@@ -249,3 +249,20 @@ def test_hermes_reads_a_copy_of_its_env_file_without_the_lines_that_beat_byecore
     assert any("HERMES_INFERENCE_MODEL" in n for n in profile.notes)
     (own / ".env").write_bytes(b"OPENROUTER_API_KEY=sk-or-mine\n")
     assert homes.hermes(proxy_target(), ctx).links["hermes-home/.env"] == own / ".env"
+
+
+def test_what_a_run_created_is_copied_when_the_temporary_folder_is_on_another_disk(
+        tmp_path, monkeypatch):
+    import errno
+
+    ctx, own = _ctx(tmp_path, "hermes")
+    profile = homes.hermes(proxy_target(), ctx)
+    profiles.write_files(profile, ctx.folder)
+    _run_creates(ctx.folder / "hermes-home", "memories/m.md", b"remember")
+
+    def cross_device(src, dst, *a, **kw):
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "rename", cross_device)
+    homes.keep_new(profile, ctx.folder, [KEY])
+    assert (own / "memories" / "m.md").read_bytes() == b"remember"
