@@ -41,7 +41,7 @@ and ``setup`` agree on what a client needs. Checked in the installed clients:
   ``KIMI_MODEL_BASE_URL``, ``KIMI_MODEL_PROVIDER_TYPE=openai`` for Chat Completions at
   ``{base}/chat/completions``, and the model's sizes) defines a model that beats
   config.toml's ``default_model``; ``-m`` and a resumed session's own model beat it.
-  Nothing is written to ``~/.kimi-code``, where Kimi keeps its sessions as always.
+  byecore writes nothing to ``~/.kimi-code``, where Kimi keeps its sessions as always.
 - Qwen Code, Pi, Hermes, Grok Build and OpenClaw: ``launch/homes.py``;
   GitHub Copilot CLI: ``launch/copilot.py``; Cline CLI: ``launch/cline.py``.
 - Crush (its npm package downloads the binary from GitHub, so it is not installed here;
