@@ -51,6 +51,9 @@ def profile(target: Target, ctx: Context) -> Profile:
     if ctx.env.get("CLINE_SESSION_BACKEND_MODE", "").strip().lower() not in ("", "local"):
         notes.append("your CLINE_SESSION_BACKEND_MODE is replaced by local for this run: "
                      "Cline's shared background process would not read byecore's provider")
+    if ctx.persistent:
+        notes.append("in this shell Cline runs each task in its own process, not in its "
+                     "shared background one, so cline -z (a background task) is refused")
     return Profile(env={"CLINE_PROVIDER_SETTINGS_PATH": str(ctx.folder / FILE),
                         "CLINE_SESSION_BACKEND_MODE": "local"},
                    files={FILE: (json.dumps(store, indent=2) + "\n").encode()}, notes=notes)

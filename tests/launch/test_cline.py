@@ -95,6 +95,7 @@ def test_env_writes_the_file_private_and_points_the_shell_at_it(cli):
     assert settings["baseUrl"] == f"http://127.0.0.1:{port}/v1"
     assert settings["apiKey"] == local_keys.all_keys()["cline-cli"]
     assert UPSTREAM_KEY not in result.stdout + path.read_text()
+    assert any("cline -z" in note for note in data["notes"])
 
 
 def test_setup_cline_cli_is_still_the_cline_auth_command(cli):
