@@ -39,6 +39,7 @@ from pathlib import Path
 
 from byecore_cli.clients import jsonedit, yamledit
 from byecore_cli.clients.base import (
+    NO_KEY,
     ClientFile,
     Current,
     Plan,
@@ -49,7 +50,6 @@ from byecore_cli.clients.base import (
 )
 from byecore_cli.errors import UsageError
 
-_NO_KEY = "byecore-no-key"  # litellm refuses to send a request with no key at all
 # Names in Reading.owned: spelled so history masks the key (it looks for "api_key").
 _OWNED = {"openai-api-base": "openai-api-base", "openai-api-key": "openai_api_key",
           "model": "model"}
@@ -90,7 +90,8 @@ class Aider:
                 hint=f"export {target.key_env}=… and run again (byecore then writes its "
                      "value into .aider.conf.yml, mode 0600)")
         else:
-            wanted["openai-api-key"] = target.key or _NO_KEY
+            # litellm refuses to send a request with no key at all
+            wanted["openai-api-key"] = target.key or NO_KEY
             secret.add("config")
             if target.key_env:
                 notes.append(f"aider's YAML cannot refer to ${target.key_env}, so its current "

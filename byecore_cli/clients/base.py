@@ -49,6 +49,11 @@ def env_folder(env: Mapping[str, str], name: str, default: Path) -> Path:
     return Path(env[name]).expanduser() if env.get(name) else default
 
 
+# The key byecore gives a client that refuses to run without one (most do) when there is
+# none to give: a local proxy without keys, a keyless local provider.
+NO_KEY = "byecore-no-key"
+
+
 @dataclass(frozen=True)
 class Limits:
     """What a client needs to know about a model's size to stop warning about it."""

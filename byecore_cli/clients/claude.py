@@ -38,6 +38,7 @@ from pathlib import Path
 
 from byecore_cli.clients import jsonedit
 from byecore_cli.clients.base import (
+    NO_KEY,
     ClientFile,
     Current,
     Plan,
@@ -71,7 +72,6 @@ STATUSLINE = {"type": "command", "command": STATUSLINE_COMMAND}
 def _on(value: object) -> bool:
     """A Claude Code switch variable that is set (``1``, ``true``, ``yes``…)."""
     return value is not None and str(value).strip().lower() not in ("", "0", "false", "no")
-_NO_KEY = "byecore-no-key"
 
 
 class Claude:
@@ -108,7 +108,7 @@ class Claude:
         tiers = _tier_models(target.model, target.models)
         wanted = {
             "ANTHROPIC_BASE_URL": target.anthropic_base,
-            "ANTHROPIC_AUTH_TOKEN": key or _NO_KEY,
+            "ANTHROPIC_AUTH_TOKEN": key or NO_KEY,
             "ANTHROPIC_MODEL": target.model,
             "ANTHROPIC_DEFAULT_OPUS_MODEL": tiers["opus"],
             "ANTHROPIC_DEFAULT_SONNET_MODEL": tiers["sonnet"],

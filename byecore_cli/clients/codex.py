@@ -40,6 +40,7 @@ from typing import Any
 
 from byecore_cli.clients import jsonedit, tomledit
 from byecore_cli.clients.base import (
+    NO_KEY,
     ClientFile,
     Current,
     Plan,
@@ -55,7 +56,6 @@ PROVIDER_ID = "byecore"
 _TABLE_KEYS = ("name", "base_url", "wire_api", "env_key", "experimental_bearer_token",
                "requires_openai_auth")
 _BUILTIN = ("openai", "ollama", "lmstudio", "amazon-bedrock", "oss")
-_NO_KEY = "byecore-no-key"  # keyless local providers: still never fall back to a login
 _AUTH_NOTES = {
     "chatgpt": "auth.json holds a ChatGPT login",
     "apikey": "auth.json holds an OpenAI API key",
@@ -94,7 +94,8 @@ class Codex:
             notes.append(f"Codex reads the key from ${target.key_env} (env_key); "
                          "no key is written to a file")
         else:
-            wanted["experimental_bearer_token"] = target.key or _NO_KEY
+            # even keyless, a provider of its own: never a fall back to the login
+            wanted["experimental_bearer_token"] = target.key or NO_KEY
             if kind in _AUTH_NOTES:
                 notes.append(f"{_AUTH_NOTES[kind]}: byecore leaves it untouched and gives "
                              "its provider its own key (experimental_bearer_token in "

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from byecore_cli.clients import jsonedit
 from byecore_cli.clients.base import (
+    NO_KEY,
     ClientFile,
     Current,
     Plan,
@@ -36,7 +37,6 @@ from byecore_cli.clients.base import (
 )
 
 ID_PREFIX = "custom:byecore-"
-_NO_KEY = "byecore-no-key"  # Droid treats a missing key as a broken model
 
 
 def model_id(model: str) -> str:
@@ -68,7 +68,7 @@ class Droid:
             secret: frozenset[str] = frozenset()
             notes.append(f"Droid reads the key from ${target.key_env}; no key is written")
         else:
-            key = target.key or _NO_KEY
+            key = target.key or NO_KEY  # Droid takes a missing key for a broken model
             secret = frozenset({"settings"})
         items = [{
             "id": model_id(m),

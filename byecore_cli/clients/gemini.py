@@ -35,6 +35,7 @@ from pathlib import Path
 
 from byecore_cli.clients import jsonedit
 from byecore_cli.clients.base import (
+    NO_KEY,
     ClientFile,
     Current,
     Plan,
@@ -54,7 +55,6 @@ OWNED = (BASE_URL, KEY, MODEL, API_VERSION)
 AUTH_TYPE = "gemini-api-key"
 SDK_VERSION = "v1beta"  # what @google/genai adds when GOOGLE_GENAI_API_VERSION is unset
 _AUTH_PATH = ("security", "auth", "selectedType")
-_NO_KEY = "byecore-no-key"  # Gemini CLI refuses to start without a key
 _VERSION = re.compile(r"v\d+(?:alpha|beta)?\d*")
 _TRUST = ("folders you trust (it asks once per folder; for gemini -p pass --skip-trust "
           "or set GEMINI_CLI_TRUST_WORKSPACE=true)")
@@ -120,7 +120,7 @@ class Gemini:
         if target.key_env:
             notes.append(f"~/.gemini/.env cannot refer to ${target.key_env}, so its current "
                          "value went into it (mode 0600)")
-        return target.key or _NO_KEY
+        return target.key or NO_KEY  # Gemini CLI refuses to start without one
 
     def read(self, current: Current) -> Reading:
         entries = parse_dotenv(file_text(current.get("env"), "env"))

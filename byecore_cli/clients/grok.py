@@ -29,6 +29,7 @@ from typing import Any
 
 from byecore_cli.clients import tomledit
 from byecore_cli.clients.base import (
+    NO_KEY,
     ClientFile,
     Current,
     Plan,
@@ -42,7 +43,6 @@ from byecore_cli.clients.kimi import _load, removals, table_text
 from byecore_cli.clients.tomledit import tomllib
 
 PREFIX = "byecore/"
-_NO_KEY = "byecore-no-key"
 OVERRIDES = {
     "GROK_DEFAULT_MODEL": "[models] default",
     "GROK_CONFIG": "config.toml (an overlay above it)",
@@ -70,7 +70,7 @@ class Grok:
             notes.append(f"Grok reads the key from ${target.key_env} (env_key); no key is "
                          "written")
         else:
-            key["api_key"] = target.key or _NO_KEY
+            key["api_key"] = target.key or NO_KEY
         tables = {}
         for m in target.models:
             limits = target.limits_for(m)

@@ -28,6 +28,7 @@ from typing import Any
 
 from byecore_cli.clients import yamledit
 from byecore_cli.clients.base import (
+    NO_KEY,
     ClientFile,
     Current,
     Plan,
@@ -39,7 +40,6 @@ from byecore_cli.clients.base import (
 
 PROVIDER_NAME = "byecore"
 SELECTOR = f"custom:{PROVIDER_NAME}"
-_NO_KEY = "byecore-no-key"
 # What beats byecore's keys in the file (hermes-agent 0.19.0): the model variable, from
 # the shell or ~/.hermes/.env. HERMES_INFERENCE_PROVIDER does not: every reader of it
 # (runtime_provider, oneshot, cli) takes model.provider from config.yaml first.
@@ -71,7 +71,7 @@ class Hermes:
             notes.append(f"Hermes reads the key from ${target.key_env} (key_env); no key "
                          "is written")
         else:
-            entry["api_key"] = target.key or _NO_KEY
+            entry["api_key"] = target.key or NO_KEY
             secret = frozenset({"config"})
         entry["api_mode"] = "chat_completions"
         entry["model"] = target.model

@@ -32,6 +32,7 @@ from typing import Any
 
 from byecore_cli.clients import tomledit
 from byecore_cli.clients.base import (
+    NO_KEY,
     ClientFile,
     Current,
     Plan,
@@ -46,7 +47,6 @@ from byecore_cli.clients.tomledit import tomllib
 PROVIDER_ID = "byecore"
 _ALIAS_PREFIX = f"{PROVIDER_ID}/"
 _PROVIDER_KEYS = ("type", "base_url", "api_key", "api_key_env")
-_NO_KEY = "byecore-no-key"
 _BARE = re.compile(r"[A-Za-z0-9_-]+")
 # Set in the shell, this makes Kimi Code build its model from KIMI_MODEL_* variables.
 OVERRIDES = {"KIMI_MODEL_NAME": "default_model"}
@@ -72,7 +72,7 @@ class Kimi:
             notes.append(f"Kimi Code reads the key from ${target.key_env} (api_key_env); "
                          "no key is written")
         else:
-            provider["api_key"] = target.key or _NO_KEY
+            provider["api_key"] = target.key or NO_KEY
         models = {alias(m): {"provider": PROVIDER_ID, "model": m,
                              "max_context_size": target.limits_for(m).context_window}
                   for m in target.models}

@@ -31,6 +31,7 @@ from pathlib import Path
 
 from byecore_cli.clients import jsonedit
 from byecore_cli.clients.base import (
+    NO_KEY,
     ClientFile,
     Current,
     Plan,
@@ -43,7 +44,6 @@ from byecore_cli.clients.base import (
 
 PROVIDER_ID = "byecore"
 API = "openai-completions"
-_NO_KEY = "byecore-no-key"  # Pi wants some apiKey for a custom provider
 
 
 class Pi:
@@ -69,7 +69,7 @@ class Pi:
             notes.append(f"Pi reads the key from ${key} (apiKey names it); no key is "
                          "written to a file. If it is unset, Pi sends the name itself")
         else:
-            key = target.key or _NO_KEY
+            key = target.key or NO_KEY  # Pi wants an apiKey for a custom provider
             secret = frozenset({"models"})
         entry = {"baseUrl": target.openai_base, "api": API, "apiKey": key,
                  "models": [_model(target, m) for m in target.models]}

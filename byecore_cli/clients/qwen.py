@@ -30,6 +30,7 @@ from pathlib import Path
 
 from byecore_cli.clients import jsonedit
 from byecore_cli.clients.base import (
+    NO_KEY,
     ClientFile,
     Current,
     Plan,
@@ -44,7 +45,6 @@ from byecore_cli.clients.base import (
 
 AUTH_TYPE = "openai"
 KEY_VAR = "BYECORE_QWEN_KEY"  # settings.env holds a stored key under this name
-NO_KEY = "byecore-no-key"  # Qwen Code refuses to start without a key
 _MARK = "byecore:"
 
 
@@ -68,6 +68,7 @@ class Qwen:
             notes.append(f"Qwen Code reads the key from ${env_key} (envKey); no key is "
                          "written to a file")
         else:
+            # Qwen Code refuses to start without a key
             env_key, stored = KEY_VAR, target.key or NO_KEY
             secret = frozenset({"settings"})
         ours = [{"id": m, "name": f"{_MARK} {target.provider}", "baseUrl": target.openai_base,

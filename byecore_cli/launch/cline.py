@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
-from byecore_cli.clients.base import Target
+from byecore_cli.clients.base import NO_KEY, Target
 from byecore_cli.launch import LaunchOnly
 from byecore_cli.launch.profiles import Context, Profile, _key
 
@@ -39,7 +39,7 @@ FILE = "cline-providers.json"
 
 def profile(target: Target, ctx: Context) -> Profile:
     limits = target.limits_for(target.model)
-    settings = {"provider": PROVIDER_ID, "apiKey": _key(target) or "byecore-no-key",
+    settings = {"provider": PROVIDER_ID, "apiKey": _key(target) or NO_KEY,
                 "model": target.model, "baseUrl": target.openai_base,
                 "contextWindow": limits.context_window, "maxTokens": limits.max_output}
     stamp = datetime.now(timezone.utc).isoformat(timespec="milliseconds")

@@ -116,7 +116,8 @@ def _around(own: Path, planned: set[Path], prefix: str) -> dict[str, Path]:
 
 
 def qwen(target: Target, ctx: Context) -> Profile:
-    from byecore_cli.clients.qwen import KEY_VAR, NO_KEY, Qwen
+    from byecore_cli.clients.base import NO_KEY
+    from byecore_cli.clients.qwen import KEY_VAR, Qwen
 
     profile = borrowed(Qwen(), target, ctx, "QWEN_HOME")
     # settings.env fills only variables the shell lacks: a shell's own would win

@@ -59,7 +59,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from byecore_cli.clients.base import Target, Unparsable
+from byecore_cli.clients.base import NO_KEY, Target, Unparsable
 from byecore_cli.errors import ConfigError
 
 CODEX_KEY_VAR = "BYECORE_CODEX_KEY"  # Codex's env_key: the variable holding its local key
@@ -266,7 +266,7 @@ def goose(target: Target, ctx: Context) -> Profile:
     return Profile(env={"GOOSE_PROVIDER": "openai", "GOOSE_MODEL": target.model,
                         "OPENAI_HOST": f"{base.scheme}://{base.netloc}",
                         "OPENAI_BASE_PATH": f"{base.path.strip('/')}/chat/completions",
-                        "OPENAI_API_KEY": _key(target) or "byecore-no-key"},
+                        "OPENAI_API_KEY": _key(target) or NO_KEY},
                    unset=["OPENAI_ORGANIZATION", "OPENAI_PROJECT", "OPENAI_CUSTOM_HEADERS"])
 
 
@@ -281,7 +281,7 @@ KIMI_SHAPING = tuple(f"KIMI_MODEL_{name}" for name in (
 def kimi(target: Target, ctx: Context) -> Profile:
     limits = target.limits_for(target.model)
     env = {"KIMI_MODEL_NAME": target.model,
-           "KIMI_MODEL_API_KEY": _key(target) or "byecore-no-key",  # Kimi needs one
+           "KIMI_MODEL_API_KEY": _key(target) or NO_KEY,
            "KIMI_MODEL_BASE_URL": target.openai_base, "KIMI_MODEL_PROVIDER_TYPE": "openai",
            "KIMI_MODEL_MAX_CONTEXT_SIZE": str(limits.context_window),
            "KIMI_MODEL_MAX_OUTPUT_SIZE": str(limits.max_output)}
